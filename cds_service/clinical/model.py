@@ -1,0 +1,212 @@
+"""The typed vocabulary shared by the clinical stages: facts (what the chart says) and findings (what it means).
+
+    PatientRecord --extract_facts--> Facts --evaluate--> list[Finding] --render--> cards
+
+Facts are in canonical units with aware datetimes; findings carry a stable rule id, a category of the finding
+contract (README "Finding contract"), their evidence and the parameters their card template needs.
+Nothing here knows FHIR models or card wording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+# ---------------------------------------------------------------- facts
+
+
+class O2Device(StrEnum):
+    """Oxygen support levels, in the ASTCT hypoxia order (room air lowest, positive pressure highest)."""
+
+    room_air = "room-air"
+    blow_by = "blow-by"
+    nasal_cannula = "nasal-cannula"  # low-flow unless flow > 6 L/min says otherwise
+    high_flow_nasal_cannula = "high-flow-nasal-cannula"
+    face_mask = "face-mask"
+    non_rebreather = "non-rebreather"
+    venturi = "venturi"
+    cpap = "cpap"
+    bipap = "bipap"
+    mechanical_ventilation = "mechanical-ventilation"
+    unknown = "unknown"  # O2 given, device not stated
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """One record of a catalogue drug reaching (or being ordered for) the patient."""
+
+    drug_id: str
+    source: str  # FHIR resource type it came from, or "draft-order"
+    reference: str | None  # "MedicationAdministration/123"
+    start: datetime | None
+    last: datetime | None  # last dose / infusion / last covered date; None when unknown
+    matched_by: str  # "code:<system>|<code>" or "text:<normalised text>"
+    is_draft: bool = False
+    ongoing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """A numeric observation in canonical units (Cel, /min, mm[Hg], %, L/min, mg/L, ng/mL, U/L, mg/dL, 10*9/L...)."""
+
+    concept: str  # "temperature", "heart_rate", "respiratory_rate", "systolic", "diastolic", "map", "spo2",
+    # "o2_flow", "fio2", "crp", "ferritin", "il6", "ldh", "creatinine", "platelets", "fibrinogen", "d_dimer",
+    # "neutrophils", "ice_score", "gcs"
+    value: float
+    unit: str
+    effective: datetime
+    reference: str | None = None
+    code: str | None = None  # the LOINC (or site-local) code that identified it
+
+
+@dataclass(frozen=True, slots=True)
+class O2Support:
+    device: O2Device
+    flow_l_min: float | None
+    effective: datetime
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VasopressorUse:
+    vasopressor_id: str  # knowledge id, e.g. "norepinephrine"
+    is_vasopressin: bool
+    start: datetime | None
+    end: datetime | None  # None: still running or unknown
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TreatmentGiven:
+    treatment_id: str  # "tocilizumab", "dexamethasone", ...
+    kind: str  # "anti-cytokine" | "corticosteroid"
+    time: datetime | None
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnosisFact:
+    concept: str  # "crs" | "icans" | "seizure"
+    code: str
+    grade: int | None
+    onset: datetime | None
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DraftOrder:
+    """An unsigned order from context.draftOrders, reduced to what the order rules compare."""
+
+    reference: str  # "MedicationRequest/abc"
+    resource_type: str  # "MedicationRequest" | "ServiceRequest" | ...
+    drug_id: str | None  # catalogue drug, when it is one
+    treatment_id: str | None  # premedication-relevant treatment ids (dexamethasone, ...), when it is one
+    codes: tuple[str, ...]  # "system|code" of every coding (for baseline-lab matching)
+    text: str  # normalised display text
+    selected: bool = False  # listed in context.selections (order-select)
+
+
+@dataclass(frozen=True, slots=True)
+class DataGap:
+    """Data the service needed and could not read, in words a clinician understands."""
+
+    key: str  # prefetch key or concept, e.g. "vitalSigns"
+    description: str  # "vital signs could not be read (the FHIR server refused access)"
+    reason: str  # "unauthorized" | "forbidden" | "not-found" | "timeout" | "server-error" | "ehr-error" |
+    # "not-allowed" | "invalid-resource" | "unreachable"
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    now: datetime
+    patient_id: str | None
+    birth_date: date | None
+    exposures: tuple[Exposure, ...] = ()
+    measurements: tuple[Measurement, ...] = ()
+    o2_support: tuple[O2Support, ...] = ()
+    vasopressors: tuple[VasopressorUse, ...] = ()
+    treatments: tuple[TreatmentGiven, ...] = ()
+    diagnoses: tuple[DiagnosisFact, ...] = ()
+    draft_orders: tuple[DraftOrder, ...] = ()
+    data_gaps: tuple[DataGap, ...] = ()
+    quality_notes: tuple[str, ...] = ()  # "temperature with unit 'K?' not used", never clinical values of others
+
+    def series(self, concept: str) -> tuple[Measurement, ...]:
+        """Measurements of one concept, oldest first."""
+        return tuple(sorted((m for m in self.measurements if m.concept == concept), key=lambda m: m.effective))
+
+
+# ---------------------------------------------------------------- findings
+
+
+class Severity(StrEnum):
+    info = "info"
+    warning = "warning"
+    critical = "critical"
+
+
+class Category(StrEnum):
+    order_risk = "order-risk"
+    active_crs = "active-crs"
+    monitoring_window = "monitoring-window"
+    monitoring_gap = "monitoring-gap"
+    pre_infusion_risk = "pre-infusion-risk"
+    premedication = "premedication"
+    data_gap = "data-gap"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    label: str  # "Temperature", "Systolic blood pressure", "Norepinephrine administration"
+    reference: str | None
+    code: str | None
+    value: float | str | None
+    unit: str | None
+    effective: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DrugRef:
+    id: str
+    name: str
+    drug_class: str
+    risk_tier: str
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestedOrder:
+    """An order the card proposes, as data; the renderer turns it into a FHIR R4 draft resource."""
+
+    resource_type: str  # "MedicationRequest" | "ServiceRequest"
+    label: str  # "Dexamethasone 20 mg IV 1 h before blinatumomab"
+    system: str | None
+    code: str | None
+    display: str
+    text: str | None = None  # dosage or order text
+    source: str | None = None  # where the requirement comes from
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    label: str
+    orders: tuple[SuggestedOrder, ...]
+    is_recommended: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule_id: str  # stable: "crs.active", "crs.monitoring-window", "order.risk", ...
+    category: Category
+    severity: Severity
+    template: str  # template id under cards/templates
+    params: Mapping[str, Any] = field(default_factory=dict)
+    drug: DrugRef | None = None
+    astct_grade: int | None = None
+    astct_grade_is_minimum: bool = False
+    days_since_exposure: int | None = None
+    evidence: tuple[Evidence, ...] = ()
+    missing: tuple[str, ...] = ()  # what data was missing, in words
+    suggestions: tuple[Suggestion, ...] = ()

@@ -1,0 +1,1 @@
+"""Clinical knowledge as validated data: schema, loader, and medication recognition."""

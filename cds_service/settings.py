@@ -1,0 +1,80 @@
+"""Settings: one model, read from CRS_CDS_* environment variables, built explicitly (never at import).
+
+Constructor arguments override the environment, so tests pass what they need and never touch os.environ:
+
+    Settings(environment="development", auth_mode="disabled", database_url="sqlite:///...")
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_REPO_CARDS = Path(__file__).resolve().parent.parent / "cards"
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class AuthMode(StrEnum):
+    required = "required"
+    disabled = "disabled"
+
+
+class RiskTier(StrEnum):
+    low = "low"
+    moderate = "moderate"
+    high = "high"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure. The README's configuration table mirrors this class."""
+
+    model_config = SettingsConfigDict(env_prefix="CRS_CDS_", extra="ignore", frozen=True)
+
+    environment: Environment = Environment.production
+    auth_mode: AuthMode = AuthMode.required
+    trusted_issuers_file: Path | None = None
+    jwt_clock_skew_seconds: int = Field(60, ge=0, le=600)
+    jwks_refresh_min_seconds: int = Field(60, ge=1)
+
+    public_base_url: str = "http://127.0.0.1:8080"
+    database_url: str = "sqlite:///./data/crs-cds.sqlite3"
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    max_json_depth: int = Field(64, ge=8)
+    max_json_elements: int = Field(1_000_000, ge=1000)
+
+    fhir_deadline_seconds: float = Field(3.0, gt=0)
+    fhir_request_timeout_seconds: float = Field(2.0, gt=0)
+    fhir_retries: int = Field(2, ge=0, le=5)
+    fhir_max_pages: int = Field(10, ge=1)
+    fhir_max_connections: int = Field(20, ge=1)
+
+    knowledge_dir: Path = _REPO_CARDS
+    site_knowledge_file: Path | None = None
+    min_order_alert_tier: RiskTier = RiskTier.moderate
+    grading_window_hours: int = Field(24, ge=1, le=168)
+    monitoring_gap_hours: int = Field(8, ge=1, le=72)
+
+    source_label: str = "crs-cds CRS decision support"
+    smart_app_url: str | None = None
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.auth_mode is AuthMode.disabled and self.environment is not Environment.development:
+            raise ValueError(
+                "auth_mode=disabled is accepted only with environment=development "
+                "(set CRS_CDS_ENVIRONMENT=development for local work; never in production)"
+            )
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment is Environment.development
