@@ -1,0 +1,24 @@
+# crs-cds: production image. Authentication is required here (no development mode): mount a trusted-issuer
+# file and set CRS_CDS_TRUSTED_ISSUERS_FILE and CRS_CDS_PUBLIC_BASE_URL (see README, "Configuration").
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    CRS_CDS_KNOWLEDGE_DIR=/app/cards \
+    CRS_CDS_DATABASE_URL=sqlite:////var/lib/crs-cds/crs-cds.sqlite3
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY cds_service ./cds_service
+COPY cards ./cards
+RUN pip install . \
+    && useradd --system --uid 10001 --home-dir /app crs \
+    && mkdir -p /var/lib/crs-cds \
+    && chown crs /var/lib/crs-cds
+
+USER crs
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
+    CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2).status == 200 else 1)"
+CMD ["crs-cds", "serve", "--host", "0.0.0.0", "--port", "8080"]

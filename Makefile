@@ -1,0 +1,45 @@
+# The two commands of the README. Each sets up what it needs on a fresh machine with Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+SEKMET_VENV := .venv-sekmet
+PY := $(VENV)/bin/python
+
+.PHONY: run test install install-test sekmet lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+# The real FHIR server for integration tests lives in its own virtualenv (it pins its own dependencies).
+$(SEKMET_VENV)/.installed:
+	$(PYTHON) -m venv $(SEKMET_VENV)
+	$(SEKMET_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SEKMET_VENV)/bin/python -m pip install --quiet sekmet-fhir || echo "sekmet-fhir could not be installed: FHIR integration tests will skip"
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test $(SEKMET_VENV)/.installed
+sekmet: $(SEKMET_VENV)/.installed
+
+## make run: install and start the service on 127.0.0.1:8080 (development mode, SQLite store, no JWT).
+run: install
+	CRS_CDS_ENVIRONMENT=development CRS_CDS_AUTH_MODE=disabled \
+	CRS_CDS_CORS_ORIGINS='["http://localhost:3000","https://sandbox.cds-hooks.org"]' \
+	$(VENV)/bin/crs-cds serve --host 127.0.0.1 --port 8080
+
+## make test: install what the tests need and run the whole suite.
+test: install-test
+	$(PY) -m pytest
+
+lint: install-test
+	$(PY) -m pip install --quiet ruff
+	$(VENV)/bin/ruff check cds_service tests bench
+
+clean:
+	rm -rf $(VENV) $(SEKMET_VENV) data .pytest_cache

@@ -1,0 +1,99 @@
+"""create_app(settings): the FastAPI application, with every shared object wired in its lifespan.
+
+No import-time globals: `create_app` is called by `crs-cds serve` (through uvicorn's factory mode) and by tests.
+Errors are mapped to OperationOutcome responses here, and only here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from traceback import extract_tb
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cds_service import __version__
+from cds_service.cdshooks.routes import router
+from cds_service.errors import AuthenticationError, CrsCdsError, operation_outcome, outcome_for
+from cds_service.runtime import Runtime, build_runtime
+from cds_service.security.authenticator import startup_warning
+from cds_service.settings import Settings
+
+log = logging.getLogger("cds_service")
+
+FHIR_JSON = "application/fhir+json"
+
+
+def create_app(settings: Settings | None = None, *, runtime_factory: Callable[[Settings], Runtime] | None = None) -> FastAPI:
+    """Build the application. `runtime_factory` lets tests inject clocks, uuid factories and transports."""
+    settings = settings or Settings()
+    factory = runtime_factory or build_runtime
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warning = startup_warning(settings)
+        if warning:
+            log.warning(warning)
+        runtime = factory(settings)
+        app.state.runtime = runtime
+        log.info("crs-cds %s ready: knowledge %s, store %s", __version__, runtime.knowledge.version, runtime.store.dialect)
+        try:
+            yield
+        finally:
+            await runtime.aclose()
+
+    app = FastAPI(
+        title="crs-cds",
+        version=__version__,
+        description="CDS Hooks 2.0 service for cytokine release syndrome decision support.",
+        lifespan=lifespan,
+    )
+    app.include_router(router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
+    )
+    _install_error_handlers(app)
+    return app
+
+
+def _outcome_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers=headers, media_type=FHIR_JSON)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CrsCdsError)
+    async def _crs_error(request: Request, exc: CrsCdsError) -> JSONResponse:
+        headers = None
+        if isinstance(exc, AuthenticationError):
+            log.warning("authentication refused path=%s reason=%s", request.url.path, exc.message)
+            headers = {"WWW-Authenticate": 'Bearer realm="crs-cds"'}
+        elif exc.http_status >= 500:
+            log.error("request failed path=%s error=%s", request.url.path, type(exc).__name__)
+        return _outcome_response(exc.http_status, outcome_for(exc), headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = "not-found" if exc.status_code == 404 else "not-supported" if exc.status_code == 405 else "processing"
+        return _outcome_response(exc.status_code, operation_outcome(str(exc.detail), code=code), exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [".".join(str(p) for p in err["loc"]) for err in exc.errors()]
+        return _outcome_response(400, operation_outcome("invalid request", code="invalid", expression=fields))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The exception's message may quote request data: log its type and where it happened, never its text.
+        frames = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in extract_tb(exc.__traceback__))
+        log.error("unexpected error path=%s error=%s at %s", request.url.path, type(exc).__name__, frames)
+        return _outcome_response(500, operation_outcome("internal error; the service log has the details"))

@@ -1,0 +1,110 @@
+"""HTTP routes of the CDS Hooks API: discovery, service invocation, feedback. Thin: parse, call, answer."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from cds_service.cdshooks.body import parse_json, read_body, validate
+from cds_service.cdshooks.models import CdsResponse, DiscoveryResponse, FeedbackRequest, HookRequest
+from cds_service.cdshooks.services import SERVICES, SERVICES_BY_ID, ServiceDefinition
+from cds_service.errors import UnknownService
+from cds_service.pipeline import answer_hook
+from cds_service.runtime import Runtime
+from cds_service.security.authenticator import Caller
+from cds_service.store import StoredFeedback
+
+log = logging.getLogger("cds_service.routes")
+router = APIRouter()
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def _caller(request: Request) -> Caller:
+    """Verify the CDS Hooks JWT against the exact URL called (public base URL + path)."""
+    runtime = _runtime(request)
+    url = runtime.settings.public_base_url.rstrip("/") + request.url.path
+    return await runtime.authenticator.authenticate(request.headers.get("authorization"), url)
+
+
+def _service(service_id: str) -> ServiceDefinition:
+    service = SERVICES_BY_ID.get(service_id)
+    if service is None:
+        raise UnknownService(f"no CDS service with id '{service_id}'; GET /cds-services lists them")
+    return service
+
+
+def _json(model: Any) -> JSONResponse:
+    return JSONResponse(model.model_dump(mode="json"))
+
+
+def _body_schema(model: type[Any]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+
+
+@router.get("/cds-services", response_model=DiscoveryResponse, response_model_exclude_none=True)
+async def discovery(request: Request) -> JSONResponse:
+    await _caller(request)
+    return _json(DiscoveryResponse(services=[s.descriptor() for s in SERVICES]))
+
+
+@router.post("/cds-services/{service_id}", response_model=CdsResponse, openapi_extra=_body_schema(HookRequest))
+async def invoke(service_id: str, request: Request) -> JSONResponse:
+    runtime = _runtime(request)
+    caller = await _caller(request)
+    service = _service(service_id)
+    raw = await read_body(request, runtime.settings.max_body_bytes)
+    hook_request = validate(HookRequest, parse_json(raw, runtime.settings))
+    return _json(await answer_hook(hook_request, service, runtime, caller))
+
+
+@router.post("/cds-services/{service_id}/feedback", openapi_extra=_body_schema(FeedbackRequest))
+async def feedback(service_id: str, request: Request) -> JSONResponse:
+    runtime = _runtime(request)
+    await _caller(request)
+    service = _service(service_id)
+    raw = await read_body(request, runtime.settings.max_body_bytes)
+    body = validate(FeedbackRequest, parse_json(raw, runtime.settings))
+    received = runtime.clock()
+    entries = [_stored(service.id, entry, received) for entry in body.feedback]
+    new = await anyio.to_thread.run_sync(runtime.store.record_feedback, entries)
+    log.info("feedback stored service=%s entries=%d new=%d", service.id, len(entries), new)
+    return JSONResponse({"received": len(entries), "stored": new})
+
+
+def _stored(service_id: str, entry: Any, received: datetime) -> StoredFeedback:
+    reason = entry.overrideReason.model_dump(mode="json", exclude_none=True) if entry.overrideReason else None
+    return StoredFeedback(
+        service_id=service_id,
+        card_uuid=entry.card,
+        outcome=entry.outcome,
+        accepted_suggestions=[s.id for s in entry.acceptedSuggestions] if entry.acceptedSuggestions else None,
+        override_reason=reason,
+        outcome_timestamp=entry.outcomeTimestamp.astimezone(UTC),
+        received_at=received,
+    )
+
+
+@router.get("/healthz", include_in_schema=True)
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    runtime = _runtime(request)
+    store_ok = await anyio.to_thread.run_sync(runtime.store.ping)
+    body = {
+        "status": "ready" if store_ok else "not-ready",
+        "knowledge": runtime.knowledge.version,
+        "store": "reachable" if store_ok else "unreachable",
+    }
+    return JSONResponse(body, status_code=200 if store_ok else 503)

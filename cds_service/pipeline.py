@@ -1,0 +1,101 @@
+"""The one core function behind every hook call: request -> record -> facts -> findings -> cards -> response.
+
+The HTTP route and `crs-cds evaluate` both call `answer_hook`. I/O happens only at the two ends (FHIR fetches
+inside build_record; the audit write after rendering); everything between is pure.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import anyio
+
+from cds_service.cdshooks.models import Card, CdsResponse, HookRequest
+from cds_service.cdshooks.services import ServiceDefinition
+from cds_service.clinical.facts import extract_facts
+from cds_service.clinical.rules import evaluate
+from cds_service.errors import InvalidRequest, StoreError
+from cds_service.fhir.prefetch import build_record
+from cds_service.runtime import Runtime
+from cds_service.security.authenticator import Caller
+from cds_service.security.fhir_guard import fhir_server_permitted
+from cds_service.store import IssuedCard
+
+log = logging.getLogger("cds_service.hooks")
+
+FINDING_EXTENSION = "org.crs-cds.finding"
+ORDER_HOOKS = frozenset({"order-select", "order-sign"})
+
+
+def check_request(request: HookRequest, service: ServiceDefinition) -> None:
+    """The request must be for this service's hook and carry the context the hook requires."""
+    if request.hook != service.hook:
+        raise InvalidRequest(
+            f"hook '{request.hook}' does not match service '{service.id}', which answers '{service.hook}'",
+            expression=["hook"],
+        )
+    if not request.context.patientId:
+        raise InvalidRequest(f"context.patientId is required by the {service.hook} hook", expression=["context.patientId"])
+    if service.hook in ORDER_HOOKS and request.context.draftOrders is None:
+        raise InvalidRequest(
+            f"context.draftOrders is required by the {service.hook} hook", expression=["context.draftOrders"]
+        )
+
+
+async def answer_hook(request: HookRequest, service: ServiceDefinition, runtime: Runtime, caller: Caller) -> CdsResponse:
+    """Evaluate one hook call and return its response; the cards issued are recorded for feedback."""
+    check_request(request, service)
+    started = time.perf_counter()
+    now = runtime.clock()
+    fhir_allowed = bool(request.fhirServer) and fhir_server_permitted(request.fhirServer or "", caller, runtime.settings)
+    record = await build_record(
+        request,
+        service,
+        runtime.gateway,
+        fhir_allowed=fhir_allowed,
+        knowledge=runtime.knowledge,
+        settings=runtime.settings,
+        now=now,
+    )
+    fetched = time.perf_counter()
+    facts = extract_facts(record, runtime.knowledge, now)
+    findings = evaluate(facts, runtime.knowledge, hook=service.hook, config=runtime.rule_config)
+    cards = runtime.renderer.render(findings, patient_id=request.context.patientId)
+    await _audit(runtime, service, request, cards)
+    log.info(
+        "hook answered service=%s hookInstance=%s cards=%d findings=%d gaps=%d skipped=%d "
+        "record_ms=%.1f total_ms=%.1f",
+        service.id,
+        request.hookInstance,
+        len(cards),
+        len(findings),
+        len(record.gaps),
+        len(record.skipped),
+        (fetched - started) * 1000,
+        (time.perf_counter() - started) * 1000,
+    )
+    return CdsResponse(cards=cards)
+
+
+async def _audit(runtime: Runtime, service: ServiceDefinition, request: HookRequest, cards: list[Card]) -> None:
+    """Record every issued card; a store failure is logged and never blocks the cards."""
+    issued = [
+        IssuedCard(
+            card_uuid=card.uuid,
+            service_id=service.id,
+            hook_instance=request.hookInstance,
+            patient_id=request.context.patientId,
+            rule_id=str((card.extension or {}).get(FINDING_EXTENSION, {}).get("ruleId", "unknown")),
+            indicator=card.indicator.value,
+            issued_at=runtime.clock(),
+        )
+        for card in cards
+        if card.uuid
+    ]
+    if not issued:
+        return
+    try:
+        await anyio.to_thread.run_sync(runtime.store.record_cards, issued)
+    except StoreError as exc:
+        log.error("card audit not stored service=%s hookInstance=%s: %s", service.id, request.hookInstance, exc)
