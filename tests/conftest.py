@@ -1,0 +1,62 @@
+"""Shared fixtures: settings for tests, a fixed clock, deterministic uuids, and an HTTP client on the real app."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cds_service.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+def counting_uuids() -> Callable[[], str]:
+    counter = itertools.count(1)
+    return lambda: f"00000000-0000-4000-8000-{next(counter):012d}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Development settings with authentication off and a private SQLite file."""
+    return Settings(
+        environment="development",
+        auth_mode="disabled",
+        database_url=f"sqlite:///{tmp_path / 'store.sqlite3'}",
+        cors_origins=["https://ehr.example.org"],
+    )
+
+
+def make_client(settings: Settings, **runtime_kwargs: Any) -> Any:
+    """A TestClient on the real app (imported here so unit tests of single layers do not need the whole app)."""
+    from fastapi.testclient import TestClient
+
+    from cds_service.app import create_app
+    from cds_service.runtime import build_runtime
+
+    runtime_kwargs.setdefault("clock", fixed_clock)
+    runtime_kwargs.setdefault("uuid_factory", counting_uuids())
+    app = create_app(settings, runtime_factory=partial(build_runtime, **runtime_kwargs))
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[Any]:
+    with make_client(settings) as test_client:
+        yield test_client
+
+
+def load_json(relative: str) -> Any:
+    return json.loads((FIXTURES / relative).read_text(encoding="utf-8"))

@@ -1,0 +1,97 @@
+"""The feedback and audit store on SQLite (always) and PostgreSQL (when a server is reachable)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from cds_service.store import IssuedCard, SqlStore, StoredFeedback
+
+PG_ADMIN_URL = os.environ.get("CRS_CDS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def _postgres_database() -> Iterator[str]:
+    """A throw-away database on the local PostgreSQL server, dropped afterwards."""
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(exc).__name__}): PostgreSQL store untested here")
+    name = f"crs_cds_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql+psycopg://", "postgresql://") + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'nested' / 'store.sqlite3'}"
+    else:
+        yield from _postgres_database()
+
+
+def _card(uuid_: str) -> IssuedCard:
+    return IssuedCard(uuid_, "crs-patient-view", "hook-1", "pt-1", "crs.active", "critical", T0)
+
+
+def _feedback(card: str, *, at: datetime = T0, suggestions: list[str] | None = None) -> StoredFeedback:
+    return StoredFeedback(
+        service_id="crs-patient-view",
+        card_uuid=card,
+        outcome="accepted",
+        accepted_suggestions=suggestions or ["s-1"],
+        override_reason=None,
+        outcome_timestamp=at,
+        received_at=T0,
+    )
+
+
+def test_issued_cards_are_recorded_once_and_read_back(database_url):
+    store = SqlStore(database_url)
+    store.create_schema()
+    store.record_cards([_card("c-1"), _card("c-2")])
+    store.record_cards([_card("c-1")])
+    assert store.issued_card("c-1") == _card("c-1")
+    assert store.issued_card("missing") is None
+    store.dispose()
+
+
+def test_the_same_report_twice_is_stored_once_but_a_new_report_is_kept(database_url):
+    store = SqlStore(database_url)
+    store.create_schema()
+    store.record_cards([_card("c-1")])
+    assert store.record_feedback([_feedback("c-1"), _feedback("c-1")]) == 1
+    assert store.record_feedback([_feedback("c-1")]) == 0
+    assert store.record_feedback([_feedback("c-1", at=T0 + timedelta(minutes=1))]) == 1
+    stored = store.feedback_for("c-1")
+    assert len(stored) == 2
+    assert all(f.known_card for f in stored)
+    assert stored[0].outcome_timestamp == T0
+    store.dispose()
+
+
+def test_feedback_survives_a_new_store_on_the_same_database(database_url):
+    first = SqlStore(database_url)
+    first.create_schema()
+    first.record_feedback([_feedback("unknown-card")])
+    first.dispose()
+    second = SqlStore(database_url)
+    second.create_schema()
+    stored = second.feedback_for("unknown-card")
+    assert [(f.card_uuid, f.known_card) for f in stored] == [("unknown-card", False)]
+    assert second.ping()
+    second.dispose()
