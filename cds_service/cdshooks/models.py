@@ -118,7 +118,7 @@ class Action(_Strict):
     type: Literal["create", "update", "delete"]
     description: str = Field(min_length=1)
     resource: dict[str, Any] | None = None
-    resourceId: list[str] | None = None
+    resourceId: str | None = None  # a relative reference, e.g. "ServiceRequest/1" (2.0: string)
 
     @model_validator(mode="after")
     def _resource_matches_type(self) -> Action:
