@@ -1,1 +1,1 @@
-"""The FHIR boundary: the only package that imports fhir.resources. Prefetch resolution, FHIR client, parsing."""
+"""The FHIR boundary, the only package importing fhir.resources: prefetch resolution, FHIR client, parsing."""

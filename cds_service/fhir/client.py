@@ -1,0 +1,153 @@
+"""FhirGateway: the one pooled HTTP client the service uses to read an EHR's FHIR server.
+
+Created once per application (`FhirGateway.create(settings)` in the lifespan, `aclose()` at shutdown) and
+shared by every hook call. Redirects are never followed (a token must not travel to another address). GETs are
+idempotent, so they are retried on connection errors and 503 with exponential back-off, but never past the
+caller's deadline. Failures come back as `FetchError` with a `DataGap.reason` value; the token is never
+logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from cds_service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_BACKOFF_SECONDS = 0.1  # first retry after 0.1 s, then 0.2 s, 0.4 s ...
+_ACCEPT = "application/fhir+json, application/json;q=0.9"
+
+#: reason -> why, in words a clinician reads after "... could not be read".
+REASON_WORDS: dict[str, str] = {
+    "unauthorized": "the FHIR server did not accept the EHR's access token",
+    "forbidden": "the FHIR server refused access",
+    "not-found": "the FHIR server did not find it",
+    "timeout": "the FHIR server did not answer in time",
+    "server-error": "the FHIR server reported an error",
+    "unreachable": "the FHIR server could not be reached",
+    "invalid-resource": "the FHIR server sent data that is not valid FHIR",
+    "ehr-error": "the EHR reported an error while gathering it",
+    "not-allowed": "this FHIR server address is not on the service's allowed list",
+}
+
+
+class FetchError(Exception):
+    """A FHIR read that failed: `reason` is a `DataGap.reason` value, `status` the HTTP status if any."""
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(f"{reason} (HTTP {status})" if status else reason)
+        self.reason = reason
+        self.status = status
+
+
+def reason_for_status(status: int) -> str:
+    """The `DataGap.reason` of an HTTP error status."""
+    if status == 401:
+        return "unauthorized"
+    if status == 403:
+        return "forbidden"
+    if status in (404, 410):
+        return "not-found"
+    return "server-error"
+
+
+def same_origin(url: str, base: str) -> bool:
+    """True when `url` has the scheme, host and port of `base` (default ports made explicit)."""
+    a, b = urlsplit(url), urlsplit(base)
+    return (a.scheme.lower(), a.hostname, _port(a.scheme, a.port)) == (
+        b.scheme.lower(),
+        b.hostname,
+        _port(b.scheme, b.port),
+    )
+
+
+def _port(scheme: str, port: int | None) -> int | None:
+    if port is not None:
+        return port
+    return {"http": 80, "https": 443}.get(scheme.lower())
+
+
+class FhirGateway:
+    """Reads FHIR JSON over one shared, pooled `httpx.AsyncClient`."""
+
+    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
+        self._client = client
+        self._settings = settings
+
+    @classmethod
+    def create(cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> FhirGateway:
+        """A gateway with its own pooled client (limits from `settings.fhir_max_connections`)."""
+        limits = httpx.Limits(
+            max_connections=settings.fhir_max_connections,
+            max_keepalive_connections=settings.fhir_max_connections,
+        )
+        client = httpx.AsyncClient(
+            limits=limits,
+            timeout=settings.fhir_request_timeout_seconds,
+            follow_redirects=False,
+            transport=transport,
+            headers={"Accept": _ACCEPT},
+        )
+        return cls(client, settings)
+
+    async def aclose(self) -> None:
+        """Close the pooled client (application shutdown)."""
+        await self._client.aclose()
+
+    async def get_json(self, url: str, token: str | None, *, deadline: float) -> dict[str, Any]:
+        """`GET {url}` with `Authorization: Bearer {token}`; the JSON object of a 2xx answer.
+
+        `url` is absolute (e.g. `https://ehr/fhir/Observation?patient=123&_count=200`). `deadline` is an
+        `asyncio` loop time after which no retry is started. Raises `FetchError`.
+        """
+        attempt = 0
+        while True:
+            try:
+                return await self._get_once(url, token, deadline)
+            except FetchError as error:
+                delay = _BACKOFF_SECONDS * 2**attempt
+                retryable = error.reason == "unreachable" or error.status == 503
+                if not retryable or attempt >= self._settings.fhir_retries or not _fits(delay, deadline):
+                    raise
+                attempt += 1
+                log.info("FHIR GET retry %d after %s", attempt, error.reason)
+                await asyncio.sleep(delay)
+
+    async def _get_once(self, url: str, token: str | None, deadline: float) -> dict[str, Any]:
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            raise FetchError("timeout")
+        timeout = min(self._settings.fhir_request_timeout_seconds, remaining)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            response = await self._client.get(url, headers=headers, timeout=timeout)
+        except httpx.TimeoutException as exc:
+            raise FetchError("timeout") from exc
+        except httpx.TransportError as exc:
+            raise FetchError("unreachable") from exc
+        if response.status_code >= 300:
+            log.warning("FHIR GET on %s answered HTTP %d", _host_only(url), response.status_code)
+            raise FetchError(reason_for_status(response.status_code), response.status_code)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise FetchError("invalid-resource", response.status_code) from exc
+        if not isinstance(body, dict):
+            raise FetchError("invalid-resource", response.status_code)
+        return body
+
+
+def _fits(delay: float, deadline: float) -> bool:
+    return asyncio.get_running_loop().time() + delay < deadline
+
+
+def _host_only(url: str) -> str:
+    """Scheme and host of a URL: its path and query name the patient, which is never logged."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -1,0 +1,55 @@
+"""medicationReference resolution for MedicationRequest, -Administration, -Statement and -Dispense.
+
+A reference is resolved, in order, as a contained resource (`#id`, handled by
+`PatientRecord.medication_concept`), as a Medication already in the record (from prefetch, a fetched search or
+draftOrders), or by reading `{fhirServer}/Medication/{id}`; all reads of one call run concurrently, inside the
+call's deadline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from cds_service.fhir.client import same_origin
+from cds_service.fhir.record import PatientRecord
+
+_MEDICATION_HOLDERS = (
+    "medication_requests",
+    "medication_administrations",
+    "medication_statements",
+    "medication_dispenses",
+    "draft_orders",
+)
+
+
+def medication_key(reference: str, fhir_server: str | None) -> str | None:
+    """`Medication/{id}` for a relative reference or an absolute one on `fhir_server`, else None."""
+    if not reference or reference.startswith("#"):
+        return None
+    if "://" in reference:
+        if fhir_server is None or not same_origin(reference, fhir_server):
+            return None  # another server: never sent the EHR's token
+        reference = reference.split("/_history/")[0]
+    parts = reference.split("/_history/")[0].rstrip("/").split("/")
+    if len(parts) < 2 or parts[-2] != "Medication" or not parts[-1]:
+        return None
+    return f"Medication/{parts[-1]}"
+
+
+def _holders(record: PatientRecord) -> Iterable[Any]:
+    for attribute in _MEDICATION_HOLDERS:
+        yield from getattr(record, attribute)
+
+
+def unresolved_medications(record: PatientRecord, fhir_server: str | None) -> list[str]:
+    """The "Medication/{id}" keys referenced by the record's medication resources and not yet in
+    `record.medications`.
+    """
+    wanted: list[str] = []
+    for resource in _holders(record):
+        reference = getattr(getattr(resource, "medicationReference", None), "reference", None)
+        key = medication_key(reference, fhir_server) if reference else None
+        if key is not None and key not in record.medications and key not in wanted:
+            wanted.append(key)
+    return wanted
