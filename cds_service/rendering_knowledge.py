@@ -1,0 +1,56 @@
+"""The part of the knowledge base the renderer reads, as structural types (docs/ARCHITECTURE.md
+"KnowledgeBase API").
+
+The renderer depends on these protocols, not on the loader's classes, so it can be tested with a small fake
+and
+works with `cds_service.knowledge.loader.KnowledgeBase` unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+
+class FactView(Protocol):
+    text: str
+    source: str  # a source id of cards/sources.yaml
+    label_anchored: bool
+
+
+class PremedicationView(Protocol):
+    label: str
+    dose_text: str | None
+    timing: str | None
+    source: str
+
+
+class BaselineItemView(Protocol):
+    id: str
+    label: str
+    source: str
+
+
+class DrugView(Protocol):
+    id: str
+    generic_name: str
+    drug_class_label: str
+    risk_reason: str
+    boxed_warning_crs: bool
+    typical_onset: str
+    monitoring: tuple[FactView, ...]
+    premedication: tuple[PremedicationView, ...]
+    tocilizumab_availability: FactView | None
+    label_url: str | None
+
+
+class KnowledgeView(Protocol):
+    @property
+    def drugs(self) -> Mapping[str, DrugView]: ...
+
+    @property
+    def baseline_monitoring(self) -> tuple[BaselineItemView, ...]: ...
+
+    def citation(self, source_id: str) -> str:
+        """The bibliography text of a source id."""
+        ...

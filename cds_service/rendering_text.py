@@ -1,0 +1,231 @@
+"""The wording toolkit of one card: template lookups, summaries that fit, shared detail blocks, citations.
+
+A `CardText` is built per finding; the per-template modules (`rendering_crs`, `rendering_orders`) use it to
+choose
+a summary variant and assemble the detail. Values from data are escaped here, never in the templates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cds_service.cdshooks.models import SUMMARY_MAX
+from cds_service.clinical.model import Finding
+from cds_service.rendering_knowledge import DrugView, FactView, KnowledgeView
+from cds_service.rendering_markdown import bullets, escape, heading, number, plain, table, utc_text
+from cds_service.templates import CardTemplate, Item, TemplateSet, fill
+from cds_service.templates_registry import DRUG_LABEL_SOURCE, SIGNAL_PARAMS, WARNING_SIGNALS
+
+#: The CDS Hooks spec says "<140 characters"; the wire model allows 140. We stay strictly below.
+SUMMARY_BUDGET = SUMMARY_MAX - 1
+_ELLIPSIS = "…"
+_TIME_KEYS = frozenset({"effective", "onset"})
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class CardText:
+    """Wording helpers bound to one finding, its template and its drug; collects the references it cites."""
+
+    templates: TemplateSet
+    kb: KnowledgeView
+    finding: Finding
+    cited: dict[str, str] = field(default_factory=dict)  # short name -> full citation, in citation order
+
+    @property
+    def template(self) -> CardTemplate:
+        return self.templates.card(self.finding.template)
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        return self.finding.params
+
+    @property
+    def drug(self) -> DrugView | None:
+        """The knowledge-base entry of the finding's drug, if any."""
+        return self.kb.drugs.get(self.finding.drug.id) if self.finding.drug else None
+
+    @property
+    def drug_name(self) -> str:
+        """The drug's name as the rule gave it, else the finding's drug reference, else ''."""
+        name = self.params.get("drug_name") or (self.finding.drug.name if self.finding.drug else "")
+        return plain(name)
+
+    # ------------------------------------------------------------ summaries
+
+    def summary(
+        self, variant: str, values: Mapping[str, object], shrink: str, candidates: Sequence[str]
+    ) -> str:
+        """The summary `variant` filled with `values`; `shrink` takes the first candidate that fits."""
+        text = self.template.summaries[variant]
+        for candidate in candidates:
+            filled = _capitalised(fill(text, {**values, shrink: candidate}))
+            if len(filled) <= SUMMARY_BUDGET:
+                return filled
+        base = _capitalised(fill(text, {**values, shrink: ""}))
+        room = SUMMARY_BUDGET - len(base) - len(_ELLIPSIS)
+        last = candidates[-1] if candidates else ""
+        filled = _capitalised(fill(text, {**values, shrink: last[: max(room, 1)].rstrip() + _ELLIPSIS}))
+        return filled if len(filled) <= SUMMARY_BUDGET else filled[: SUMMARY_BUDGET - 1] + _ELLIPSIS
+
+    def list_candidates(self, names: Sequence[str]) -> list[str]:
+        """Ways to say a list, longest first: all of it, the first and a count, a count alone."""
+        names = [plain(n) for n in names if plain(n)]
+        if not names:
+            return [""]
+        if len(names) == 1:
+            return [names[0]]
+        full = ", ".join(names[:-1]) + " and " + names[-1]
+        first = self.templates.phrase("and-others", first=names[0], count=len(names) - 1)
+        return [full, first, self.templates.phrase("count-items", count=len(names)), names[0]]
+
+    def drug_candidates(self) -> list[str]:
+        """The finding's drug plus `other_drugs`, longest first (the primary drug always named)."""
+        others = [o for o in self.params.get("other_drugs") or [] if plain(o) != self.drug_name]
+        candidates = self.list_candidates([self.drug_name, *others])
+        return [c for c in candidates if c.startswith(self.drug_name)] or [self.drug_name]
+
+    def days_phrase(self, prefix: str, days: int | None) -> str:
+        """ "3 days after" / "on day 3 after" style phrases (prefix "days-after" or "on-day")."""
+        if days is None:
+            return self.templates.phrase(f"{prefix}-unknown")
+        if days <= 0:
+            return self.templates.phrase(f"{prefix}-zero")
+        if days == 1 and prefix == "days-after":
+            return self.templates.phrase("days-after-one")
+        return self.templates.phrase(f"{prefix}-many", n=days)
+
+    # ------------------------------------------------------------ detail
+
+    def section(self, key: str, **values: object) -> str:
+        """A detail paragraph of the template, filled with escaped values."""
+        return fill(self.template.sections[key], {k: escape(_display(v)) for k, v in values.items()})
+
+    def heading(self, key: str) -> str:
+        return heading(self.templates.common.headings[key])
+
+    def cite(self, sources: Sequence[str]) -> str:
+        """Short names of `sources` joined by "; ", remembering the full citations for the Sources section."""
+        names: list[str] = []
+        for source in sources:
+            if source == DRUG_LABEL_SOURCE:
+                short, citation = self.drug_label_reference()
+            else:
+                reference = self.templates.links.references[source]
+                short, citation = reference.short, reference.citation
+            self.cited.setdefault(short, citation)
+            names.append(short)
+        return "; ".join(names)
+
+    def drug_label_reference(self) -> tuple[str, str]:
+        """(short, citation) of the drug's label."""
+        name = self.drug_name or "drug"
+        return f"{name} label", f"{name} US prescribing information"
+
+    def item_line(self, item: Item) -> str:
+        """A guidance item: cited, or "per local protocol" when institution-specific."""
+        if item.local:
+            return self.templates.phrase("per-local-protocol", text=item.text)
+        if item.sources:
+            return self.templates.phrase("cited", text=item.text, source=self.cite(item.sources))
+        return item.text
+
+    def fact_line(self, fact: FactView) -> str:
+        """A knowledge-base fact: label-anchored facts cite their source, others are "per local protocol"."""
+        text = escape(fact.text)
+        if not fact.label_anchored:
+            return self.templates.phrase("per-local-protocol", text=text)
+        return self.kb_cited(text, fact.source)
+
+    def kb_cited(self, escaped_text: str, source_id: str) -> str:
+        """Text followed by the full citation of a knowledge-base source (not repeated under Sources)."""
+        return self.templates.phrase("cited", text=escaped_text, source=escape(self.kb.citation(source_id)))
+
+    def label_monitoring_lines(self) -> list[str]:
+        """The drug's monitoring facts and tocilizumab availability from the knowledge base."""
+        drug = self.drug
+        if drug is None:
+            return []
+        facts = [
+            *drug.monitoring,
+            *([drug.tocilizumab_availability] if drug.tocilizumab_availability else []),
+        ]
+        return [self.fact_line(fact) for fact in facts]
+
+    def evidence_block(self) -> str | None:
+        """The evidence table (What | Value | Unit | Time), or None without evidence."""
+        if not self.finding.evidence:
+            return None
+        units = self.templates.common.units
+        rows = [
+            (e.label, e.value, units.get(e.unit, e.unit) if e.unit else None, utc_text(e.effective) or None)
+            for e in self.finding.evidence
+        ]
+        return self.heading("evidence") + "\n\n" + table(self.templates.common.table_header, rows)
+
+    def list_block(self, heading_key: str, lines: Sequence[str], *, escaped: bool = False) -> str | None:
+        """A heading and a bullet list, or None when there are no lines."""
+        if not lines:
+            return None
+        body = bullets(lines if escaped else [escape(line) for line in lines])
+        return self.heading(heading_key) + "\n\n" + body
+
+    def missing_block(self) -> str | None:
+        return self.list_block("missing", list(self.finding.missing))
+
+    def signal_lines(self, signals: Sequence[Mapping[str, Any]]) -> list[str]:
+        """One sentence per known signal, warning signals first; unknown ids are logged and left out."""
+        ordered = sorted(signals, key=lambda s: s.get("id") not in WARNING_SIGNALS)
+        lines = []
+        for signal in ordered:
+            signal_id = signal.get("id")
+            wording = self.templates.signals.get(str(signal_id))
+            if wording is None or signal_id not in SIGNAL_PARAMS:
+                log.warning("no wording for signal id %r; left out of the card", signal_id)
+                continue
+            values = {name: self._signal_value(name, signal.get(name)) for name in SIGNAL_PARAMS[signal_id]}
+            lines.append(fill(wording.text, values))
+        return lines
+
+    def _signal_value(self, name: str, value: object) -> str:
+        if value is None:
+            return self.templates.phrase("unknown")
+        return escape(utc_text(value) if name in _TIME_KEYS and isinstance(value, str) else _display(value))
+
+    def differential_lines(self, ids: Sequence[str]) -> list[str]:
+        """ "**Title**: text (sources)" per known differential id."""
+        lines = []
+        for differential_id in ids:
+            entry = self.templates.differentials.get(differential_id)
+            if entry is None:
+                log.warning("no wording for differential %r; left out of the card", differential_id)
+                continue
+            text = f"**{entry.title}**: {entry.text}"
+            lines.append(
+                self.templates.phrase("cited", text=text, source=self.cite(entry.sources))
+                if entry.sources
+                else text
+            )
+        return lines
+
+    def sources_block(self) -> str | None:
+        """The full citations of everything this card cited."""
+        lines = [escape(citation) for citation in self.cited.values()]
+        return self.list_block("sources", lines, escaped=True)
+
+    def age_text(self) -> str:
+        years = self.params.get("age_years")
+        return self.templates.phrase("age-years", years=number(years)) if years is not None else ""
+
+
+def _display(value: object) -> str:
+    """Numbers as `number` shows them; anything else as text."""
+    return number(value) if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]

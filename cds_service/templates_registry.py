@@ -1,0 +1,215 @@
+"""What each card template may say: the parameters its rule supplies (docs/FINDINGS.md) and what the
+renderer adds.
+
+This module mirrors the findings contract. When a rule gains a parameter, add it here and to docs/FINDINGS.md;
+`load_templates` then accepts templates that use it. Derived names are computed by the renderer from the
+params
+(for example `drugs`, the drug list shortened to fit the summary).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateSpec:
+    """One card template's contract: its rule, the names it may use, the variants the renderer picks."""
+
+    rule_id: str
+    params: frozenset[str]  # supplied by the rule (docs/FINDINGS.md)
+    derived: frozenset[str]  # computed by the renderer
+    summaries: frozenset[str]  # summary variants the renderer chooses between
+    sections: frozenset[str]  # detail paragraphs the renderer uses
+    lists: frozenset[str] = frozenset()  # item lists (guidance) the renderer uses
+
+    @property
+    def available(self) -> frozenset[str]:
+        """Every placeholder name a template of this kind may declare."""
+        return self.params | self.derived
+
+
+def _f(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+_CRS_STATUS_COMMON = _f(
+    "drug_name", "other_drugs", "days_since_exposure", "signals", "differential", "paediatric", "age_years"
+)
+_DAY_DERIVED = _f("drugs", "days_after", "on_day", "age")
+
+TEMPLATE_SPECS: dict[str, TemplateSpec] = {
+    "active-crs": TemplateSpec(
+        rule_id="crs.active",
+        params=_CRS_STATUS_COMMON
+        | _f(
+            "status",
+            "grade",
+            "grade_is_minimum",
+            "fever",
+            "max_temperature_c",
+            "fever_waived",
+            "hypotension",
+            "min_systolic",
+            "hypotension_threshold",
+            "vasopressor_count",
+            "vasopressin",
+            "hypoxia",
+            "o2_device",
+            "o2_flow_l_min",
+            "grading_steps",
+        ),
+        derived=_DAY_DERIVED | _f("signs"),
+        summaries=_f(
+            "possible",
+            "possible-minimum",
+            "documented",
+            "documented-minimum",
+            "documented-ungraded",
+            "no-fever",
+            "no-temperature",
+            "ungraded",
+        ),
+        sections=_f(
+            "intro-possible",
+            "intro-documented",
+            "fever-waived",
+            "no-fever",
+            "paediatric",
+            "management-heading",
+            "no-management",
+        ),
+    ),
+    "monitoring-window": TemplateSpec(
+        rule_id="crs.monitoring-window",
+        params=_CRS_STATUS_COMMON | _f("day_of_window", "window_days"),
+        derived=_DAY_DERIVED | _f("warning_signs"),
+        summaries=_f("quiet", "warning"),
+        sections=_f("intro", "paediatric"),
+        lists=_f("guideline-items", "local-items"),
+    ),
+    "monitoring-gap": TemplateSpec(
+        rule_id="crs.monitoring-gap",
+        params=_f("drug_name", "hours", "missing", "last_seen"),
+        derived=_f("drugs", "missing_text"),
+        summaries=_f("gap"),
+        sections=_f("intro", "never-seen"),
+        lists=_f("local-items"),
+    ),
+    "data-gap": TemplateSpec(
+        rule_id="data.unreadable",
+        params=_f("items", "skipped_count"),
+        derived=frozenset(),
+        summaries=_f("unreadable"),
+        sections=_f("intro", "skipped"),
+    ),
+    "order-risk": TemplateSpec(
+        rule_id="order.risk",
+        params=_f("drug_name", "tier", "boxed_warning", "already_exposed_days"),
+        derived=_f("drugs", "requirements", "drug_class", "risk_reason", "typical_onset"),
+        summaries=_f("high-boxed", "high", "moderate", "low"),
+        sections=_f(
+            "boxed-warning",
+            "risk",
+            "onset",
+            "already-exposed",
+            "premedication-heading",
+            "monitoring-heading",
+            "baseline-heading",
+            "requirements-premedication-monitoring",
+            "requirements-premedication",
+            "requirements-monitoring",
+            "requirements-none",
+        ),
+    ),
+    "premedication": TemplateSpec(
+        rule_id="order.premedication",
+        params=_f("drug_name", "missing_premedication", "missing_baseline"),
+        derived=_f("drugs", "premedication_list", "baseline_list"),
+        summaries=_f("premedication", "baseline", "both"),
+        sections=_f("premedication-heading", "baseline-heading", "suggestions"),
+    ),
+    "pre-infusion-risk": TemplateSpec(
+        rule_id="order.pre-infusion-risk",
+        params=_f("drug_name", "easix", "m_easix", "reference_cutoff", "labs", "missing_labs"),
+        derived=_f("drugs", "easix_text", "m_easix_text", "missing_labs_text"),
+        summaries=_f("computed", "not-computable"),
+        sections=_f("easix", "m-easix", "above-cutoff", "below-cutoff", "not-computable", "caveat"),
+    ),
+}
+
+#: Signal ids and their values (docs/FINDINGS.md "Signals"); `effective`/`onset` arrive as ISO text.
+SIGNAL_PARAMS: dict[str, frozenset[str]] = {
+    "tachycardia": _f("value", "threshold", "effective"),
+    "tachypnoea": _f("value", "threshold", "effective"),
+    "spo2-low-no-o2": _f("value", "threshold", "effective"),
+    "crp-rising": _f("from", "to", "hours"),
+    "ferritin-rising": _f("from", "to", "hours"),
+    "ferritin-hlh": _f("value", "threshold", "effective"),
+    "neutropenic-fever": _f("anc", "threshold", "effective"),
+    "neuro-ice": _f("value", "effective"),
+    "neuro-gcs": _f("value", "effective"),
+    "neuro-seizure": _f("code", "onset"),
+    "crp-suppressed": _f("treatment"),
+}
+
+#: Signals that raise a monitoring-window card to warning (docs/FINDINGS.md).
+WARNING_SIGNALS: frozenset[str] = _f(
+    "spo2-low-no-o2", "ferritin-hlh", "neutropenic-fever", "neuro-ice", "neuro-gcs", "neuro-seizure"
+)
+
+#: Differential ids a CRS-status finding may name.
+DIFFERENTIAL_IDS: frozenset[str] = _f("neutropenic-fever", "infection", "iec-hs")
+
+#: Section headings every detail may use (common.yaml `headings`).
+HEADING_IDS: frozenset[str] = _f(
+    "evidence",
+    "grading",
+    "missing",
+    "signals",
+    "differential",
+    "monitoring",
+    "sources",
+    "last-seen",
+    "labs",
+    "items",
+)
+
+#: Placeholders of the shared phrases in common.yaml.
+COMMON_PHRASE_PARAMS: dict[str, frozenset[str]] = {
+    "days-after-zero": frozenset(),
+    "days-after-one": frozenset(),
+    "days-after-many": _f("n"),
+    "days-after-unknown": frozenset(),
+    "on-day-zero": frozenset(),
+    "on-day-many": _f("n"),
+    "on-day-unknown": frozenset(),
+    "and-others": _f("first", "count"),
+    "count-items": _f("count"),
+    "sign-hypotension": frozenset(),
+    "sign-hypoxia": frozenset(),
+    "sign-both": frozenset(),
+    "warning-signs-one": frozenset(),
+    "warning-signs-many": _f("count"),
+    "per-local-protocol": _f("text"),
+    "cited": _f("text", "source"),
+    "not-recorded": frozenset(),
+    "none-in-window": frozenset(),
+    "age-years": _f("years"),
+    "yes": frozenset(),
+    "no": frozenset(),
+    "unknown": frozenset(),
+}
+
+#: Placeholders of links.yaml labels.
+LINK_LABEL_PARAMS: dict[str, frozenset[str]] = {
+    "astct": frozenset(),
+    "drug-label": _f("drug_name"),
+    "smart-app": frozenset(),
+}
+
+#: Reference ids the renderer itself cites (links.yaml `references` must define them).
+REQUIRED_REFERENCES: frozenset[str] = _f("astct-2019", "asco-2021", "korell-2022")
+
+#: The special source id meaning "the drug's label" (resolved per card from the knowledge base).
+DRUG_LABEL_SOURCE = "drug-label"

@@ -1,0 +1,87 @@
+"""The finding contract every card must honour: `assert_finding_contract(card_json)` for any test to call.
+
+`card_json` is one card as sent on the wire (a dict from `Card.model_dump(mode="json")` or a response body).
+The contract (README "Finding contract"; cds_service/rendering.py docstring):
+
+    extension["org.crs-cds.finding"] = {
+        "ruleId": str, "category": one of CATEGORIES,
+        "astctGrade": 1-4 or null (always present), "astctGradeIsMinimum": bool (always present),
+        "drug": {"id", "name", "class", "riskTier"}      optional, all four non-empty strings
+        "daysSinceExposure": int >= 0                    optional
+        "evidence": [{"reference", "code", "value", "unit", "effective"}]  optional, non-empty, no nulls
+    }
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+FINDING_EXTENSION = "org.crs-cds.finding"
+CATEGORIES = frozenset(
+    {
+        "order-risk",
+        "active-crs",
+        "monitoring-window",
+        "monitoring-gap",
+        "pre-infusion-risk",
+        "premedication",
+        "data-gap",
+    }
+)
+_REQUIRED = {"ruleId", "category", "astctGrade", "astctGradeIsMinimum"}
+_OPTIONAL = {"drug", "daysSinceExposure", "evidence"}
+_DRUG_KEYS = {"id", "name", "class", "riskTier"}
+_EVIDENCE_KEYS = {"reference", "code", "value", "unit", "effective"}
+
+
+def assert_finding_contract(card_json: dict[str, Any]) -> None:
+    """Fail (AssertionError with the reason) unless the card carries a well-formed finding extension."""
+    assert isinstance(card_json.get("uuid"), str) and card_json["uuid"], "card without a uuid"
+    assert len(card_json.get("summary", "")) < 140, "summary must be under 140 characters"
+    finding = (card_json.get("extension") or {}).get(FINDING_EXTENSION)
+    assert isinstance(finding, dict), f"card has no extension[{FINDING_EXTENSION!r}]"
+    keys = set(finding)
+    assert keys >= _REQUIRED, f"finding lacks {sorted(_REQUIRED - keys)}"
+    assert keys <= _REQUIRED | _OPTIONAL, f"finding has unknown keys {sorted(keys - _REQUIRED - _OPTIONAL)}"
+    assert isinstance(finding["ruleId"], str) and finding["ruleId"], "ruleId must be a non-empty string"
+    assert finding["category"] in CATEGORIES, f"unknown category {finding['category']!r}"
+    _check_grade(finding)
+    if "drug" in finding:
+        _check_drug(finding["drug"])
+    if "daysSinceExposure" in finding:
+        days = finding["daysSinceExposure"]
+        assert isinstance(days, int) and not isinstance(days, bool) and days >= 0, (
+            "daysSinceExposure must be int >= 0"
+        )
+    if "evidence" in finding:
+        _check_evidence(finding["evidence"])
+
+
+def _check_grade(finding: dict[str, Any]) -> None:
+    grade = finding["astctGrade"]
+    assert grade is None or (type(grade) is int and 1 <= grade <= 4), f"astctGrade {grade!r} not 1-4 or null"
+    assert isinstance(finding["astctGradeIsMinimum"], bool), "astctGradeIsMinimum must be a bool"
+    if grade is None:
+        assert finding["astctGradeIsMinimum"] is False, "astctGradeIsMinimum without a grade"
+
+
+def _check_drug(drug: Any) -> None:
+    assert isinstance(drug, dict) and set(drug) == _DRUG_KEYS, f"drug must have exactly {sorted(_DRUG_KEYS)}"
+    assert all(isinstance(v, str) and v for v in drug.values()), "drug values must be non-empty strings"
+    assert drug["riskTier"] in {"high", "moderate", "low"}, f"riskTier {drug['riskTier']!r}"
+
+
+def _check_evidence(evidence: Any) -> None:
+    assert isinstance(evidence, list) and evidence, "evidence, when present, is a non-empty list"
+    for item in evidence:
+        assert isinstance(item, dict) and item, "evidence items are non-empty objects"
+        assert set(item) <= _EVIDENCE_KEYS, (
+            f"evidence item has unknown keys {sorted(set(item) - _EVIDENCE_KEYS)}"
+        )
+        assert all(v is not None and v != "" for v in item.values()), "evidence items omit absent values"
+        if "value" in item:
+            assert isinstance(item["value"], int | float | str) and not isinstance(item["value"], bool)
+        if "effective" in item:
+            moment = datetime.fromisoformat(item["effective"].replace("Z", "+00:00"))
+            assert moment.tzinfo is not None, "evidence effective must carry a time zone"
