@@ -1,0 +1,323 @@
+"""ASTCT 2019 consensus CRS grading over the recent window, honest about missing data.
+
+    grade = max(hypotension grade, hypoxia grade), with fever (fever alone: 1)
+    hypotension: no vasopressor 2; one vasopressor with or without vasopressin 3;
+                 several vasopressors (vasopressin not counted) 4
+    hypoxia: see grading_hypoxia.py (by the highest oxygen support)
+
+Fever is not required once tocilizumab (or another anti-cytokine) or a corticosteroid was given after the
+exposure. Every lower bound (data that could raise the grade is missing) sets `is_minimum` and says what is
+missing; every step of the reasoning is one short sentence in `steps`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cds_service.clinical.grading_hypoxia import HypoxiaResult, assess_hypoxia
+from cds_service.clinical.model import (
+    DataGap,
+    Evidence,
+    Facts,
+    Measurement,
+    TreatmentGiven,
+    VasopressorUse,
+)
+from cds_service.clinical.windows import (
+    Part,
+    age_days_at,
+    clock,
+    in_window,
+    iso,
+    measurement_evidence,
+    num,
+    value_text,
+)
+
+MEDICATION_GAP_KEYS = frozenset({"medicationAdministrations", "medicationRequests"})
+VITAL_GAP_KEYS = frozenset({"vitalSigns"})
+WAIVING_KINDS = frozenset({"anti-cytokine", "corticosteroid"})
+_COUNT_WORDS = {1: "One", 2: "Two", 3: "Three", 4: "Four"}
+
+
+@dataclass(frozen=True, slots=True)
+class Fever:
+    present: bool | None  # None: no temperature in the window
+    max_temperature_c: float | None
+    part: Part
+
+
+@dataclass(frozen=True, slots=True)
+class Hypotension:
+    part: Part
+    min_systolic: float | None
+    threshold: float
+    vasopressor_count: int  # distinct, excluding vasopressin
+    vasopressin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Grading:
+    """The ASTCT grade and every value the CRS card shows about it."""
+
+    grade: int | None
+    is_minimum: bool
+    fever: Fever
+    fever_waived: str | None
+    hypotension: Hypotension
+    hypoxia: HypoxiaResult
+    steps: tuple[str, ...]
+    missing: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+
+    @property
+    def organ_signs(self) -> bool:
+        """Hypotension or hypoxia is present (the card is critical then, with or without a grade)."""
+        return bool(self.hypotension.part.present) or bool(self.hypoxia.part.present)
+
+    def params(self) -> dict[str, Any]:
+        """The grading part of the `crs.active` params (docs/FINDINGS.md)."""
+        return {
+            "grade": self.grade,
+            "grade_is_minimum": self.is_minimum,
+            "fever": self.fever.present,
+            "max_temperature_c": self.fever.max_temperature_c,
+            "fever_waived": self.fever_waived,
+            "hypotension": self.hypotension.part.present,
+            "min_systolic": self.hypotension.min_systolic,
+            "hypotension_threshold": self.hypotension.threshold,
+            "vasopressor_count": self.hypotension.vasopressor_count,
+            "vasopressin": self.hypotension.vasopressin,
+            "hypoxia": self.hypoxia.part.present,
+            "o2_device": self.hypoxia.device,
+            "o2_flow_l_min": self.hypoxia.flow_l_min,
+            "grading_steps": list(self.steps),
+        }
+
+
+def grade_crs(
+    facts: Facts, kb: Any, *, window_start: datetime, exposure_start: datetime | None, hours: int
+) -> Grading:
+    """Grade CRS (ASTCT 2019) from the facts between `window_start` and `facts.now`."""
+    fever = assess_fever(facts, kb, window_start, hours)
+    waiver = fever_waiver(facts, exposure_start)
+    hypotension = assess_hypotension(facts, kb, window_start, hours)
+    hypoxia = assess_hypoxia(facts, kb, window_start, hours)
+    return _combine(facts, fever, waiver, hypotension, hypoxia)
+
+
+def assess_fever(facts: Facts, kb: Any, start: datetime, hours: int) -> Fever:
+    """Highest temperature in the window against the ASTCT fever threshold (>= 38.0 °C)."""
+    temps = [m for m in facts.series("temperature") if in_window(m.effective, start, facts.now)]
+    if not temps:
+        missing = (f"temperature in the last {hours} h",)
+        part = Part(0, None, False, (f"No temperature recorded in the last {hours} h.",), missing, ())
+        return Fever(None, None, part)
+    top = max(temps, key=lambda m: (m.value, m.effective))
+    present = top.value >= num(kb.thresholds.fever_celsius)
+    when = clock(top.effective, facts.now)
+    step = (
+        f"Fever {value_text(top.value)} °C at {when}."
+        if present
+        else f"No fever: highest temperature {value_text(top.value)} °C at {when}."
+    )
+    part = Part(int(present), present, False, (step,), (), (measurement_evidence("Temperature", top),))
+    return Fever(present, top.value, part)
+
+
+def fever_waiver(facts: Facts, exposure_start: datetime | None) -> TreatmentGiven | None:
+    """The first anti-cytokine or corticosteroid given after the exposure started (ASTCT: fever not required).
+
+    Premedication given before the exposure started does not count.
+    """
+    if exposure_start is None:
+        return None
+    given = [
+        t
+        for t in facts.treatments
+        if t.kind in WAIVING_KINDS and t.time is not None and exposure_start < t.time <= facts.now
+    ]
+    return min(given, key=lambda t: (t.time, t.treatment_id)) if given else None
+
+
+def waiver_name(treatment: TreatmentGiven) -> str:
+    """The `fever_waived` param: "tocilizumab", "corticosteroid", or the anti-cytokine's id."""
+    if treatment.kind == "corticosteroid":
+        return "corticosteroid"
+    return treatment.treatment_id
+
+
+def running_vasopressors(facts: Facts, start: datetime) -> list[VasopressorUse]:
+    """Vasopressor uses overlapping the window (started by now, not ended before the window)."""
+    return [
+        u
+        for u in facts.vasopressors
+        if (u.start is None or u.start <= facts.now) and (u.end is None or u.end >= start)
+    ]
+
+
+def assess_hypotension(facts: Facts, kb: Any, start: datetime, hours: int) -> Hypotension:
+    """Systolic pressure against the age-appropriate threshold, and the vasopressors running."""
+    sbps = [m for m in facts.series("systolic") if in_window(m.effective, start, facts.now)]
+    low = [(m, t) for m in sbps if m.value < (t := _sbp_threshold(facts, kb, m.effective))]
+    uses = running_vasopressors(facts, start)
+    others = sorted({u.vasopressor_id for u in uses if not u.is_vasopressin})
+    vasopressin = any(u.is_vasopressin for u in uses)
+    lowest = min(low, key=lambda pair: (pair[0].value - pair[1], pair[0].effective)) if low else None
+    threshold = lowest[1] if lowest else _sbp_threshold(facts, kb, facts.now)
+    grade = 4 if len(others) >= 2 else 3 if (others or vasopressin) else 2 if low else 0
+    steps = [_systolic_step(facts, sbps, lowest, threshold, hours)]
+    if uses and not low:
+        steps.append(
+            "A vasopressor is running: hypotension requiring vasopressors, although no systolic "
+            "below the threshold was recorded."
+        )
+    steps.append(_pressor_step(others, vasopressin, bool(low)))
+    missing: list[str] = []
+    if not facts.vasopressors and _has_gap(facts.data_gaps, MEDICATION_GAP_KEYS):
+        missing.append("vasopressor data (medication records could not be read)")
+        if low:
+            steps[-1] = "No vasopressor data (medication records could not be read): at least grade 2."
+    if not sbps and not uses:
+        missing.append(f"blood pressure in the last {hours} h")
+    present = True if (low or uses) else (False if sbps else None)
+    evidence = ([measurement_evidence("Systolic blood pressure", lowest[0])] if lowest else []) + [
+        _pressormeasurement_evidence(u) for u in sorted(uses, key=_use_key)
+    ]
+    part = Part(grade, present, bool(missing), tuple(s for s in steps if s), tuple(missing), tuple(evidence))
+    min_sbp = min(m.value for m in sbps) if sbps else None
+    return Hypotension(part, min_sbp, threshold, len(others), vasopressin)
+
+
+def _sbp_threshold(facts: Facts, kb: Any, at: datetime) -> float:
+    return num(kb.thresholds.hypotension_sbp(age_days_at(facts.birth_date, at)))
+
+
+def _systolic_step(
+    facts: Facts,
+    sbps: list[Measurement],
+    lowest: tuple[Measurement, float] | None,
+    threshold: float,
+    hours: int,
+) -> str:
+    if lowest is not None:
+        m, limit = lowest
+        group = age_group(age_days_at(facts.birth_date, m.effective))
+        return (
+            f"Systolic {value_text(m.value)} mmHg at {clock(m.effective, facts.now)} below the threshold "
+            f"of {value_text(limit)} mmHg ({group})."
+        )
+    if sbps:
+        least = min(m.value for m in sbps)
+        return (
+            f"No systolic below the threshold of {value_text(threshold)} mmHg "
+            f"(lowest {value_text(least)} mmHg)."
+        )
+    return f"No blood pressure recorded in the last {hours} h."
+
+
+def _pressor_step(others: list[str], vasopressin: bool, low: bool) -> str:
+    names = ", ".join(others)
+    if len(others) >= 2:
+        count = _COUNT_WORDS.get(len(others), str(len(others)))
+        extra = " (vasopressin not counted)" if vasopressin else ""
+        return f"{count} vasopressors ({names}){extra}: grade 4."
+    if others:
+        return f"One vasopressor ({names}){' with vasopressin' if vasopressin else ''}: grade 3."
+    if vasopressin:
+        return "Vasopressin alone counts as one vasopressor: grade 3."
+    return "No vasopressor: grade 2." if low else ""
+
+
+def age_group(age_days: int | None) -> str:
+    """How the age-appropriate threshold was chosen, in two or three words."""
+    if age_days is None:
+        return "adult; age unknown"
+    if age_days < 28:
+        return "neonate"
+    if age_days < 365:
+        return "infant"
+    years = int(age_days // 365.25)
+    return "adult" if years >= 18 else f"age {years} years"
+
+
+def _has_gap(gaps: tuple[DataGap, ...], keys: frozenset[str]) -> bool:
+    return any(gap.key in keys for gap in gaps)
+
+
+def _use_key(use: VasopressorUse) -> tuple[str, str, str]:
+    return (use.vasopressor_id, iso(use.start) or "", use.reference or "")
+
+
+def _pressormeasurement_evidence(use: VasopressorUse) -> Evidence:
+    label = f"{use.vasopressor_id.replace('-', ' ').capitalize()} (vasopressor)"
+    return Evidence(label, use.reference, None, "running" if use.end is None else "given", None, use.start)
+
+
+def _combine(
+    facts: Facts,
+    fever: Fever,
+    waiver: TreatmentGiven | None,
+    hypotension: Hypotension,
+    hypoxia: HypoxiaResult,
+) -> Grading:
+    hyp, oxy = hypotension.part, hypoxia.part
+    organ = max(hyp.grade, oxy.grade)
+    grade: int | None = None
+    if fever.present or waiver is not None:
+        grade = max(organ, 1 if fever.present else 0) or None
+    missing = [*fever.part.missing, *hyp.missing, *oxy.missing]
+    if _has_gap(facts.data_gaps, VITAL_GAP_KEYS):
+        missing.append("vital signs (they could not be read)")
+    lower_bound = hyp.minimum or oxy.minimum or _has_gap(facts.data_gaps, VITAL_GAP_KEYS)
+    is_minimum = grade is not None and grade < 4 and lower_bound
+    steps = [*fever.part.steps]
+    if waiver is not None:
+        steps.append(
+            f"Fever not required: {waiver.treatment_id} given at {clock(waiver.time, facts.now)} "
+            "after the exposure (ASTCT)."
+        )
+    steps += [*hyp.steps, *oxy.steps, _conclusion(grade, fever, waiver, hyp.grade, oxy.grade)]
+    if is_minimum:
+        steps.append(f"Grade {grade} is a minimum: missing {'; '.join(missing)}.")
+    evidence = [*fever.part.evidence, *hyp.evidence, *oxy.evidence]
+    if waiver is not None:
+        evidence.append(
+            Evidence(
+                f"{waiver.treatment_id.capitalize()} given",
+                waiver.reference,
+                None,
+                waiver.kind,
+                None,
+                waiver.time,
+            )
+        )
+    return Grading(
+        grade=grade,
+        is_minimum=is_minimum,
+        fever=fever,
+        fever_waived=waiver_name(waiver) if waiver is not None else None,
+        hypotension=hypotension,
+        hypoxia=hypoxia,
+        steps=tuple(steps),
+        missing=tuple(dict.fromkeys(missing)),
+        evidence=tuple(evidence),
+    )
+
+
+def _conclusion(grade: int | None, fever: Fever, waiver: TreatmentGiven | None, hyp: int, oxy: int) -> str:
+    if grade is not None:
+        if hyp and oxy:
+            return f"Grade {grade} is the more severe of hypotension ({hyp}) and hypoxia ({oxy})."
+        if hyp or oxy:
+            return f"Grade {grade} from {'hypotension' if hyp else 'hypoxia'}."
+        return "Fever without hypotension or hypoxia: grade 1."
+    if waiver is not None:
+        return "No hypotension or hypoxia: no ASTCT grade."
+    signs = " and ".join(name for name, g in (("hypotension", hyp), ("hypoxia", oxy)) if g)
+    reason = "no temperature recorded" if fever.present is None else "no fever"
+    if signs:
+        return f"ASTCT grading requires fever ({reason}): no grade, although {signs} is present."
+    return f"ASTCT grading requires fever ({reason}): no grade."

@@ -1,0 +1,132 @@
+"""ASTCT 2019 hypoxia: the grade set by the highest level of oxygen support in the window.
+
+Low-flow nasal cannula (<= 6 L/min) or blow-by: 2; nasal cannula above 6 L/min, high-flow nasal cannula,
+face mask, non-rebreather or Venturi: 3; positive pressure (CPAP, BiPAP, mechanical ventilation): 4.
+A device not recorded is a lower bound; a low SpO2 with no oxygen support recorded cannot be graded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cds_service.clinical.model import Evidence, Facts, Measurement, O2Device, O2Support
+from cds_service.clinical.windows import Part, clock, in_window, measurement_evidence, num, value_text
+
+
+@dataclass(frozen=True, slots=True)
+class HypoxiaResult:
+    part: Part
+    device: str | None  # O2Device value of the highest support
+    flow_l_min: float | None
+
+
+DEVICE_WORDS: dict[O2Device, str] = {
+    O2Device.room_air: "room air",
+    O2Device.blow_by: "blow-by oxygen",
+    O2Device.nasal_cannula: "nasal cannula",
+    O2Device.high_flow_nasal_cannula: "high-flow nasal cannula",
+    O2Device.face_mask: "face mask",
+    O2Device.non_rebreather: "non-rebreather mask",
+    O2Device.venturi: "Venturi mask",
+    O2Device.cpap: "CPAP",
+    O2Device.bipap: "BiPAP",
+    O2Device.mechanical_ventilation: "mechanical ventilation",
+    O2Device.unknown: "oxygen, device not recorded",
+}
+_FIXED_LEVELS: dict[O2Device, int] = {
+    O2Device.room_air: 0,
+    O2Device.blow_by: 2,
+    O2Device.high_flow_nasal_cannula: 3,
+    O2Device.face_mask: 3,
+    O2Device.non_rebreather: 3,
+    O2Device.venturi: 3,
+    O2Device.cpap: 4,
+    O2Device.bipap: 4,
+    O2Device.mechanical_ventilation: 4,
+}
+
+
+def o2_level(support: O2Support, low_flow_max: float) -> tuple[int, bool, str]:
+    """ASTCT hypoxia grade of one O2 support record (0 = none), whether it is a lower bound, and why."""
+    device, flow = support.device, support.flow_l_min
+    if device is O2Device.nasal_cannula:
+        if flow is None:
+            return 2, False, "Nasal cannula, flow not recorded (taken as low-flow): grade 2."
+        if flow <= low_flow_max:
+            return 2, False, f"Nasal cannula {value_text(flow)} L/min (low-flow): grade 2."
+        return (
+            3,
+            False,
+            (
+                f"Nasal cannula {value_text(flow)} L/min (above {value_text(low_flow_max)} L/min, "
+                "high-flow): grade 3."
+            ),
+        )
+    if device is O2Device.unknown:
+        if flow is None:
+            return 2, True, "Oxygen given, device and flow not recorded: at least grade 2."
+        if flow <= low_flow_max:
+            return 2, True, f"Oxygen {value_text(flow)} L/min, device not recorded: at least grade 2."
+        return (
+            3,
+            False,
+            (
+                f"Oxygen {value_text(flow)} L/min (above {value_text(low_flow_max)} L/min), "
+                "device not recorded: grade 3."
+            ),
+        )
+    level = _FIXED_LEVELS[device]
+    if level == 0:
+        return 0, False, "Room air: no hypoxia."
+    flow_text = f" {value_text(flow)} L/min" if flow is not None else ""
+    kind = " (positive pressure)" if level == 4 else ""
+    words = DEVICE_WORDS[device]
+    return level, False, f"{words[0].upper()}{words[1:]}{flow_text}{kind}: grade {level}."
+
+
+def lowest_spo2_below(facts: Facts, kb: Any, start: datetime) -> Measurement | None:
+    """The lowest SpO2 in the window when it is below the assess-for-hypoxia threshold (92 %)."""
+    limit = num(kb.thresholds.spo2_assess_below)
+    low = [m for m in facts.series("spo2") if in_window(m.effective, start, facts.now) and m.value < limit]
+    return min(low, key=lambda m: (m.value, m.effective)) if low else None
+
+
+def assess_hypoxia(facts: Facts, kb: Any, start: datetime, hours: int) -> HypoxiaResult:
+    """Hypoxia by the highest O2 support in the window; low SpO2 without O2 records is a stated gap."""
+    records = [s for s in facts.o2_support if in_window(s.effective, start, facts.now)]
+    if not records:
+        return _no_o2_records(facts, kb, start, hours)
+    low_flow_max = num(kb.thresholds.low_flow_max_l_min)
+    graded = [(o2_level(s, low_flow_max), s) for s in records]
+    (level, _, step), top = max(graded, key=_rank)
+    minimum = level < 4 and any(lower for (_, lower, _), _ in graded)
+    missing = ("oxygen delivery device",) if minimum else ()
+    words = DEVICE_WORDS[top.device]
+    value: float | str = top.flow_l_min if top.flow_l_min is not None else top.device.value
+    unit = "L/min" if top.flow_l_min is not None else None
+    evidence = Evidence(f"Oxygen support ({words})", top.reference, None, value, unit, top.effective)
+    part = Part(level, level >= 2, minimum, (step,), missing, (evidence,))
+    return HypoxiaResult(part, top.device.value, top.flow_l_min)
+
+
+def _rank(graded: tuple[tuple[int, bool, str], O2Support]) -> tuple[int, bool, datetime, float, str]:
+    """Highest grade first; an exact record before a lower bound; then the latest, flow, reference."""
+    (level, lower, _), support = graded
+    return (level, not lower, support.effective, support.flow_l_min or 0.0, support.reference or "")
+
+
+def _no_o2_records(facts: Facts, kb: Any, start: datetime, hours: int) -> HypoxiaResult:
+    spo2 = lowest_spo2_below(facts, kb, start)
+    if spo2 is None:
+        part = Part(0, None, False, (f"No oxygen support recorded in the last {hours} h.",), (), ())
+        return HypoxiaResult(part, None, None)
+    limit = value_text(num(kb.thresholds.spo2_assess_below))
+    step = (
+        f"SpO2 {value_text(spo2.value)} % at {clock(spo2.effective, facts.now)} is below {limit} % "
+        "with no oxygen support recorded: hypoxia cannot be graded."
+    )
+    missing = (f"oxygen support data (SpO2 below {limit} % with no oxygen support recorded)",)
+    part = Part(0, None, True, (step,), missing, (measurement_evidence("SpO2", spo2),))
+    return HypoxiaResult(part, None, None)

@@ -1,0 +1,153 @@
+"""The CRS-status finding (one per patient) and the monitoring-gap finding, inside exposure windows.
+
+`crs.active` when there is fever (or fever is waived after tocilizumab or a corticosteroid), hypotension
+or hypoxia, or a documented CRS diagnosis since the exposure; otherwise `crs.monitoring-window`. The finding
+names the primary window exposure (most recent high-tier one) and lists the other drugs in their windows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from cds_service.clinical.grading import Grading, grade_crs
+from cds_service.clinical.model import Category, DiagnosisFact, Evidence, Facts, Finding, Severity
+from cds_service.clinical.signals import Signals, detect_signals
+from cds_service.clinical.windows import WindowExposure, age_days_at, drug_ref, iso, num
+
+ADULT_FROM_AGE_DAYS = 18 * 365
+BLOOD_PRESSURE = ("systolic", "diastolic", "map")
+
+
+def crs_status_finding(facts: Facts, kb: Any, windows: list[WindowExposure], *, hours: int) -> Finding | None:
+    """`crs.active` or `crs.monitoring-window` for the primary window exposure; None outside every window."""
+    if not windows:
+        return None
+    primary = windows[0]
+    since = min(w.first for w in windows)
+    window_start = max(facts.now - timedelta(hours=hours), since)
+    grading = grade_crs(facts, kb, window_start=window_start, exposure_start=primary.started, hours=hours)
+    signals = detect_signals(
+        facts, kb, window_start=window_start, since_exposure=since, fever=grading.fever.present, hours=hours
+    )
+    documented = documented_crs(facts, since)
+    common = _common_params(facts, kb, windows, signals)
+    if grading.fever.present or grading.fever_waived or grading.organ_signs or documented is not None:
+        return _active(primary, grading, signals, documented, common)
+    return _monitoring(primary, grading, signals, common)
+
+
+def documented_crs(facts: Facts, since: datetime) -> DiagnosisFact | None:
+    """The latest CRS diagnosis with an onset since the exposure (or none recorded: an active condition)."""
+    found = [
+        d
+        for d in facts.diagnoses
+        if d.concept == "crs" and (d.onset is None or since <= d.onset <= facts.now)
+    ]
+    return max(found, key=lambda d: (d.onset or facts.now, d.grade or 0, d.code)) if found else None
+
+
+def _common_params(facts: Facts, kb: Any, windows: list[WindowExposure], signals: Signals) -> dict[str, Any]:
+    age_days = age_days_at(facts.birth_date, facts.now)
+    adult_from = int(getattr(kb.thresholds, "adult_from_age_days", ADULT_FROM_AGE_DAYS))
+    return {
+        "drug_name": windows[0].drug.generic_name,
+        "other_drugs": [w.drug.generic_name for w in windows[1:]],
+        "days_since_exposure": windows[0].days_since,
+        "signals": [dict(s) for s in signals.items],
+        "differential": list(signals.differential),
+        "paediatric": age_days is not None and age_days < adult_from,
+        "age_years": None if age_days is None else round(age_days / 365.25, 1),
+    }
+
+
+def _active(
+    primary: WindowExposure,
+    grading: Grading,
+    signals: Signals,
+    documented: DiagnosisFact | None,
+    common: dict[str, Any],
+) -> Finding:
+    critical = (grading.grade or 0) >= 2 or grading.organ_signs
+    params = {**common, "status": "documented" if documented else "possible", **grading.params()}
+    evidence = [*grading.evidence, *signals.evidence]
+    if documented is not None:
+        params["documented_grade"] = documented.grade
+        evidence.append(
+            Evidence(
+                "CRS diagnosis",
+                documented.reference,
+                documented.code,
+                documented.grade,
+                None,
+                documented.onset,
+            )
+        )
+    return Finding(
+        rule_id="crs.active",
+        category=Category.active_crs,
+        severity=Severity.critical if critical else Severity.warning,
+        template="active-crs",
+        params=params,
+        drug=drug_ref(primary.drug),
+        astct_grade=grading.grade,
+        astct_grade_is_minimum=grading.is_minimum,
+        days_since_exposure=primary.days_since,
+        evidence=tuple(evidence),
+        missing=grading.missing,
+    )
+
+
+def _monitoring(
+    primary: WindowExposure, grading: Grading, signals: Signals, common: dict[str, Any]
+) -> Finding:
+    params = {**common, "day_of_window": primary.days_since + 1, "window_days": primary.window_days}
+    return Finding(
+        rule_id="crs.monitoring-window",
+        category=Category.monitoring_window,
+        severity=Severity.warning if signals.warning else Severity.info,
+        template="monitoring-window",
+        params=params,
+        drug=drug_ref(primary.drug),
+        days_since_exposure=primary.days_since,
+        evidence=(*grading.evidence, *signals.evidence),
+        missing=grading.missing,
+    )
+
+
+def monitoring_gap_finding(facts: Facts, windows: list[WindowExposure], *, hours: int) -> Finding | None:
+    """`crs.monitoring-gap` in a high-tier window when temperature or blood pressure is older than `hours`.
+
+    Not raised when vital signs could not be read (that is a data gap, not a monitoring gap).
+    """
+    high = [w for w in windows if w.drug.risk_tier == "high"]
+    if not high or any(gap.key == "vitalSigns" for gap in facts.data_gaps):
+        return None
+    last_seen = {
+        "temperature": _last_time(facts, ("temperature",)),
+        "blood pressure": _last_time(facts, BLOOD_PRESSURE),
+    }
+    since = facts.now - timedelta(hours=hours)
+    missing = [name for name, seen in last_seen.items() if seen is None or seen < since]
+    if not missing:
+        return None
+    return Finding(
+        rule_id="crs.monitoring-gap",
+        category=Category.monitoring_gap,
+        severity=Severity.warning,
+        template="monitoring-gap",
+        params={
+            "drug_name": high[0].drug.generic_name,
+            "hours": int(num(hours)),
+            "missing": missing,
+            "last_seen": {name: iso(seen) for name, seen in last_seen.items()},
+        },
+        drug=drug_ref(high[0].drug),
+        days_since_exposure=high[0].days_since,
+        missing=tuple(f"{name} in the last {hours} h" for name in missing),
+    )
+
+
+def _last_time(facts: Facts, concepts: tuple[str, ...]) -> datetime | None:
+    times = [m.effective for m in facts.measurements if m.concept in concepts and m.effective <= facts.now]
+    return max(times) if times else None

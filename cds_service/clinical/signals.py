@@ -1,0 +1,211 @@
+"""Warning and context signals beside the ASTCT grade (docs/FINDINGS.md "Signals"), and the differential.
+
+Vital-sign signals look at the grading window; lab signals at the latest value of the recent lab window
+(at least 48 h). CRP trends are not used after tocilizumab (`crp-suppressed` says so instead). Neurological
+signals come only from coded data: ICE score and GCS observations, seizure conditions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from cds_service.clinical.grading_hypoxia import lowest_spo2_below
+from cds_service.clinical.model import Evidence, Facts, Measurement, O2Device
+from cds_service.clinical.windows import age_days_at, in_window, iso, measurement_evidence, num
+
+#: Signals that raise a monitoring-window finding to warning (docs/FINDINGS.md).
+WARNING_SIGNALS = frozenset(
+    {"spo2-low-no-o2", "ferritin-hlh", "neutropenic-fever", "neuro-ice", "neuro-gcs", "neuro-seizure"}
+)
+DIFFERENTIAL_ORDER = ("neutropenic-fever", "infection", "iec-hs")
+ICE_MAX = 10  # ICE is scored 0-10: any score below full marks is a warning sign (ASTCT 2019)
+GCS_MAX = 15  # Glasgow Coma Scale 3-15: below 15 is depressed consciousness
+MIN_LAB_WINDOW_HOURS = 48
+ANC_RECENT_HOURS = 48
+
+Signal = dict[str, Any]
+Found = tuple[Signal, tuple[Evidence, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    items: tuple[Signal, ...]
+    differential: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+
+    @property
+    def warning(self) -> bool:
+        """Whether any signal is a warning sign."""
+        return any(item["id"] in WARNING_SIGNALS for item in self.items)
+
+
+def detect_signals(
+    facts: Facts, kb: Any, *, window_start: datetime, since_exposure: datetime, fever: bool | None, hours: int
+) -> Signals:
+    """Every signal inside the window, in a fixed order, with the differential they suggest."""
+    lab_start = facts.now - timedelta(hours=max(hours, MIN_LAB_WINDOW_HOURS))
+    candidates: list[Found | None] = [
+        _above(facts, "heart_rate", "tachycardia", "Heart rate", kb.thresholds.tachycardia_hr, window_start),
+        _above(
+            facts,
+            "respiratory_rate",
+            "tachypnoea",
+            "Respiratory rate",
+            kb.thresholds.tachypnoea_rr,
+            window_start,
+        ),
+        _spo2_low_no_o2(facts, kb, window_start),
+        _crp(facts, kb, lab_start, since_exposure),
+        _rising(facts, kb, "ferritin", "ferritin-rising", lab_start),
+        _ferritin_hlh(facts, kb, lab_start),
+        _neutropenic_fever(facts, kb, window_start) if fever else None,
+        _below(facts, "ice_score", "neuro-ice", "ICE score", ICE_MAX, window_start),
+        _below(facts, "gcs", "neuro-gcs", "Glasgow Coma Scale", GCS_MAX, window_start),
+        _seizure(facts, since_exposure),
+    ]
+    found = [c for c in candidates if c is not None]
+    ids = {signal["id"] for signal, _ in found}
+    differential = {"infection"} if fever else set()
+    differential |= {"neutropenic-fever"} & ids
+    differential |= {"iec-hs"} if "ferritin-hlh" in ids else set()
+    return Signals(
+        items=tuple(signal for signal, _ in found),
+        differential=tuple(d for d in DIFFERENTIAL_ORDER if d in differential),
+        evidence=tuple(e for _, evidence in found for e in evidence),
+    )
+
+
+def _recent(facts: Facts, concept: str, start: datetime) -> list[Measurement]:
+    return [m for m in facts.series(concept) if in_window(m.effective, start, facts.now)]
+
+
+def _point(signal_id: str, label: str, m: Measurement, **values: Any) -> Found:
+    """A signal about one measurement: its value (or `values`), time and evidence."""
+    signal = {"id": signal_id, **(values or {"value": m.value}), "effective": iso(m.effective)}
+    return signal, (measurement_evidence(label, m),)
+
+
+def _above(
+    facts: Facts,
+    concept: str,
+    signal_id: str,
+    label: str,
+    threshold: Callable[[int | None], Any],
+    start: datetime,
+) -> Found | None:
+    """The reading furthest above its age-specific threshold, if any is above."""
+    over = [
+        (m, limit)
+        for m in _recent(facts, concept, start)
+        if m.value > (limit := num(threshold(age_days_at(facts.birth_date, m.effective))))
+    ]
+    if not over:
+        return None
+    m, limit = max(over, key=lambda pair: (pair[0].value - pair[1], pair[0].effective))
+    return _point(signal_id, label, m, value=m.value, threshold=limit)
+
+
+def _below(
+    facts: Facts, concept: str, signal_id: str, label: str, full: float, start: datetime
+) -> Found | None:
+    """The lowest score in the window when it is below full marks."""
+    low = [m for m in _recent(facts, concept, start) if m.value < full]
+    if not low:
+        return None
+    m = min(low, key=lambda x: (x.value, x.effective))
+    return _point(signal_id, label, m)
+
+
+def _spo2_low_no_o2(facts: Facts, kb: Any, start: datetime) -> Found | None:
+    """SpO2 below 92 % while no supplemental oxygen is recorded in the window (room air at most)."""
+    spo2 = lowest_spo2_below(facts, kb, start)
+    window = [s for s in facts.o2_support if in_window(s.effective, start, facts.now)]
+    supplemental = any(s.device is not O2Device.room_air for s in window)
+    if spo2 is None or supplemental:
+        return None
+    limit = num(kb.thresholds.spo2_assess_below)
+    return _point("spo2-low-no-o2", "SpO2", spo2, value=spo2.value, threshold=limit)
+
+
+def tocilizumab_given(facts: Facts, since: datetime) -> bool:
+    """Whether tocilizumab was given between `since` and now."""
+    return any(
+        t.treatment_id == "tocilizumab" and t.time is not None and since <= t.time <= facts.now
+        for t in facts.treatments
+    )
+
+
+def _crp(facts: Facts, kb: Any, lab_start: datetime, since_exposure: datetime) -> Found | None:
+    """CRP rising, or `crp-suppressed` when tocilizumab was given (CRP then falls whatever happens)."""
+    if tocilizumab_given(facts, since_exposure):
+        if not _recent(facts, "crp", lab_start):
+            return None
+        return {"id": "crp-suppressed", "treatment": "tocilizumab"}, ()
+    return _rising(facts, kb, "crp", "crp-rising", lab_start)
+
+
+def _rising(facts: Facts, kb: Any, concept: str, signal_id: str, lab_start: datetime) -> Found | None:
+    """The latest value at least `crp_rise_factor` times an earlier one within `crp_rise_window_hours`."""
+    recent = _recent(facts, concept, lab_start)
+    if not recent:
+        return None
+    latest = recent[-1]
+    factor = num(kb.thresholds.crp_rise_factor)
+    since = latest.effective - timedelta(hours=num(kb.thresholds.crp_rise_window_hours))
+    earlier = [
+        m
+        for m in facts.series(concept)
+        if since <= m.effective < latest.effective and m.value > 0 and latest.value >= factor * m.value
+    ]
+    if not earlier:
+        return None
+    base = min(earlier, key=lambda m: (m.value, m.effective))
+    hours = _hours(latest.effective - base.effective)
+    signal = {"id": signal_id, "from": base.value, "to": latest.value, "hours": hours}
+    label = concept.upper() if concept == "crp" else concept.capitalize()
+    return signal, (measurement_evidence(label, base), measurement_evidence(label, latest))
+
+
+def _hours(delta: timedelta) -> float | int:
+    hours = round(delta.total_seconds() / 3600, 1)
+    return int(hours) if hours.is_integer() else hours
+
+
+def _ferritin_hlh(facts: Facts, kb: Any, lab_start: datetime) -> Found | None:
+    """The latest ferritin at or above the HLH-like threshold (10,000 ng/mL)."""
+    recent = _recent(facts, "ferritin", lab_start)
+    limit = num(kb.thresholds.ferritin_hlh_ng_ml)
+    if not recent or recent[-1].value < limit:
+        return None
+    return _point("ferritin-hlh", "Ferritin", recent[-1], value=recent[-1].value, threshold=limit)
+
+
+def _neutropenic_fever(facts: Facts, kb: Any, start: datetime) -> Found | None:
+    """Neutrophils below 0.5 x 10^9/L in the window, or as the latest count of the last 48 h (with fever)."""
+    limit = num(kb.thresholds.neutropenia_anc_10e9_l)
+    low = [m for m in _recent(facts, "neutrophils", start) if m.value < limit]
+    if low:
+        m = min(low, key=lambda x: (x.value, x.effective))
+    else:
+        recent = _recent(facts, "neutrophils", facts.now - timedelta(hours=ANC_RECENT_HOURS))
+        if not recent or recent[-1].value >= limit:
+            return None
+        m = recent[-1]
+    return _point("neutropenic-fever", "Neutrophils", m, anc=m.value, threshold=limit)
+
+
+def _seizure(facts: Facts, since_exposure: datetime) -> Found | None:
+    """The most recent seizure condition since the exposure (or without an onset date)."""
+    seizures = [
+        d
+        for d in facts.diagnoses
+        if d.concept == "seizure" and (d.onset is None or since_exposure <= d.onset <= facts.now)
+    ]
+    if not seizures:
+        return None
+    d = max(seizures, key=lambda x: (x.onset is not None, x.onset or facts.now, x.code))
+    evidence = Evidence("Seizure", d.reference, d.code, None, None, d.onset)
+    return {"id": "neuro-seizure", "code": d.code, "onset": iso(d.onset)}, (evidence,)

@@ -1,0 +1,159 @@
+"""Exposure windows (which catalogue drugs put the patient inside their CRS window) and shared helpers.
+
+A non-draft exposure counts from its last dose (or from now while it is ongoing); the patient is inside the
+drug's window while at most `drug.exposure_window_days` have passed since then. One window exposure per drug
+(its most recent exposure); the primary one is the most recent high-tier exposure (then the highest tier, then
+the most recent), and opens the CRS-status finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from cds_service.clinical.model import DrugRef, Evidence, Exposure, Facts, Measurement
+
+TIER_RANK: dict[str, int] = {"low": 0, "moderate": 1, "high": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class WindowExposure:
+    """A catalogue drug whose exposure window contains `now`."""
+
+    drug: Any  # knowledge Drug
+    exposure: Exposure  # the most recent non-draft exposure of this drug
+    at: datetime  # when the window counts from (last dose; now while ongoing)
+    started: datetime  # start of that exposure (falls back to `at`)
+    first: datetime  # earliest start among this drug's exposures inside the window
+    days_since: int
+
+    @property
+    def tier(self) -> int:
+        return TIER_RANK.get(self.drug.risk_tier, 0)
+
+    @property
+    def window_days(self) -> int:
+        return int(self.drug.exposure_window_days)
+
+
+def drug_ref(drug: Any) -> DrugRef:
+    """The finding's reference to a knowledge Drug."""
+    return DrugRef(id=drug.id, name=drug.generic_name, drug_class=drug.drug_class, risk_tier=drug.risk_tier)
+
+
+def tier_at_least(tier: str, minimum: str) -> bool:
+    """Whether a risk tier ("low" < "moderate" < "high") reaches the minimum tier."""
+    return TIER_RANK.get(str(tier), 0) >= TIER_RANK.get(str(minimum), 0)
+
+
+def exposure_time(exposure: Exposure, now: datetime) -> datetime | None:
+    """When an exposure counts from: now while ongoing, else its last (or only) time, never after now."""
+    if exposure.ongoing:
+        return now
+    moment = exposure.last or exposure.start
+    return None if moment is None else min(moment, now)
+
+
+def whole_days(later: datetime, earlier: datetime) -> int:
+    """Whole days elapsed between two aware datetimes (0 when `earlier` is not before `later`)."""
+    return max(0, (later - earlier) // timedelta(days=1))
+
+
+def age_days_at(birth_date: date | None, at: datetime) -> int | None:
+    """Age in days on the calendar date of `at` (in its own time zone); None without a birth date."""
+    if birth_date is None:
+        return None
+    return max(0, (at.date() - birth_date).days)
+
+
+def exposures_in_window(facts: Facts, kb: Any) -> list[WindowExposure]:
+    """Catalogue drugs (non-draft exposures with a known time) inside their window, primary first.
+
+    Exposures of drugs absent from the catalogue and exposures without any time are ignored (no window can
+    be placed). Order: high tier first, then highest tier, then most recent, then drug id.
+    """
+    by_drug: dict[str, list[tuple[datetime, Exposure]]] = {}
+    for exposure in facts.exposures:
+        moment = exposure_time(exposure, facts.now)
+        if exposure.is_draft or moment is None or exposure.drug_id not in kb.drugs:
+            continue
+        window = timedelta(days=int(kb.drugs[exposure.drug_id].exposure_window_days))
+        if facts.now - moment <= window:
+            by_drug.setdefault(exposure.drug_id, []).append((moment, exposure))
+    found = [_window_exposure(kb.drugs[drug_id], items, facts.now) for drug_id, items in by_drug.items()]
+    return sorted(found, key=lambda w: (-w.tier, -w.at.timestamp(), w.drug.id))
+
+
+def _window_exposure(drug: Any, items: list[tuple[datetime, Exposure]], now: datetime) -> WindowExposure:
+    moment, latest = max(items, key=lambda item: (item[0], _start(item[1], item[0]), item[1].reference or ""))
+    first = min(_start(exposure, at) for at, exposure in items)
+    return WindowExposure(
+        drug=drug,
+        exposure=latest,
+        at=moment,
+        started=_start(latest, moment),
+        first=first,
+        days_since=whole_days(now, moment),
+    )
+
+
+def _start(exposure: Exposure, fallback: datetime) -> datetime:
+    return min(exposure.start, fallback) if exposure.start is not None else fallback
+
+
+def latest_exposure_days(facts: Facts, drug_id: str) -> int | None:
+    """Whole days since the most recent non-draft exposure of one drug, whatever its window; None if none."""
+    moments = [
+        moment
+        for exposure in facts.exposures
+        if exposure.drug_id == drug_id and not exposure.is_draft
+        for moment in (exposure_time(exposure, facts.now),)
+        if moment is not None
+    ]
+    return whole_days(facts.now, max(moments)) if moments else None
+
+
+def num(value: Any) -> float:
+    """A knowledge threshold as a number, whether it is a bare number or a Threshold(value, source)."""
+    return float(getattr(value, "value", value))
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 text of an aware datetime (params carry times as text)."""
+    return None if moment is None else moment.isoformat()
+
+
+def clock(moment: datetime | None, now: datetime) -> str:
+    """A time for a grading step: "14:20" on the day of `now`, else "2026-11-23 14:20" (in now's zone)."""
+    if moment is None:
+        return "an unknown time"
+    local = moment.astimezone(now.tzinfo)
+    return local.strftime("%H:%M") if local.date() == now.date() else local.strftime("%Y-%m-%d %H:%M")
+
+
+def value_text(value: float) -> str:
+    """A measured value without a useless ".0" (84.0 -> "84", 38.6 -> "38.6")."""
+    return f"{value:g}"
+
+
+def in_window(moment: datetime, start: datetime, now: datetime) -> bool:
+    """Whether a time lies in [start, now]."""
+    return start <= moment <= now
+
+
+def measurement_evidence(label: str, m: Measurement) -> Evidence:
+    """Evidence for one measurement (reference, code, value, unit, time)."""
+    return Evidence(label, m.reference, m.code, m.value, m.unit, m.effective)
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One ASTCT parameter: its grade (0 = none), whether it is present, and how that was decided."""
+
+    grade: int
+    present: bool | None
+    minimum: bool
+    steps: tuple[str, ...]
+    missing: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
