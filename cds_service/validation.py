@@ -1,0 +1,213 @@
+"""`crs-cds validate`: run every scenario in fixtures/ through the service and print what it said
+against what the scenario expects, as a table (scenario | expected | actual | pass) and a closing
+"N passed, M failed" line.
+
+Each scenario is shifted to one fixed "now" (the run's clock) and answered by the same core function as the
+HTTP route (`pipeline.answer_hook`). A no-prefetch scenario is served by an in-memory FHIR server built from
+its own transaction Bundle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from cds_service import __version__
+from cds_service.cdshooks.models import HookRequest
+from cds_service.cdshooks.services import SERVICES_BY_ID
+from cds_service.errors import CrsCdsError
+from cds_service.scenarios import (
+    DEFAULT_FHIR_SERVER,
+    Scenario,
+    ScenarioError,
+    build_request,
+    compare,
+    default_now,
+    load_scenarios,
+    scenario_bundle,
+    summarise_cards,
+)
+from cds_service.settings import Settings
+
+#: Settings every scenario runs with (a scenario's `settings:` may override them); explicit values, so the
+#: operator's CRS_CDS_* environment does not change a validation run.
+BASE_SETTINGS: dict[str, Any] = {
+    "environment": "development",
+    "auth_mode": "disabled",
+    "database_url": "sqlite:///:memory:",
+    "min_order_alert_tier": "moderate",
+    "grading_window_hours": 24,
+    "monitoring_gap_hours": 8,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioResult:
+    scenario: Scenario
+    actual: str
+    problems: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def scenario_settings(scenario: Scenario, **overrides: Any) -> Settings:
+    """The settings a scenario runs with: BASE_SETTINGS, then the scenario's own, then overrides."""
+    return Settings(**{**BASE_SETTINGS, **scenario.settings, **overrides})
+
+
+def fhir_transport(bundle: dict[str, Any], base_url: str = DEFAULT_FHIR_SERVER) -> httpx.MockTransport:
+    """An in-memory FHIR server over a transaction Bundle's resources.
+
+    Answers `GET [base]/Type/id` (404 when absent) and `GET [base]/Type?patient=..&category=..` (a
+    searchset of the resources of that type whose subject or patient is the patient, by category code);
+    `_sort`, `_count` and other parameters are ignored.
+    """
+    resources = [entry["resource"] for entry in bundle.get("entry", ())]
+    base_path = urlsplit(base_url).path.rstrip("/")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        parts = request.url.path[len(base_path) :].strip("/").split("/")
+        if len(parts) == 2:
+            found = [r for r in resources if r["resourceType"] == parts[0] and r.get("id") == parts[1]]
+            if found:
+                return httpx.Response(200, json=found[0])
+            return httpx.Response(404, json={"resourceType": "OperationOutcome", "issue": []})
+        query = parse_qs(urlsplit(str(request.url)).query)
+        matches = [r for r in resources if r["resourceType"] == parts[0] and _search_match(r, query)]
+        entries = [{"fullUrl": f"{base_url}/{r['resourceType']}/{r['id']}", "resource": r} for r in matches]
+        return httpx.Response(200, json={"resourceType": "Bundle", "type": "searchset", "entry": entries})
+
+    return httpx.MockTransport(handler)
+
+
+def _search_match(resource: dict[str, Any], query: dict[str, list[str]]) -> bool:
+    patient = query.get("patient", query.get("subject", [None]))[0]
+    if patient is not None:
+        wanted = patient if "/" in patient else f"Patient/{patient}"
+        refs = {(resource.get(k) or {}).get("reference") for k in ("subject", "patient")}
+        if wanted not in refs:
+            return False
+    category = query.get("category", [None])[0]
+    if category is None:
+        return True
+    codes = {c.get("code") for cat in resource.get("category") or () for c in cat.get("coding") or ()}
+    return category.split("|")[-1] in codes
+
+
+async def evaluate_scenario(scenario: Scenario, now: datetime) -> dict[str, Any]:
+    """The service's response JSON for a scenario, its times shifted to `now` and the clock fixed there."""
+    from cds_service.offline import CLI_CALLER, _memory_store
+    from cds_service.pipeline import answer_hook
+    from cds_service.runtime import build_runtime
+
+    transport = fhir_transport(scenario_bundle(scenario, now)) if scenario.no_prefetch else None
+    runtime = build_runtime(
+        scenario_settings(scenario), clock=lambda: now, fhir_transport=transport, store=_memory_store()
+    )
+    try:
+        request = HookRequest.model_validate(build_request(scenario, now))
+        response = await answer_hook(request, SERVICES_BY_ID[scenario.service], runtime, CLI_CALLER)
+    finally:
+        await runtime.aclose()
+    return response.model_dump(mode="json")
+
+
+async def check_scenario(scenario: Scenario, now: datetime) -> ScenarioResult:
+    """Evaluate one scenario and compare the cards to its expectation (an error is a failure, not a crash)."""
+    try:
+        cards = summarise_cards(await evaluate_scenario(scenario, now))
+    except CrsCdsError as exc:
+        return ScenarioResult(scenario, f"error: {type(exc).__name__}", (f"error: {exc}",))
+    actual = ", ".join(card.describe() for card in cards) or "no card"
+    return ScenarioResult(scenario, actual, tuple(compare(scenario.expectation, cards)))
+
+
+def render_table(results: list[ScenarioResult], *, markdown: bool) -> str:
+    """The results as a table (GitHub Markdown, or aligned plain text for a terminal)."""
+    rows = [(r.scenario.id, r.scenario.expectation.describe(), r.actual, _verdict(r)) for r in results]
+    header = ("scenario", "expected", "actual", "pass")
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|---|---|---|---|"]
+        return "\n".join(lines + ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows])
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(3)]
+    return "\n".join(
+        "  ".join(str(cell).ljust(widths[i]) if i < 3 else str(cell) for i, cell in enumerate(row))
+        for row in [header, *rows]
+    )
+
+
+def _verdict(result: ScenarioResult) -> str:
+    if result.passed:
+        return "pass"
+    known = f" (known: {result.scenario.known_failure})" if result.scenario.known_failure else ""
+    return "FAIL: " + "; ".join(result.problems) + known
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def summary_line(results: list[ScenarioResult]) -> str:
+    passed = sum(1 for r in results if r.passed)
+    return f"{passed} passed, {len(results) - passed} failed"
+
+
+def report_markdown(results: list[ScenarioResult], now: datetime, knowledge_version: str) -> str:
+    """docs/VALIDATION.md: what the table is, when and with which version it was made, and the table."""
+    return "\n".join(
+        [
+            "# Clinical validation report",
+            "",
+            f"Generated by `crs-cds validate --report docs/VALIDATION.md` on {now.date().isoformat()} "
+            f"(clock {now.isoformat()}), crs-cds {__version__}, knowledge {knowledge_version}.",
+            "",
+            "Each row is one scenario of `fixtures/scenarios/` (its provenance is in its `scenario.yaml`),",
+            "run end to end through the same core function as the HTTP route, with its times shifted to the",
+            "clock above. Cards read `category/indicator`, `G<n>` the ASTCT grade (`G>=n` a stated minimum),",
+            "then the drug id.",
+            "",
+            render_table(results, markdown=True),
+            "",
+            f"**{summary_line(results)}**",
+            "",
+        ]
+    )
+
+
+def run_validation(fixtures_dir: Path, write_report: Path | None, *, now: datetime | None = None) -> int:
+    """Run every scenario, print the table and the summary line.
+
+    Returns 0 only when every scenario passes, 1 otherwise, 2 when a scenario folder cannot be read.
+    """
+    moment = now or default_now()
+    try:
+        scenarios = load_scenarios(fixtures_dir)
+    except ScenarioError as exc:
+        print(f"crs-cds validate: {exc}", file=sys.stderr)
+        return 2
+    results = asyncio.run(_check_all(scenarios, moment))
+    print(render_table(results, markdown=False))
+    print(summary_line(results))
+    if write_report is not None:
+        write_report.write_text(report_markdown(results, moment, _knowledge_version()), encoding="utf-8")
+    return 0 if results and all(r.passed for r in results) else 1
+
+
+async def _check_all(scenarios: list[Scenario], now: datetime) -> list[ScenarioResult]:
+    return [await check_scenario(scenario, now) for scenario in scenarios]
+
+
+def _knowledge_version() -> str:
+    from cds_service.knowledge.loader import load_knowledge
+
+    settings = Settings(**BASE_SETTINGS)
+    return str(load_knowledge(settings.knowledge_dir, settings.site_knowledge_file).version)
