@@ -1,0 +1,53 @@
+"""A logging filter that masks bearer tokens, JWTs and OAuth access tokens in every log record.
+
+Installed on the root handler (see `cli.configure_logging`), it is the last line of defence: code should never
+log a token in the first place. It masks, in the formatted message and in any exception or stack text:
+
+- `Bearer <anything>`                      -> `Bearer [REDACTED]`
+- a JWT/JWS/JWE (segments starting eyJ)    -> `[REDACTED-JWT]`
+- three long base64url segments joined by dots (an unusual-header JWT)
+- `access_token` / `refresh_token` / `id_token` values in JSON or form text
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 [REDACTED]"),
+    (re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)+"), "[REDACTED-JWT]"),
+    (re.compile(r"[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"), "[REDACTED-JWT]"),
+    (
+        re.compile(r"""(?i)((?:access|refresh|id)_token["']?\s*[:=]\s*["']?)[^"'\s&,}]+"""),
+        r"\1[REDACTED]",
+    ),
+)
+
+
+def redact(text: str) -> str:
+    """`text` with every token-like substring masked."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactionFilter(logging.Filter):
+    """Masks token-like text in a record's message, arguments, exception text and stack text. Never drops."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite `record` in place when it holds anything token-like; always keep the record."""
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # arguments that do not fit the format: mask the parts instead
+            message = f"{record.msg} {record.args}"
+        masked = redact(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
