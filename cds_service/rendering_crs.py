@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cds_service.rendering_markdown import escape, join_blocks, number, plain, table, utc_text
+from cds_service.rendering_markdown import escape, join_blocks, number, table, utc_text
 from cds_service.rendering_text import CardText
 from cds_service.templates_registry import WARNING_SIGNALS
 
@@ -16,6 +16,7 @@ from cds_service.templates_registry import WARNING_SIGNALS
 def active_crs(text: CardText) -> tuple[str, str]:
     """The CRS card: graded, at-least, documented, or "assess for CRS" when ASTCT's fever rule fails."""
     p, f = text.params, text.finding
+    text.cite(["astct-2019"])  # the grading scale of every statement on this card, listed first under Sources
     grade = f.astct_grade if f.astct_grade is not None else p.get("grade")
     variant = _active_variant(p, grade, f.astct_grade_is_minimum)
     values = {
@@ -120,12 +121,17 @@ def monitoring_window(text: CardText) -> tuple[str, str]:
 def monitoring_gap(text: CardText) -> tuple[str, str]:
     """The warning card for hours without temperature or blood pressure inside a window."""
     p = text.params
-    missing_text = " or ".join(plain(m) for m in p.get("missing") or []) or text.templates.phrase("unknown")
+    missing_text = " or ".join(text.concept(m) for m in p.get("missing") or []) or text.templates.phrase(
+        "unknown"
+    )
     values = {"missing_text": missing_text, "hours": number(p.get("hours"))}
     summary = text.summary("gap", values, "drugs", [text.drug_name])
     last_seen: Mapping[str, Any] = p.get("last_seen") or {}
     never = text.template.sections["never-seen"]
-    rows = [(concept, utc_text(moment) if moment else never) for concept, moment in last_seen.items()]
+    rows = [
+        (text.concept(concept), utc_text(moment) if moment else never)
+        for concept, moment in last_seen.items()
+    ]
     header = text.templates.common.table_header
     last_block = text.heading("last-seen") + "\n\n" + table((header[0], header[3]), rows) if rows else None
     guidance = [

@@ -107,7 +107,7 @@ def pre_infusion_risk(text: CardText) -> tuple[str, str]:
     """The card comparing pre-infusion EASIX with the published reference cut-off (comparison only)."""
     p = text.params
     easix, m_easix, cutoff = p.get("easix"), p.get("m_easix"), p.get("reference_cutoff")
-    missing = [plain(m) for m in p.get("missing_labs") or []]
+    missing = [text.concept(m) for m in p.get("missing_labs") or []]
     values = {"easix_text": number(easix), "reference_cutoff": number(cutoff)}
     if easix is not None:
         summary = text.summary("computed", values, "drugs", [text.drug_name])
@@ -140,7 +140,7 @@ def _labs_block(text: CardText, labs: Mapping[str, Any]) -> str | None:
     units = text.templates.common.units
     rows = [
         (
-            concept,
+            text.concept(concept),
             lab.get("value"),
             units.get(lab.get("unit"), lab.get("unit")),
             utc_text(lab.get("effective")) or None,

@@ -217,6 +217,10 @@ class CardText:
         lines = [escape(citation) for citation in self.cited.values()]
         return self.list_block("sources", lines, escaped=True)
 
+    def concept(self, name: object) -> str:
+        """The display name of a concept id ("ldh" -> "LDH"); unknown ids as given."""
+        return self.templates.common.concepts.get(str(name), plain(name))
+
     def age_text(self) -> str:
         years = self.params.get("age_years")
         return self.templates.phrase("age-years", years=number(years)) if years is not None else ""

@@ -71,6 +71,7 @@ class CommonWording(_Schema):
     headings: dict[str, str]
     phrases: dict[str, str]
     units: dict[str, str]  # UCUM code -> display ("Cel" -> "°C")
+    concepts: dict[str, str] = Field(default_factory=dict)  # concept id -> display ("ldh" -> "LDH")
     table_header: tuple[str, str, str, str]  # What | Value | Unit | Time
 
 

@@ -71,7 +71,12 @@ def crs_evidence() -> tuple[Evidence, ...]:
 
 
 def active_crs(
-    grade: int | None = 2, *, minimum: bool = False, severity: Severity = Severity.critical, **params: Any
+    grade: int | None = 2,
+    *,
+    minimum: bool = False,
+    severity: Severity = Severity.critical,
+    evidence: tuple[Evidence, ...] | None = None,
+    **params: Any,
 ) -> Finding:
     merged = crs_params(grade=grade, grade_is_minimum=minimum, **params)
     return Finding(
@@ -84,7 +89,7 @@ def active_crs(
         astct_grade=grade,
         astct_grade_is_minimum=minimum,
         days_since_exposure=merged["days_since_exposure"],
-        evidence=crs_evidence(),
+        evidence=crs_evidence() if evidence is None else evidence,
         missing=("No vasopressor administrations were available.",) if minimum else (),
     )
 

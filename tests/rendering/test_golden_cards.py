@@ -30,6 +30,12 @@ SCENARIOS: dict[str, Callable[[], list[Finding]]] = {
             None,
             fever=False,
             hypoxia=False,
+            evidence=(
+                cases.Evidence("Temperature", "Observation/t-2", "8310-5", 37.4, "Cel", cases.T0),
+                cases.Evidence(
+                    "Systolic blood pressure", "Observation/bp-2", "8480-6", 84.0, "mm[Hg]", cases.T0
+                ),
+            ),
             days_since_exposure=2,
             grading_steps=[
                 "No temperature of 38.0 °C or more in the last 24 h.",
