@@ -1,0 +1,167 @@
+"""KnowledgeBase: the loaded, cross-checked knowledge and the recognisers the other stages call.
+
+Recognition is pure and fast (it runs for every medication resource of a chart): codes are looked up in a dict
+built at load; names in a token-phrase index (see text.py), so each call is linear in the number of tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from cds_service.clinical.model import O2Device
+from cds_service.knowledge.codes import SystemResolver
+from cds_service.knowledge.concepts import ConceptInput
+from cds_service.knowledge.schema import (
+    AstctVasopressorRule,
+    BaselineItem,
+    ConditionEntry,
+    Drug,
+    Source,
+    Treatment,
+    Vasopressor,
+)
+from cds_service.knowledge.site import SiteConfig
+from cds_service.knowledge.text import PhraseIndex
+from cds_service.knowledge.thresholds import Thresholds
+
+CELLULAR_CLASSES = frozenset({"car-t", "tcr-t"})
+GENERIC_CAR_T = "car-t-unspecified"
+
+
+@dataclass(frozen=True, slots=True)
+class DrugMatch:
+    drug: Drug
+    matched_by: str  # "code:<system>|<code>" or "text:<normalised phrase>"
+
+
+@dataclass(frozen=True, slots=True)
+class Indexes:
+    """Lookup tables built by the loader; keys are (canonical system, normalised code)."""
+
+    resolver: SystemResolver
+    drug_codes: Mapping[tuple[str, str], str]
+    drug_names: PhraseIndex[str]
+    vasopressor_codes: Mapping[tuple[str, str], str]
+    vasopressor_names: PhraseIndex[str]
+    treatment_codes: Mapping[tuple[str, str], str]
+    treatment_names: PhraseIndex[str]
+    observation_codes: Mapping[tuple[str, str], str]
+    condition_codes: Mapping[tuple[str, str], ConditionEntry]
+    o2_codes: Mapping[tuple[str, str], O2Device]
+    o2_names: PhraseIndex[O2Device]
+
+
+class KnowledgeBase:
+    """Read-only knowledge: catalogues, thresholds, baseline orders, site configuration and recognisers."""
+
+    def __init__(
+        self,
+        *,
+        version: str,
+        file_versions: Mapping[str, str],
+        drugs: Mapping[str, Drug],
+        vasopressors: Mapping[str, Vasopressor],
+        vasopressor_rule: AstctVasopressorRule,
+        treatments: Mapping[str, Treatment],
+        thresholds: Thresholds,
+        baseline_monitoring: tuple[BaselineItem, ...],
+        sources: Mapping[str, Source],
+        site: SiteConfig,
+        indexes: Indexes,
+    ) -> None:
+        self.version = version
+        self.file_versions = file_versions
+        self.drugs = drugs
+        self.vasopressors = vasopressors
+        self.vasopressor_rule = vasopressor_rule
+        self.treatments = treatments
+        self.thresholds = thresholds
+        self.baseline_monitoring = baseline_monitoring
+        self.sources = sources
+        self.site = site
+        self._ix = indexes
+
+    # ------------------------------------------------------------ medications and procedures
+
+    def identify_drug(self, concept: ConceptInput) -> DrugMatch | None:
+        """The catalogue drug a medication names: by any catalogued code first, then by name in its texts."""
+        by_code = self._by_code(concept, self._ix.drug_codes)
+        if by_code is not None and by_code[0] != GENERIC_CAR_T:
+            return DrugMatch(self.drugs[by_code[0]], by_code[1])
+        hit = self._ix.drug_names.search(_texts(concept))
+        if hit is not None and (by_code is None or self.drugs[hit.value].drug_class in CELLULAR_CLASSES):
+            if by_code is None or hit.value != GENERIC_CAR_T:  # a named product beats a generic CAR-T code
+                return DrugMatch(self.drugs[hit.value], f"text:{hit.phrase}")
+        return DrugMatch(self.drugs[by_code[0]], by_code[1]) if by_code else None
+
+    def identify_procedure(self, concept: ConceptInput) -> DrugMatch | None:
+        """The cellular therapy a Procedure records (CAR-T or TCR-T), or the generic CAR-T entry, or None."""
+        match = self.identify_drug(concept)
+        if match is None or match.drug.drug_class not in CELLULAR_CLASSES:
+            return None
+        return match
+
+    def identify_vasopressor(self, concept: ConceptInput) -> Vasopressor | None:
+        """The vasopressor a medication names, by code then by name."""
+        found = self._identify(concept, self._ix.vasopressor_codes, self._ix.vasopressor_names)
+        return self.vasopressors[found] if found else None
+
+    def identify_treatment(self, concept: ConceptInput) -> Treatment | None:
+        """The CRS treatment or premedication a medication names, by code then by name."""
+        found = self._identify(concept, self._ix.treatment_codes, self._ix.treatment_names)
+        return self.treatments[found] if found else None
+
+    # ------------------------------------------------------------ observations and conditions
+
+    def observation_concept(self, system: str | None, code: str | None) -> str | None:
+        """The concept ("temperature", "crp", ...) an Observation code stands for (LOINC or site-local)."""
+        key = self._ix.resolver.key(system, code)
+        return self._ix.observation_codes.get(key) if key else None
+
+    def condition_concept(self, system: str | None, code: str | None) -> tuple[str, int | None] | None:
+        """("crs", grade) or ("icans", grade) for an ICD-10-CM code; grade None when unspecified."""
+        key = self._ix.resolver.key(system, code)
+        entry = self._ix.condition_codes.get(key) if key else None
+        return (entry.concept, entry.grade) if entry else None
+
+    def o2_device(self, system: str | None, code: str | None, text: str | None) -> O2Device | None:
+        """The oxygen device a coded or free-text value names ("HFNC", "2 L NC", "room air"), or None."""
+        key = self._ix.resolver.key(system, code)
+        if key and key in self._ix.o2_codes:
+            return self._ix.o2_codes[key]
+        hit = self._ix.o2_names.search([t for t in (text,) if t])
+        return hit.value if hit else None
+
+    # ------------------------------------------------------------ helpers
+
+    def citation(self, source_id: str) -> str:
+        """The bibliography text for a source id (the id itself if unknown)."""
+        source = self.sources.get(source_id)
+        return source.citation if source else source_id
+
+    def _by_code(self, concept: ConceptInput, index: Mapping[tuple[str, str], str]) -> tuple[str, str] | None:
+        """The first coding found in the index; a generic CAR-T code only if nothing more specific is."""
+        generic: tuple[str, str] | None = None
+        for coding in concept.codings:
+            key = self._ix.resolver.key(coding.system, coding.code)
+            if key and key in index:
+                found = index[key], f"code:{key[0]}|{(coding.code or '').strip()}"
+                if found[0] != GENERIC_CAR_T:
+                    return found
+                generic = generic or found
+        return generic
+
+    def _identify(
+        self, concept: ConceptInput, codes: Mapping[tuple[str, str], str], names: PhraseIndex[str]
+    ) -> str | None:
+        by_code = self._by_code(concept, codes)
+        if by_code is not None:
+            return by_code[0]
+        hit = names.search(_texts(concept))
+        return hit.value if hit else None
+
+
+def _texts(concept: ConceptInput) -> Iterable[str]:
+    yield from (coding.display for coding in concept.codings if coding.display)
+    yield from concept.texts

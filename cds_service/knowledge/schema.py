@@ -1,0 +1,233 @@
+"""Pydantic schemas of the knowledge files under cards/ (extra="forbid": a misspelt field is an error).
+
+Every file has a `version`; every entry a stable `id`; every fact a `source` that names an entry of
+cards/sources.yaml. The loader validates each file against these models and then cross-checks them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from cds_service.clinical.model import O2Device
+from cds_service.knowledge.codes import expand_system
+
+_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+RiskTierName = Literal["high", "moderate", "low"]
+DrugClass = Literal[
+    "car-t", "tcr-t", "bispecific-t-cell-engager", "anti-cd20", "other-monoclonal", "checkpoint-inhibitor",
+    "imid", "platinum-chemotherapy", "anti-thymocyte-globulin", "investigational",
+]
+CodeLevel = Literal[
+    "ingredient", "pin", "min", "bn", "scd", "sbd", "product", "hcpcs", "atc", "ndc", "cpt", "icd10pcs",
+]
+TreatmentKind = Literal["anti-cytokine", "corticosteroid", "antihistamine", "antipyretic"]
+ObservationConceptName = Literal[
+    "temperature", "heart_rate", "respiratory_rate", "bp_panel", "systolic", "diastolic", "map", "spo2",
+    "o2_flow", "fio2", "o2_device", "crp", "hs_crp", "ferritin", "il6", "ldh", "creatinine", "platelets",
+    "fibrinogen", "d_dimer", "neutrophils", "ice_score", "gcs",
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Coding(Strict):
+    """A code with its system (short name such as "rxnorm", or a URI) and the source that verifies it."""
+
+    system: str
+    code: str = Field(min_length=1)
+    display: str | None = None
+    source: str
+
+    @field_validator("system", mode="before")
+    @classmethod
+    def _expand(cls, value: object) -> object:
+        return expand_system(value) if isinstance(value, str) else value
+
+
+class DrugCode(Coding):
+    level: CodeLevel
+
+
+class Fact(Strict):
+    text: str = Field(min_length=1)
+    source: str
+    label_anchored: bool = False
+
+
+class Premedication(Strict):
+    id: str = Field(pattern=_ID)
+    treatment_id: str | None = None
+    label: str
+    display: str
+    system: str | None = None
+    code: str | None = None
+    dose_text: str
+    timing: str
+    source: str
+
+
+class Drug(Strict):
+    id: str = Field(pattern=_ID)
+    generic_name: str
+    brands: tuple[str, ...] = ()
+    synonyms: tuple[str, ...] = ()  # other names that identify the drug: PIN with suffix, former names
+    abbreviations: tuple[str, ...] = ()
+    drug_class: DrugClass
+    drug_class_label: str
+    risk_tier: RiskTierName
+    risk_reason: str
+    risk_source: str
+    boxed_warning_crs: bool
+    boxed_warning_source: str
+    typical_onset: str
+    typical_onset_source: str
+    exposure_window_days: int = Field(ge=1, le=365)
+    exposure_window_rationale: str
+    exposure_window_source: str
+    monitoring: tuple[Fact, ...] = ()
+    premedication: tuple[Premedication, ...] = ()
+    tocilizumab_availability: Fact | None = None
+    label_url: str | None = None
+    codes: tuple[DrugCode, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name the text matcher looks for."""
+        return (self.generic_name, *self.brands, *self.synonyms, *self.abbreviations)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Every source id this entry cites, in first-cited order."""
+        ids = [self.risk_source, self.boxed_warning_source, self.typical_onset_source, self.exposure_window_source]
+        ids += [f.source for f in self.monitoring] + [p.source for p in self.premedication]
+        ids += [self.tocilizumab_availability.source] if self.tocilizumab_availability else []
+        ids += [code.source for code in self.codes]
+        return tuple(dict.fromkeys(ids))
+
+
+class DrugFile(Strict):
+    version: str
+    drugs: tuple[Drug, ...]
+
+
+class Vasopressor(Strict):
+    id: str = Field(pattern=_ID)
+    name: str
+    synonyms: tuple[str, ...] = ()
+    is_vasopressin: bool = False
+    codes: tuple[Coding, ...] = ()
+    source: str
+
+
+class AstctVasopressorRule(Strict):
+    grade_3: str
+    grade_4: str
+    source: str
+
+
+class VasopressorFile(Strict):
+    version: str
+    astct_rule: AstctVasopressorRule
+    vasopressors: tuple[Vasopressor, ...]
+
+
+class Treatment(Strict):
+    id: str = Field(pattern=_ID)
+    name: str
+    synonyms: tuple[str, ...] = ()
+    kind: TreatmentKind
+    codes: tuple[Coding, ...] = ()
+    source: str
+
+
+class TreatmentFile(Strict):
+    version: str
+    treatments: tuple[Treatment, ...]
+
+
+class ObservationConcept(Strict):
+    id: ObservationConceptName
+    label: str
+    codes: tuple[Coding, ...] = ()
+    note: str | None = None
+    source: str
+
+
+class O2DeviceEntry(Strict):
+    id: str = Field(pattern=_ID)
+    device: O2Device
+    synonyms: tuple[str, ...]
+    codes: tuple[Coding, ...] = ()
+    source: str
+
+
+class ObservationFile(Strict):
+    version: str
+    concepts: tuple[ObservationConcept, ...]
+    o2_devices: tuple[O2DeviceEntry, ...]
+
+
+class ConditionEntry(Strict):
+    id: str = Field(pattern=_ID)
+    concept: Literal["crs", "icans", "seizure"]
+    grade: int | None = Field(default=None, ge=1, le=5)
+    coding: Coding
+
+
+class ConditionFile(Strict):
+    version: str
+    conditions: tuple[ConditionEntry, ...]
+
+
+class BaselineItem(Strict):
+    id: str = Field(pattern=_ID)
+    label: str
+    resource_type: Literal["ServiceRequest", "MedicationRequest"] = "ServiceRequest"
+    system: str | None = None
+    code: str | None = None
+    display: str
+    source: str
+
+    @field_validator("system", mode="before")
+    @classmethod
+    def _expand(cls, value: object) -> object:
+        return expand_system(value) if isinstance(value, str) else value
+
+
+class BaselineFile(Strict):
+    version: str
+    items: tuple[BaselineItem, ...]
+
+
+class Source(Strict):
+    id: str = Field(pattern=_ID)
+    citation: str
+    url: str | None = None
+    note: str | None = None
+
+
+class SourceFile(Strict):
+    version: str
+    sources: tuple[Source, ...]
+
+
+class SystemAlias(Strict):
+    id: str = Field(pattern=_ID)
+    system: str
+    aliases: tuple[str, ...]
+    source: str
+
+    @field_validator("system", mode="before")
+    @classmethod
+    def _expand(cls, value: object) -> object:
+        return expand_system(value) if isinstance(value, str) else value
+
+
+class SystemFile(Strict):
+    version: str
+    systems: tuple[SystemAlias, ...]
