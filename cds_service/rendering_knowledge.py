@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
+#: The knowledge-base source id of institution-defined items (shown "per local protocol", never cited).
+LOCAL_PROTOCOL_SOURCE = "local-protocol"
+
 
 class FactView(Protocol):
     text: str
@@ -20,6 +23,7 @@ class FactView(Protocol):
 
 class PremedicationView(Protocol):
     label: str
+    display: str
     dose_text: str | None
     timing: str | None
     source: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cds_service.rendering_knowledge import PremedicationView
+from cds_service.rendering_knowledge import LOCAL_PROTOCOL_SOURCE, PremedicationView
 from cds_service.rendering_markdown import escape, join_blocks, number, plain, table, utc_text
 from cds_service.rendering_text import CardText
 
@@ -61,14 +61,20 @@ def _premeds(text: CardText) -> Sequence[PremedicationView]:
 
 
 def _premedication_line(text: CardText, premed: PremedicationView) -> str:
-    """ "Label: dose, timing (source)"."""
+    """ "Display: dose, timing (label: citation)"."""
     details = ", ".join(escape(part) for part in (premed.dose_text, premed.timing) if part)
-    line = f"{escape(premed.label)}: {details}" if details else escape(premed.label)
-    return text.kb_cited(line, premed.source)
+    name = escape(premed.display or premed.label)
+    return text.kb_cited(f"{name}: {details}" if details else name, premed.source, label=True)
 
 
 def _baseline_lines(text: CardText) -> list[str]:
-    return [text.kb_cited(escape(item.label), item.source) for item in text.kb.baseline_monitoring]
+    """Baseline orders: institution-defined ones "per local protocol", the others by name."""
+    return [
+        text.kb_cited(escape(item.label), item.source)
+        if item.source == LOCAL_PROTOCOL_SOURCE
+        else escape(item.label)
+        for item in text.kb.baseline_monitoring
+    ]
 
 
 def _section_list(text: CardText, heading_key: str, lines: Sequence[str]) -> str | None:

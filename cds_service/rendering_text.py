@@ -14,7 +14,7 @@ from typing import Any
 
 from cds_service.cdshooks.models import SUMMARY_MAX
 from cds_service.clinical.model import Finding
-from cds_service.rendering_knowledge import DrugView, FactView, KnowledgeView
+from cds_service.rendering_knowledge import LOCAL_PROTOCOL_SOURCE, DrugView, FactView, KnowledgeView
 from cds_service.rendering_markdown import bullets, escape, heading, number, plain, table, utc_text
 from cds_service.templates import CardTemplate, Item, TemplateSet, fill
 from cds_service.templates_registry import DRUG_LABEL_SOURCE, SIGNAL_PARAMS, WARNING_SIGNALS
@@ -135,15 +135,16 @@ class CardText:
         return item.text
 
     def fact_line(self, fact: FactView) -> str:
-        """A knowledge-base fact: label-anchored facts cite their source, others are "per local protocol"."""
-        text = escape(fact.text)
-        if not fact.label_anchored:
-            return self.templates.phrase("per-local-protocol", text=text)
-        return self.kb_cited(text, fact.source)
+        """A knowledge-base fact: label-anchored facts cite the label, institution items say "per local
+        protocol", others cite their source."""
+        return self.kb_cited(escape(fact.text), fact.source, label=fact.label_anchored)
 
-    def kb_cited(self, escaped_text: str, source_id: str) -> str:
+    def kb_cited(self, escaped_text: str, source_id: str, *, label: bool = False) -> str:
         """Text followed by the full citation of a knowledge-base source (not repeated under Sources)."""
-        return self.templates.phrase("cited", text=escaped_text, source=escape(self.kb.citation(source_id)))
+        if source_id == LOCAL_PROTOCOL_SOURCE:
+            return self.templates.phrase("per-local-protocol", text=escaped_text)
+        key = "cited-label" if label else "cited"
+        return self.templates.phrase(key, text=escaped_text, source=escape(self.kb.citation(source_id)))
 
     def label_monitoring_lines(self) -> list[str]:
         """The drug's monitoring facts and tocilizumab availability from the knowledge base."""

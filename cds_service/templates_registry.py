@@ -193,6 +193,7 @@ COMMON_PHRASE_PARAMS: dict[str, frozenset[str]] = {
     "warning-signs-many": _f("count"),
     "per-local-protocol": _f("text"),
     "cited": _f("text", "source"),
+    "cited-label": _f("text", "source"),
     "not-recorded": frozenset(),
     "none-in-window": frozenset(),
     "age-years": _f("years"),

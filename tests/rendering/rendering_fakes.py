@@ -41,7 +41,7 @@ def _premed(premed_id: str, label: str, dose: str) -> Premedication:
     return Premedication(
         id=premed_id,
         label=label,
-        display=label,
+        display=label.capitalize(),
         dose_text=dose,
         timing="1-3 h before each step-up dose",
         source="tecvayli-label",
@@ -58,7 +58,7 @@ DRUGS: dict[str, Drug] = {
                 source="yescarta-label",
                 label_anchored=True,
             ),
-            Fact(text="Stay within 2 hours of the treating centre for 2 weeks", source="rems-2025"),
+            Fact(text="Stay within 2 hours of the treating centre for 2 weeks", source="local-protocol"),
         ),
         tocilizumab_availability=Fact(
             text="Tocilizumab available before infusion", source="yescarta-label", label_anchored=True
@@ -132,6 +132,7 @@ BASELINE: tuple[BaselineItem, ...] = (
         display="C reactive protein",
         source="asco-2021",
     ),
+    BaselineItem(id="cbc", label="Blood count with differential", display="CBC", source="local-protocol"),
     BaselineItem(
         id="ferritin",
         label="Ferritin",

@@ -84,7 +84,7 @@ def test_label_anchored_monitoring_cites_the_label_and_institution_items_say_per
 ) -> None:
     (card,) = renderer.render([cases.active_crs(2)], patient_id="p")
     detail = card.detail or ""
-    assert "at least 7 days after infusion (Yescarta US prescribing information, section 2.3)" in detail
+    assert "7 days after infusion (label: Yescarta US prescribing information, section 2.3)" in detail
     assert "Stay within 2 hours of the treating centre for 2 weeks (per local protocol)" in detail
     assert "(per local protocol)" in detail.split("Management for ASTCT grade 2")[1]
 
