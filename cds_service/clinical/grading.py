@@ -32,7 +32,9 @@ from cds_service.clinical.windows import (
     in_window,
     iso,
     measurement_evidence,
+    measurement_order,
     num,
+    series,
     value_text,
 )
 
@@ -110,12 +112,12 @@ def grade_crs(
 
 def assess_fever(facts: Facts, kb: Any, start: datetime, hours: int) -> Fever:
     """Highest temperature in the window against the ASTCT fever threshold (>= 38.0 °C)."""
-    temps = [m for m in facts.series("temperature") if in_window(m.effective, start, facts.now)]
+    temps = [m for m in series(facts, "temperature") if in_window(m.effective, start, facts.now)]
     if not temps:
         missing = (f"temperature in the last {hours} h",)
         part = Part(0, None, False, (f"No temperature recorded in the last {hours} h.",), missing, ())
         return Fever(None, None, part)
-    top = max(temps, key=lambda m: (m.value, m.effective))
+    top = max(temps, key=lambda m: (m.value, measurement_order(m)))
     present = top.value >= num(kb.thresholds.fever_celsius)
     when = clock(top.effective, facts.now)
     step = (
@@ -139,7 +141,7 @@ def fever_waiver(facts: Facts, exposure_start: datetime | None) -> TreatmentGive
         for t in facts.treatments
         if t.kind in WAIVING_KINDS and t.time is not None and exposure_start < t.time <= facts.now
     ]
-    return min(given, key=lambda t: (t.time, t.treatment_id)) if given else None
+    return min(given, key=lambda t: (t.time, t.treatment_id, t.kind, t.reference or "")) if given else None
 
 
 def waiver_name(treatment: TreatmentGiven) -> str:
@@ -160,12 +162,12 @@ def running_vasopressors(facts: Facts, start: datetime) -> list[VasopressorUse]:
 
 def assess_hypotension(facts: Facts, kb: Any, start: datetime, hours: int) -> Hypotension:
     """Systolic pressure against the age-appropriate threshold, and the vasopressors running."""
-    sbps = [m for m in facts.series("systolic") if in_window(m.effective, start, facts.now)]
+    sbps = [m for m in series(facts, "systolic") if in_window(m.effective, start, facts.now)]
     low = [(m, t) for m in sbps if m.value < (t := _sbp_threshold(facts, kb, m.effective))]
     uses = running_vasopressors(facts, start)
     others = sorted({u.vasopressor_id for u in uses if not u.is_vasopressin})
     vasopressin = any(u.is_vasopressin for u in uses)
-    lowest = min(low, key=lambda pair: (pair[0].value - pair[1], pair[0].effective)) if low else None
+    lowest = min(low, key=lambda pair: (pair[0].value - pair[1], measurement_order(pair[0]))) if low else None
     threshold = lowest[1] if lowest else _sbp_threshold(facts, kb, facts.now)
     grade = 4 if len(others) >= 2 else 3 if (others or vasopressin) else 2 if low else 0
     steps = [_systolic_step(facts, sbps, lowest, threshold, hours)]

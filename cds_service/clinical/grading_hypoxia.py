@@ -12,7 +12,16 @@ from datetime import datetime
 from typing import Any
 
 from cds_service.clinical.model import Evidence, Facts, Measurement, O2Device, O2Support
-from cds_service.clinical.windows import Part, clock, in_window, measurement_evidence, num, value_text
+from cds_service.clinical.windows import (
+    Part,
+    clock,
+    in_window,
+    measurement_evidence,
+    measurement_order,
+    num,
+    series,
+    value_text,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +98,8 @@ def o2_level(support: O2Support, low_flow_max: float) -> tuple[int, bool, str]:
 def lowest_spo2_below(facts: Facts, kb: Any, start: datetime) -> Measurement | None:
     """The lowest SpO2 in the window when it is below the assess-for-hypoxia threshold (92 %)."""
     limit = num(kb.thresholds.spo2_assess_below)
-    low = [m for m in facts.series("spo2") if in_window(m.effective, start, facts.now) and m.value < limit]
-    return min(low, key=lambda m: (m.value, m.effective)) if low else None
+    low = [m for m in series(facts, "spo2") if in_window(m.effective, start, facts.now) and m.value < limit]
+    return min(low, key=lambda m: (m.value, measurement_order(m))) if low else None
 
 
 def assess_hypoxia(facts: Facts, kb: Any, start: datetime, hours: int) -> HypoxiaResult:

@@ -8,6 +8,8 @@ when a label premedication or a baseline monitoring order is absent from the oth
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,10 +17,10 @@ from cds_service.clinical.model import Category, DraftOrder, Evidence, Facts, Fi
 from cds_service.clinical.model import SuggestedOrder as Order
 from cds_service.clinical.risk import pre_infusion_risk
 from cds_service.clinical.windows import drug_ref, latest_exposure_days, num, tier_at_least
-from cds_service.knowledge.text import normalise
 
 #: Premedication kinds where any drug of the kind will do (an H1 antihistamine, an antipyretic).
 INTERCHANGEABLE_KINDS = frozenset({"antihistamine", "antipyretic"})
+_TOKEN = re.compile(r"[a-z0-9]+")
 
 
 def order_findings(facts: Facts, kb: Any, *, hook: str, min_tier: str) -> list[Finding]:
@@ -170,3 +172,9 @@ def _pre_infusion(facts: Facts, kb: Any, drug: Any) -> Finding:
             f"{lab} in the last {num(kb.thresholds.lab_max_age_days):g} days" for lab in risk.missing_labs
         ),
     )
+
+
+def normalise(text: str) -> str:
+    """Lower-case alphanumeric tokens without accents, joined by single spaces (as names are compared)."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
+    return " ".join(_TOKEN.findall(folded))

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from cds_service.clinical.model import Evidence, Facts, Measurement
-from cds_service.clinical.windows import in_window, iso, measurement_evidence, num
+from cds_service.clinical.windows import in_window, iso, measurement_evidence, num, series
 
 RISK_LABS = ("ldh", "creatinine", "platelets", "crp")
 _LABELS = {"ldh": "LDH", "creatinine": "Creatinine", "platelets": "Platelets", "crp": "CRP"}
@@ -48,7 +48,7 @@ def latest_labs(facts: Facts, max_age_days: float) -> dict[str, Measurement]:
     start = facts.now - timedelta(days=max_age_days)
     found: dict[str, Measurement] = {}
     for concept in RISK_LABS:
-        recent = [m for m in facts.series(concept) if in_window(m.effective, start, facts.now)]
+        recent = [m for m in series(facts, concept) if in_window(m.effective, start, facts.now)]
         if recent:
             found[concept] = recent[-1]
     return found

@@ -44,7 +44,11 @@ def documented_crs(facts: Facts, since: datetime) -> DiagnosisFact | None:
         for d in facts.diagnoses
         if d.concept == "crs" and (d.onset is None or since <= d.onset <= facts.now)
     ]
-    return max(found, key=lambda d: (d.onset or facts.now, d.grade or 0, d.code)) if found else None
+    return (
+        max(found, key=lambda d: (d.onset or facts.now, d.grade or 0, d.code, d.reference or ""))
+        if found
+        else None
+    )
 
 
 def _common_params(facts: Facts, kb: Any, windows: list[WindowExposure], signals: Signals) -> dict[str, Any]:

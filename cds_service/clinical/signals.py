@@ -14,7 +14,15 @@ from typing import Any
 
 from cds_service.clinical.grading_hypoxia import lowest_spo2_below
 from cds_service.clinical.model import Evidence, Facts, Measurement, O2Device
-from cds_service.clinical.windows import age_days_at, in_window, iso, measurement_evidence, num
+from cds_service.clinical.windows import (
+    age_days_at,
+    in_window,
+    iso,
+    measurement_evidence,
+    measurement_order,
+    num,
+    series,
+)
 
 #: Signals that raise a monitoring-window finding to warning (docs/FINDINGS.md).
 WARNING_SIGNALS = frozenset(
@@ -79,7 +87,7 @@ def detect_signals(
 
 
 def _recent(facts: Facts, concept: str, start: datetime) -> list[Measurement]:
-    return [m for m in facts.series(concept) if in_window(m.effective, start, facts.now)]
+    return [m for m in series(facts, concept) if in_window(m.effective, start, facts.now)]
 
 
 def _point(signal_id: str, label: str, m: Measurement, **values: Any) -> Found:
@@ -104,7 +112,7 @@ def _above(
     ]
     if not over:
         return None
-    m, limit = max(over, key=lambda pair: (pair[0].value - pair[1], pair[0].effective))
+    m, limit = max(over, key=lambda pair: (pair[0].value - pair[1], measurement_order(pair[0])))
     return _point(signal_id, label, m, value=m.value, threshold=limit)
 
 
@@ -115,7 +123,7 @@ def _below(
     low = [m for m in _recent(facts, concept, start) if m.value < full]
     if not low:
         return None
-    m = min(low, key=lambda x: (x.value, x.effective))
+    m = min(low, key=lambda x: (x.value, measurement_order(x)))
     return _point(signal_id, label, m)
 
 
@@ -157,12 +165,12 @@ def _rising(facts: Facts, kb: Any, concept: str, signal_id: str, lab_start: date
     since = latest.effective - timedelta(hours=num(kb.thresholds.crp_rise_window_hours))
     earlier = [
         m
-        for m in facts.series(concept)
+        for m in series(facts, concept)
         if since <= m.effective < latest.effective and m.value > 0 and latest.value >= factor * m.value
     ]
     if not earlier:
         return None
-    base = min(earlier, key=lambda m: (m.value, m.effective))
+    base = min(earlier, key=lambda m: (m.value, measurement_order(m)))
     hours = _hours(latest.effective - base.effective)
     signal = {"id": signal_id, "from": base.value, "to": latest.value, "hours": hours}
     label = concept.upper() if concept == "crp" else concept.capitalize()
@@ -188,7 +196,7 @@ def _neutropenic_fever(facts: Facts, kb: Any, start: datetime) -> Found | None:
     limit = num(kb.thresholds.neutropenia_anc_10e9_l)
     low = [m for m in _recent(facts, "neutrophils", start) if m.value < limit]
     if low:
-        m = min(low, key=lambda x: (x.value, x.effective))
+        m = min(low, key=lambda x: (x.value, measurement_order(x)))
     else:
         recent = _recent(facts, "neutrophils", facts.now - timedelta(hours=ANC_RECENT_HOURS))
         if not recent or recent[-1].value >= limit:
@@ -206,6 +214,6 @@ def _seizure(facts: Facts, since_exposure: datetime) -> Found | None:
     ]
     if not seizures:
         return None
-    d = max(seizures, key=lambda x: (x.onset is not None, x.onset or facts.now, x.code))
+    d = max(seizures, key=lambda x: (x.onset is not None, x.onset or facts.now, x.code, x.reference or ""))
     evidence = Evidence("Seizure", d.reference, d.code, None, None, d.onset)
     return {"id": "neuro-seizure", "code": d.code, "onset": iso(d.onset)}, (evidence,)

@@ -157,3 +157,12 @@ class Part:
     steps: tuple[str, ...]
     missing: tuple[str, ...]
     evidence: tuple[Evidence, ...]
+
+
+def series(facts: Facts, concept: str) -> list[Measurement]:
+    """Measurements of one concept, oldest first; ties by value, reference, code (never input order)."""
+    return sorted((m for m in facts.measurements if m.concept == concept), key=measurement_order)
+
+
+def measurement_order(m: Measurement) -> tuple[datetime, float, str, str]:
+    return (m.effective, m.value, m.reference or "", m.code or "")
