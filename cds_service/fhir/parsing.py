@@ -108,7 +108,7 @@ def parse_fhir_time(text: Any) -> datetime | None:
     match = _FHIR_TIME.match(text) if isinstance(text, str) else None
     if match is None:
         return None
-    year, month, day, hour, minute, second, zone = match.groups()
+    year, month, day, hour = match.group(1, 2, 3, 4)
     try:
         if month is None:
             return datetime(int(year) + 1, 1, 1, tzinfo=UTC)
@@ -117,9 +117,8 @@ def parse_fhir_time(text: Any) -> datetime | None:
             return (start + timedelta(days=32)).replace(day=1)
         if hour is None:
             return datetime(int(year), int(month), int(day), tzinfo=UTC) + timedelta(days=1, hours=14)
-        moment = datetime.fromisoformat(f"{year}-{month}-{day}T{hour}:{minute}:{second or '00'}")
-        offset = (zone or "Z").replace("Z", "+00:00")
-        return moment.replace(tzinfo=datetime.strptime(offset, "%z").tzinfo)
+        moment = datetime.fromisoformat(text)  # Python 3.11 reads "Z", offsets and fractions
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     except ValueError:
         return None
 

@@ -122,7 +122,9 @@ def test_old_observations_are_parsed_when_the_pre_filter_is_off() -> None:
 
 
 def test_fhir_times_are_aware() -> None:
-    assert parse_fhir_time("2026-11-24T08:00:00.123+01:00") == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+    assert parse_fhir_time("2026-11-24T08:00:00.123+01:00") == datetime(
+        2026, 11, 24, 7, 0, 0, 123000, tzinfo=UTC
+    )
     assert parse_fhir_time("2026-11-24T08:00:00").tzinfo is UTC
     assert parse_fhir_time("2026-13-01") is None
 
