@@ -25,8 +25,10 @@ def order_risk(text: CardText) -> tuple[str, str]:
     exposed = p.get("already_exposed_days")
     blocks = [
         text.section("boxed-warning") if boxed else None,
-        text.section("risk", tier=tier, risk_reason=drug.risk_reason if drug else ""),
-        text.section("onset", typical_onset=drug.typical_onset) if drug and drug.typical_onset else None,
+        text.section("risk", tier=tier, risk_reason=_clause(drug.risk_reason) if drug else ""),
+        text.section("onset", typical_onset=_clause(drug.typical_onset))
+        if drug and drug.typical_onset
+        else None,
         text.section("already-exposed", drugs=text.drug_name, already_exposed_days=exposed)
         if exposed is not None
         else None,
@@ -37,6 +39,11 @@ def order_risk(text: CardText) -> tuple[str, str]:
         text.missing_block(),
     ]
     return summary, join_blocks([*blocks, text.sources_block()])
+
+
+def _clause(text: str) -> str:
+    """Knowledge text without its final full stop (the template supplies punctuation)."""
+    return text.strip().rstrip(".")
 
 
 def _requirements(text: CardText) -> str:
@@ -67,14 +74,16 @@ def _premedication_line(text: CardText, premed: PremedicationView) -> str:
     return text.kb_cited(f"{name}: {details}" if details else name, premed.source, label=True)
 
 
-def _baseline_lines(text: CardText) -> list[str]:
-    """Baseline orders: institution-defined ones "per local protocol", the others by name."""
-    return [
-        text.kb_cited(escape(item.label), item.source)
-        if item.source == LOCAL_PROTOCOL_SOURCE
-        else escape(item.label)
-        for item in text.kb.baseline_monitoring
-    ]
+def _baseline_lines(text: CardText, labels: Sequence[str] | None = None) -> list[str]:
+    """Baseline orders (all, or those with `labels`): institution-defined ones "per local protocol"."""
+    items = {plain(item.label).lower(): item for item in text.kb.baseline_monitoring}
+    wanted = list(labels) if labels is not None else [item.label for item in text.kb.baseline_monitoring]
+    lines = []
+    for label in wanted:
+        item = items.get(plain(label).lower())
+        local = item is not None and item.source == LOCAL_PROTOCOL_SOURCE
+        lines.append(text.kb_cited(escape(label), LOCAL_PROTOCOL_SOURCE) if local else escape(label))
+    return lines
 
 
 def _section_list(text: CardText, heading_key: str, lines: Sequence[str]) -> str | None:
@@ -101,7 +110,7 @@ def premedication(text: CardText) -> tuple[str, str]:
     ]
     blocks = [
         _section_list(text, "premedication-heading", premed_lines),
-        _section_list(text, "baseline-heading", [escape(n) for n in baseline]),
+        _section_list(text, "baseline-heading", _baseline_lines(text, baseline)),
         text.section("suggestions") if text.finding.suggestions else None,
         text.evidence_block(),
         text.missing_block(),
