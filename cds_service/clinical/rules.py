@@ -65,7 +65,8 @@ def data_gap_finding(facts: Facts) -> Finding | None:
     if not facts.data_gaps:
         return None
     items = list(dict.fromkeys(gap.description for gap in facts.data_gaps))
-    skipped = sum(1 for gap in facts.data_gaps if gap.reason == "invalid-resource")
+    # Facts carry no count of malformed resources skipped yet (PatientRecord.skipped); 0 until they do.
+    skipped = int(getattr(facts, "skipped_count", 0))
     return Finding(
         rule_id="data.unreadable",
         category=Category.data_gap,
