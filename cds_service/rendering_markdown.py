@@ -14,12 +14,15 @@ from datetime import UTC, datetime
 # CommonMark lets any ASCII punctuation be backslash-escaped; these can change structure inline.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~#!&$])")
 _SPACES = re.compile(r"\s+")
+_ORDERED_START = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")  # "1. x" would open an ordered list
+_OTHER_START = re.compile(r"^(?:[-+](?=\s|$)|=+$)")  # "- x" a bullet list, "===" a heading underline
 
 
 def escape(text: object) -> str:
     """Data text made inert in Markdown: one line, special characters backslash-escaped."""
-    one_line = _SPACES.sub(" ", str(text)).strip()
-    return _SPECIAL.sub(r"\\\1", one_line)
+    one_line = _SPECIAL.sub(r"\\\1", _SPACES.sub(" ", str(text)).strip())
+    one_line = _ORDERED_START.sub(r"\1\\\2", one_line)
+    return "\\" + one_line if _OTHER_START.match(one_line) else one_line
 
 
 def plain(text: object) -> str:

@@ -137,3 +137,15 @@ def test_every_detail_parses_with_tables_of_consistent_width_and_no_raw_html(
         widths = {len(row) for row in tables.rows}
         assert len(widths) <= 2  # the 4-column evidence table and the 2-column last-recorded table
         assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", markdown), "times must read 2026-11-24 14:20 UTC"
+
+
+@pytest.mark.parametrize(
+    "hostile", ["1. not a list", "- not a list", "+ not a list", "# not a heading", "==="]
+)
+def test_data_that_starts_like_markdown_blocks_stays_one_bullet_of_text(
+    renderer: CardRenderer, hostile: str
+) -> None:
+    (card,) = renderer.render([cases.data_gap(items=[hostile], skipped_count=0)], patient_id="p")
+    html = to_html(card.detail or "")
+    assert f"<li>{hostile}</li>" in html
+    assert html.count("<li>") == 1 and "<ol" not in html and "<h1>" not in html
