@@ -127,6 +127,9 @@ async def check_scenario(scenario: Scenario, now: datetime) -> ScenarioResult:
         cards = summarise_cards(await evaluate_scenario(scenario, now))
     except CrsCdsError as exc:
         return ScenarioResult(scenario, f"error: {type(exc).__name__}", (f"error: {exc}",))
+    except Exception as exc:  # one broken stage is one failed row, not a crashed report
+        name = type(exc).__name__
+        return ScenarioResult(scenario, f"crash: {name}", (f"crash: {name}: {exc}",))
     actual = ", ".join(card.describe() for card in cards) or "no card"
     return ScenarioResult(scenario, actual, tuple(compare(scenario.expectation, cards)))
 
