@@ -90,9 +90,10 @@ class KnowledgeBase:
         if by_code is not None and by_code[0] != GENERIC_CAR_T:
             return DrugMatch(self.drugs[by_code[0]], by_code[1])
         hit = self._ix.drug_names.search(_texts(concept))
-        if hit is not None and (by_code is None or self.drugs[hit.value].drug_class in CELLULAR_CLASSES):
-            if by_code is None or hit.value != GENERIC_CAR_T:  # a named product beats a generic CAR-T code
-                return DrugMatch(self.drugs[hit.value], f"text:{hit.phrase}")
+        if hit is not None and (by_code is None or _is_named_cell_product(self.drugs[hit.value])):
+            return DrugMatch(
+                self.drugs[hit.value], f"text:{hit.phrase}"
+            )  # a named product beats a generic code
         return DrugMatch(self.drugs[by_code[0]], by_code[1]) if by_code else None
 
     def identify_procedure(self, concept: ConceptInput) -> DrugMatch | None:
@@ -160,6 +161,10 @@ class KnowledgeBase:
             return by_code[0]
         hit = names.search(_texts(concept))
         return hit.value if hit else None
+
+
+def _is_named_cell_product(drug: Drug) -> bool:
+    return drug.drug_class in CELLULAR_CLASSES and drug.id != GENERIC_CAR_T
 
 
 def _texts(concept: ConceptInput) -> Iterable[str]:

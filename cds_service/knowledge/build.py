@@ -34,8 +34,17 @@ from cds_service.knowledge.thresholds import ThresholdFile, Thresholds
 
 SITE_SOURCE = "site-configuration"
 _LEVEL_SYSTEMS = {
-    "ingredient": c.RXNORM, "pin": c.RXNORM, "min": c.RXNORM, "bn": c.RXNORM, "scd": c.RXNORM,
-    "sbd": c.RXNORM, "product": c.RXNORM, "atc": c.ATC, "ndc": c.NDC, "hcpcs": c.HCPCS, "cpt": c.CPT,
+    "ingredient": c.RXNORM,
+    "pin": c.RXNORM,
+    "min": c.RXNORM,
+    "bn": c.RXNORM,
+    "scd": c.RXNORM,
+    "sbd": c.RXNORM,
+    "product": c.RXNORM,
+    "atc": c.ATC,
+    "ndc": c.NDC,
+    "hcpcs": c.HCPCS,
+    "cpt": c.CPT,
     "icd10pcs": c.ICD10PCS,
 }
 
@@ -113,19 +122,36 @@ def build_knowledge(cat: Catalogue, version: str) -> KnowledgeBase:
             check.code(item.system, item.code, "baseline-monitoring.yaml", item.id, "code")
     site = SiteConfig()
     if cat.site is not None:
-        site, drugs = _apply_site(cat, drugs, check, (drug_codes, vaso_codes, treat_codes, obs_codes, o2_codes))
+        site, drugs = _apply_site(
+            cat, drugs, check, (drug_codes, vaso_codes, treat_codes, obs_codes, o2_codes)
+        )
     indexes = Indexes(
-        resolver, _frozen(drug_codes), drug_names, _frozen(vaso_codes), vaso_names, _frozen(treat_codes),
-        treat_names, _frozen(obs_codes), _frozen(condition_codes), _frozen(o2_codes), o2_names,
+        resolver,
+        _frozen(drug_codes),
+        drug_names,
+        _frozen(vaso_codes),
+        vaso_names,
+        _frozen(treat_codes),
+        treat_names,
+        _frozen(obs_codes),
+        _frozen(condition_codes),
+        _frozen(o2_codes),
+        o2_names,
     )
     file_versions = {"sources.yaml": cat.sources.version, "thresholds.yaml": cat.thresholds.version}
     file_versions.update({name: f.version for name, f in cat.drug_files.items()})
     return KnowledgeBase(
-        version=version, file_versions=MappingProxyType(file_versions), drugs=MappingProxyType(drugs),
+        version=version,
+        file_versions=MappingProxyType(file_versions),
+        drugs=MappingProxyType(drugs),
         vasopressors=MappingProxyType({v.id: v for v in cat.vasopressors.vasopressors}),
-        vasopressor_rule=cat.vasopressors.astct_rule, treatments=MappingProxyType(treatments),
-        thresholds=Thresholds(cat.thresholds), baseline_monitoring=cat.baseline.items,
-        sources=MappingProxyType({s.id: s for s in cat.sources.sources}), site=site, indexes=indexes,
+        vasopressor_rule=cat.vasopressors.astct_rule,
+        treatments=MappingProxyType(treatments),
+        thresholds=Thresholds(cat.thresholds),
+        baseline_monitoring=cat.baseline.items,
+        sources=MappingProxyType({s.id: s for s in cat.sources.sources}),
+        site=site,
+        indexes=indexes,
     )
 
 
@@ -146,7 +172,9 @@ def _check_systems(cat: Catalogue, check: _Checker) -> None:
         check.source(system.source, "code-systems.yaml", system.id, "source")
 
 
-def _drugs(cat: Catalogue, check: _Checker) -> tuple[dict[str, Drug], dict[tuple[str, str], str], PhraseIndex[str]]:
+def _drugs(
+    cat: Catalogue, check: _Checker
+) -> tuple[dict[str, Drug], dict[tuple[str, str], str], PhraseIndex[str]]:
     drugs: dict[str, Drug] = {}
     codes: dict[tuple[str, str], str] = {}
     names: PhraseIndex[str] = PhraseIndex()
@@ -165,7 +193,12 @@ def _drugs(cat: Catalogue, check: _Checker) -> tuple[dict[str, Drug], dict[tuple
 
 
 def _check_drug_sources(drug: Drug, file: str, check: _Checker) -> None:
-    for field_name in ("risk_source", "boxed_warning_source", "typical_onset_source", "exposure_window_source"):
+    for field_name in (
+        "risk_source",
+        "boxed_warning_source",
+        "typical_onset_source",
+        "exposure_window_source",
+    ):
         check.source(getattr(drug, field_name), file, drug.id, field_name)
     for i, fact in enumerate(drug.monitoring):
         check.source(fact.source, file, drug.id, f"monitoring[{i}].source")
@@ -183,7 +216,9 @@ def _index_drug_codes(drug: Drug, file: str, check: _Checker, codes: dict[tuple[
             check.fail(file, drug.id, f"codes[{i}].level", f"level '{code.level}' does not fit {code.system}")
         key = check.coding(code, file, drug.id, f"codes[{i}]")
         if key in codes and codes[key] != drug.id:
-            check.fail(file, drug.id, f"codes[{i}].code", f"code {code.code} is also claimed by '{codes[key]}'")
+            check.fail(
+                file, drug.id, f"codes[{i}].code", f"code {code.code} is also claimed by '{codes[key]}'"
+            )
         codes[key] = drug.id
 
 
@@ -192,8 +227,12 @@ def _check_premedications(cat: Catalogue, treatments: Mapping[str, object], chec
         for drug in drug_file.drugs:
             for i, premed in enumerate(drug.premedication):
                 if premed.treatment_id is not None and premed.treatment_id not in treatments:
-                    check.fail(file, drug.id, f"premedication[{i}].treatment_id",
-                               f"unknown treatment '{premed.treatment_id}'")
+                    check.fail(
+                        file,
+                        drug.id,
+                        f"premedication[{i}].treatment_id",
+                        f"unknown treatment '{premed.treatment_id}'",
+                    )
 
 
 def _named_entries(file: str, entries: Iterable[object], check: _Checker) -> tuple[dict, PhraseIndex[str]]:  # type: ignore[type-arg]
@@ -206,7 +245,9 @@ def _named_entries(file: str, entries: Iterable[object], check: _Checker) -> tup
         for i, coding in enumerate(codings):
             key = check.coding(coding, file, ident, f"codes[{i}]")
             if codes.get(key, ident) != ident:
-                check.fail(file, ident, f"codes[{i}].code", f"code {coding.code} is also claimed by '{codes[key]}'")
+                check.fail(
+                    file, ident, f"codes[{i}].code", f"code {coding.code} is also claimed by '{codes[key]}'"
+                )
             codes[key] = ident
         for name in (entry.name, *entry.synonyms):  # type: ignore[attr-defined]
             other = names.add(name, ident)
@@ -223,12 +264,16 @@ def _observations(cat: Catalogue, check: _Checker) -> dict[tuple[str, str], str]
         for i, coding in enumerate(concept.codes):
             key = check.coding(coding, "observations.yaml", concept.id, f"codes[{i}]")
             if codes.get(key, concept.id) != concept.id:
-                check.fail("observations.yaml", concept.id, f"codes[{i}].code", f"also claimed by '{codes[key]}'")
+                check.fail(
+                    "observations.yaml", concept.id, f"codes[{i}].code", f"also claimed by '{codes[key]}'"
+                )
             codes[key] = concept.id
     return codes
 
 
-def _o2_devices(cat: Catalogue, check: _Checker) -> tuple[dict[tuple[str, str], O2Device], PhraseIndex[O2Device]]:
+def _o2_devices(
+    cat: Catalogue, check: _Checker
+) -> tuple[dict[tuple[str, str], O2Device], PhraseIndex[O2Device]]:
     codes: dict[tuple[str, str], O2Device] = {}
     names: PhraseIndex[O2Device] = PhraseIndex()
     for entry in cat.observations.o2_devices:
@@ -244,7 +289,10 @@ def _o2_devices(cat: Catalogue, check: _Checker) -> tuple[dict[tuple[str, str], 
 
 
 def _apply_site(
-    cat: Catalogue, drugs: dict[str, Drug], check: _Checker, indexes: tuple[dict, ...]  # type: ignore[type-arg]
+    cat: Catalogue,
+    drugs: dict[str, Drug],
+    check: _Checker,
+    indexes: tuple[dict, ...],  # type: ignore[type-arg]
 ) -> tuple[SiteConfig, dict[str, Drug]]:
     """Add the site's local codes to the indexes and apply its window overrides; unknown ids fail."""
     site, name = cat.site, cat.site_name or "site file"
@@ -269,10 +317,15 @@ def _apply_site(
     for dev in site.o2_devices:
         _add_local(check, name, dev.device.value, dev.codes, o2_codes, dev.device)
     updated = {
-        drug_id: drug.model_copy(update={
-            "exposure_window_days": overrides[drug_id], "exposure_window_source": SITE_SOURCE,
-            "exposure_window_rationale": f"site override in {name}",
-        }) if drug_id in overrides else drug
+        drug_id: drug.model_copy(
+            update={
+                "exposure_window_days": overrides[drug_id],
+                "exposure_window_source": SITE_SOURCE,
+                "exposure_window_rationale": f"site override in {name}",
+            }
+        )
+        if drug_id in overrides
+        else drug
         for drug_id, drug in drugs.items()
     }
     config = SiteConfig(site.site, site.version, site.min_order_alert_tier, MappingProxyType(overrides))
@@ -285,7 +338,12 @@ def _known(check: _Checker, file: str, field_path: str, ident: str, known: Itera
 
 
 def _add_local(
-    check: _Checker, file: str, entry: str, codes: Iterable[LocalCode], index: dict, value: object  # type: ignore[type-arg]
+    check: _Checker,
+    file: str,
+    entry: str,
+    codes: Iterable[LocalCode],
+    index: dict,
+    value: object,  # type: ignore[type-arg]
 ) -> None:
     for i, local in enumerate(codes):
         key = check.code(local.system, local.code, file, entry, f"codes[{i}]")

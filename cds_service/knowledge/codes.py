@@ -65,7 +65,7 @@ def ndc_product(code: str) -> str | None:
 
 
 def normalise_code(system: str, code: str) -> str:
-    """The form a code is indexed and looked up in: trimmed; upper-case except local systems; NDC by product."""
+    """The form a code is indexed and looked up in: trimmed, upper-case (not local codes), NDC by product."""
     code = code.strip()
     if system == c.NDC:
         return ndc_product(code) or code

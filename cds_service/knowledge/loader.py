@@ -96,13 +96,14 @@ def read_model(path: Path, model: type[M], name: str, digest: Any = None) -> M:
 
 
 def _describe(name: str, data: dict[str, Any], exc: ValidationError) -> str:
-    """First validation error as 'file: entry <id>, field <path>: message' (plus a count of the others)."""
-    error = exc.errors()[0]
-    loc = tuple(error["loc"])
-    entry, field_path = _entry_and_field(data, loc)
-    more = len(exc.errors()) - 1
-    suffix = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
-    return f"{name}: entry '{entry}', field '{field_path}': {error['msg']}{suffix}"
+    """Validation errors as 'file: entry <id>, field <path>: message', the first three of them."""
+    parts = []
+    for error in exc.errors()[:3]:
+        entry, field_path = _entry_and_field(data, tuple(error["loc"]))
+        parts.append(f"entry '{entry}', field '{field_path}': {error['msg']}")
+    more = len(exc.errors()) - len(parts)
+    suffix = f" (and {more} more)" if more > 0 else ""
+    return f"{name}: " + "; ".join(parts) + suffix
 
 
 def _entry_and_field(data: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str, str]:

@@ -17,17 +17,56 @@ _ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 RiskTierName = Literal["high", "moderate", "low"]
 DrugClass = Literal[
-    "car-t", "tcr-t", "bispecific-t-cell-engager", "anti-cd20", "other-monoclonal", "checkpoint-inhibitor",
-    "imid", "platinum-chemotherapy", "anti-thymocyte-globulin", "investigational",
+    "car-t",
+    "tcr-t",
+    "bispecific-t-cell-engager",
+    "anti-cd20",
+    "other-monoclonal",
+    "checkpoint-inhibitor",
+    "imid",
+    "platinum-chemotherapy",
+    "anti-thymocyte-globulin",
+    "investigational",
 ]
 CodeLevel = Literal[
-    "ingredient", "pin", "min", "bn", "scd", "sbd", "product", "hcpcs", "atc", "ndc", "cpt", "icd10pcs",
+    "ingredient",
+    "pin",
+    "min",
+    "bn",
+    "scd",
+    "sbd",
+    "product",
+    "hcpcs",
+    "atc",
+    "ndc",
+    "cpt",
+    "icd10pcs",
 ]
 TreatmentKind = Literal["anti-cytokine", "corticosteroid", "antihistamine", "antipyretic"]
 ObservationConceptName = Literal[
-    "temperature", "heart_rate", "respiratory_rate", "bp_panel", "systolic", "diastolic", "map", "spo2",
-    "o2_flow", "fio2", "o2_device", "crp", "hs_crp", "ferritin", "il6", "ldh", "creatinine", "platelets",
-    "fibrinogen", "d_dimer", "neutrophils", "ice_score", "gcs",
+    "temperature",
+    "heart_rate",
+    "respiratory_rate",
+    "bp_panel",
+    "systolic",
+    "diastolic",
+    "map",
+    "spo2",
+    "o2_flow",
+    "fio2",
+    "o2_device",
+    "crp",
+    "hs_crp",
+    "ferritin",
+    "il6",
+    "ldh",
+    "creatinine",
+    "platelets",
+    "fibrinogen",
+    "d_dimer",
+    "neutrophils",
+    "ice_score",
+    "gcs",
 ]
 
 
@@ -103,7 +142,12 @@ class Drug(Strict):
     @property
     def sources(self) -> tuple[str, ...]:
         """Every source id this entry cites, in first-cited order."""
-        ids = [self.risk_source, self.boxed_warning_source, self.typical_onset_source, self.exposure_window_source]
+        ids = [
+            self.risk_source,
+            self.boxed_warning_source,
+            self.typical_onset_source,
+            self.exposure_window_source,
+        ]
         ids += [f.source for f in self.monitoring] + [p.source for p in self.premedication]
         ids += [self.tocilizumab_availability.source] if self.tocilizumab_availability else []
         ids += [code.source for code in self.codes]

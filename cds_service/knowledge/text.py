@@ -2,8 +2,8 @@
 
 Text is lower-cased, accents are stripped and every run of non-alphanumeric characters splits tokens, so
 "Rituximab-ABBS 500 mg", "rituximab abbs" and "RITUXIMAB/abbs" all give the tokens rituximab, abbs (+ dose).
-A phrase matches only a whole sequence of tokens: "rituximab" is never found inside "ritonavir" and "tec" never
-inside "tecfidera". Hyphens are remembered: a match that is glued by a hyphen to a neighbouring token is refused
+A phrase matches only a whole sequence of tokens: "rituximab" is never found inside "ritonavir" and "tec"
+never inside "tecfidera". Hyphens are remembered: a match glued by a hyphen to a neighbouring token is refused
 ("nivolumab-like", "nor-epinephrine" for epinephrine) unless the glued token after it is a four-letter
 biosimilar suffix ("rituximab-abbs", "teclistamab-cqyv").
 """
@@ -20,7 +20,9 @@ T = TypeVar("T")
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 # English four-letter words that follow a name in phrases like "nivolumab-like"; never biosimilar suffixes.
-_NOT_SUFFIXES = frozenset({"like", "type", "free", "only", "base", "dose", "drug", "test", "cell", "form", "bags"})
+_NOT_SUFFIXES = frozenset(
+    {"like", "type", "free", "only", "base", "dose", "drug", "test", "cell", "form", "bags"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +46,7 @@ def tokenize(text: str) -> Tokens:
     glued: list[bool] = []
     previous_end = -1
     for match in _TOKEN.finditer(folded):
-        between = folded[previous_end:match.start()] if previous_end >= 0 else ""
+        between = folded[previous_end : match.start()] if previous_end >= 0 else ""
         words.append(match.group())
         glued.append(between == "-")
         previous_end = match.end()
