@@ -127,9 +127,11 @@ def _plan(
         outcome = KeyOutcome(key)
         outcomes.append(outcome)
         value = prefetch.get(key, _MISSING)
-        ehr_failed = is_operation_outcome(value)
+        ehr_failed = is_operation_outcome(value) or not _usable(value)
         if ehr_failed:
-            log.warning("prefetch key %s: the EHR sent an OperationOutcome; reading it ourselves", key)
+            log.warning(
+                "prefetch key %s: the EHR sent an error or no FHIR resource; reading it ourselves", key
+            )
         elif value is not _MISSING:
             job = _use_prefetched(outcome, value, reader, fhir_allowed, request.fhirServer)
             if job is not None:
@@ -139,6 +141,13 @@ def _plan(
         if job is not None:
             jobs.append((outcome, job))
     return outcomes, jobs
+
+
+def _usable(value: Any) -> bool:
+    """A prefetch value the service can use: missing, null, or a FHIR resource (a Bundle included)."""
+    if value is _MISSING or value is None:
+        return True
+    return isinstance(value, dict) and isinstance(value.get("resourceType"), str)
 
 
 def _use_prefetched(

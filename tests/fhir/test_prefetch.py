@@ -293,3 +293,27 @@ def test_context_selections_and_draft_orders_reach_the_record(build) -> None:
     record = build(request)
     assert record.selections == ("MedicationRequest/draft-1",)
     assert [d.id for d in record.draft_orders] == ["draft-1"]
+
+
+@pytest.mark.parametrize("garbage", ["oops", [1, 2], {"no": "resourceType"}])
+def test_a_prefetch_value_that_is_no_fhir_resource_is_read_again(respx_mock, build, garbage) -> None:
+    route = respx_mock.get(LABS_URL).respond(json=bundle(observation("a")))
+    record = build(hook_request(with_keys(labs=garbage)))
+    assert route.called
+    assert [o.id for o in record.observations] == ["a"]
+
+
+def test_a_redirect_is_not_followed(respx_mock, build) -> None:
+    elsewhere = respx_mock.get(url__startswith="https://evil.example.com").respond(json=bundle())
+    respx_mock.get(LABS_URL).respond(302, headers={"Location": "https://evil.example.com/fhir/Observation"})
+    record = build(hook_request(without("labs")))
+    assert not elsewhere.called
+    assert [(g.key, g.reason) for g in record.gaps] == [("labs", "server-error")]
+
+
+def test_retries_stop_at_the_deadline(respx_mock, build, fhir_settings) -> None:
+    settings = Settings(**{**fhir_settings.model_dump(), "fhir_retries": 5, "fhir_deadline_seconds": 0.25})
+    route = respx_mock.get(LABS_URL).respond(503)
+    record = build(hook_request(without("labs")), settings=settings)
+    assert route.call_count <= 2  # back-off 0.1 s fits in 0.25 s, the next 0.2 s does not
+    assert record.gaps[0].reason == "server-error"  # gave up before the deadline instead of being cut by it
