@@ -5,10 +5,17 @@ from __future__ import annotations
 import re
 
 import pytest
+from knowledge_fixtures import shipped_kb
 
 from cds_service.knowledge import concepts as c
 from cds_service.knowledge.base import KnowledgeBase
 from cds_service.knowledge.codes import is_well_formed
+
+
+@pytest.fixture
+def kb() -> KnowledgeBase:
+    return shipped_kb()
+
 
 ISSUE_DRUGS = [
     "anti-thymocyte-globulin-rabbit",

@@ -6,9 +6,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+from knowledge_fixtures import CARDS
 
 from cds_service.errors import KnowledgeError
 from cds_service.knowledge.loader import load_knowledge
+
+
+@pytest.fixture
+def cards_dir() -> Path:
+    return CARDS
 
 
 @pytest.fixture

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from knowledge_fixtures import shipped_kb
 
 from cds_service.knowledge import concepts as c
 from cds_service.knowledge.base import KnowledgeBase
 from cds_service.knowledge.concepts import CodingRef, ConceptInput
+
+
+@pytest.fixture
+def kb() -> KnowledgeBase:
+    return shipped_kb()
+
 
 RXNORM_OID = "urn:oid:2.16.840.1.113883.6.88"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from knowledge_fixtures import CARDS, shipped_kb
 
 from cds_service.clinical.model import O2Device
 from cds_service.errors import KnowledgeError
@@ -12,13 +13,24 @@ from cds_service.knowledge.base import KnowledgeBase
 from cds_service.knowledge.concepts import CodingRef, ConceptInput
 from cds_service.knowledge.loader import load_knowledge
 
+
+@pytest.fixture
+def kb() -> KnowledgeBase:
+    return shipped_kb()
+
+
+@pytest.fixture
+def cards_dir() -> Path:
+    return CARDS
+
+
 LOCAL_MEDS = "urn:oid:1.2.3.4.5.6.7.8.9"
 LOCAL_FLOWSHEET = "urn:oid:1.2.3.4.5.6.7.8.10"
 
 
 @pytest.fixture(scope="module")
-def site_kb(cards_dir: Path) -> KnowledgeBase:
-    return load_knowledge(cards_dir, cards_dir / "site-example.yaml")
+def site_kb() -> KnowledgeBase:
+    return load_knowledge(CARDS, CARDS / "site-example.yaml")
 
 
 def local(system: str, code: str) -> ConceptInput:

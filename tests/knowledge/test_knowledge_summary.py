@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+from knowledge_fixtures import shipped_kb
+
 from cds_service.knowledge.base import KnowledgeBase
 from cds_service.knowledge.summary import summarise
+
+
+@pytest.fixture
+def kb() -> KnowledgeBase:
+    return shipped_kb()
 
 
 def test_summary_reports_classes_systems_and_uncoded_entries(kb: KnowledgeBase) -> None:

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from knowledge_fixtures import shipped_kb
 
 from cds_service.knowledge.base import KnowledgeBase
+
+
+@pytest.fixture
+def kb() -> KnowledgeBase:
+    return shipped_kb()
+
 
 YEAR = 365
 

@@ -1,10 +1,9 @@
-"""The real knowledge base under cards/, loaded once for the knowledge tests."""
+"""The real knowledge base under cards/, loaded once and shared by the knowledge tests."""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
-
-import pytest
 
 from cds_service.knowledge.base import KnowledgeBase
 from cds_service.knowledge.loader import load_knowledge
@@ -12,11 +11,7 @@ from cds_service.knowledge.loader import load_knowledge
 CARDS = Path(__file__).resolve().parents[2] / "cards"
 
 
-@pytest.fixture(scope="session")
-def kb() -> KnowledgeBase:
+@cache
+def shipped_kb() -> KnowledgeBase:
+    """The knowledge base exactly as shipped (no site file)."""
     return load_knowledge(CARDS)
-
-
-@pytest.fixture(scope="session")
-def cards_dir() -> Path:
-    return CARDS
