@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from security_helpers import NOW, Clock
 
@@ -12,7 +12,7 @@ from cds_service.security.replay import InMemoryReplayCache
 LATER = NOW + timedelta(minutes=5)
 
 
-def first_use(cache: InMemoryReplayCache, iss: str, jti: str, expires_at=LATER) -> bool:  # type: ignore[no-untyped-def]
+def first_use(cache: InMemoryReplayCache, iss: str, jti: str, expires_at: datetime = LATER) -> bool:
     return asyncio.run(cache.first_use(iss, jti, expires_at))
 
 
