@@ -1,0 +1,49 @@
+"""Negative control: 200 seeded synthetic patients with no CRS-associated drug get no CRS card at all."""
+
+from __future__ import annotations
+
+import anyio
+from conftest import NOW, fixed_clock
+from synthetic_population import population
+
+from cds_service.cdshooks.models import HookRequest
+from cds_service.cdshooks.services import SERVICES_BY_ID
+from cds_service.scenarios import CRS_CATEGORIES, summarise_cards
+from cds_service.settings import Settings
+from cds_service.validation import BASE_SETTINGS
+
+POPULATION = 200
+
+
+async def _false_alerts(requests: list[dict[str, object]]) -> list[str]:
+    from cds_service.offline import CLI_CALLER, _memory_store
+    from cds_service.pipeline import answer_hook
+    from cds_service.runtime import build_runtime
+
+    runtime = build_runtime(Settings(**BASE_SETTINGS), clock=fixed_clock, store=_memory_store())
+    alerts = []
+    try:
+        for data in requests:
+            response = await answer_hook(
+                HookRequest.model_validate(data), SERVICES_BY_ID["crs-patient-view"], runtime, CLI_CALLER
+            )
+            cards = summarise_cards(response.model_dump(mode="json"))
+            alerts += [
+                f"{data['context']['patientId']}: {c.describe()}"
+                for c in cards
+                if c.category in CRS_CATEGORIES
+            ]  # type: ignore[index]
+    finally:
+        await runtime.aclose()
+    return alerts
+
+
+def test_population_is_seeded_and_large_enough() -> None:
+    first, again = population(NOW, POPULATION), population(NOW, POPULATION)
+    assert len(first) == POPULATION
+    assert first == again
+
+
+def test_patients_without_a_crs_drug_get_no_crs_card() -> None:
+    alerts = anyio.run(_false_alerts, population(NOW, POPULATION))
+    assert not alerts, f"{len(alerts)} false CRS alerts in {POPULATION} patients: {alerts[:10]}"
