@@ -30,7 +30,9 @@ log = logging.getLogger("cds_service")
 FHIR_JSON = "application/fhir+json"
 
 
-def create_app(settings: Settings | None = None, *, runtime_factory: Callable[[Settings], Runtime] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, runtime_factory: Callable[[Settings], Runtime] | None = None
+) -> FastAPI:
     """Build the application. `runtime_factory` lets tests inject clocks, uuid factories and transports."""
     settings = settings or Settings()
     factory = runtime_factory or build_runtime
@@ -42,7 +44,12 @@ def create_app(settings: Settings | None = None, *, runtime_factory: Callable[[S
             log.warning(warning)
         runtime = factory(settings)
         app.state.runtime = runtime
-        log.info("crs-cds %s ready: knowledge %s, store %s", __version__, runtime.knowledge.version, runtime.store.dialect)
+        log.info(
+            "crs-cds %s ready: knowledge %s, store %s",
+            __version__,
+            runtime.knowledge.version,
+            runtime.store.dialect,
+        )
         try:
             yield
         finally:
@@ -66,7 +73,9 @@ def create_app(settings: Settings | None = None, *, runtime_factory: Callable[[S
     return app
 
 
-def _outcome_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+def _outcome_response(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=headers, media_type=FHIR_JSON)
 
 
@@ -83,7 +92,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = "not-found" if exc.status_code == 404 else "not-supported" if exc.status_code == 405 else "processing"
+        code = (
+            "not-found"
+            if exc.status_code == 404
+            else "not-supported"
+            if exc.status_code == 405
+            else "processing"
+        )
         return _outcome_response(exc.status_code, operation_outcome(str(exc.detail), code=code), exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -94,6 +109,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The exception's message may quote request data: log its type and where it happened, never its text.
-        frames = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in extract_tb(exc.__traceback__))
+        frames = "; ".join(
+            f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in extract_tb(exc.__traceback__)
+        )
         log.error("unexpected error path=%s error=%s at %s", request.url.path, type(exc).__name__, frames)
         return _outcome_response(500, operation_outcome("internal error; the service log has the details"))

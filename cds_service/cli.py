@@ -96,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the CDS Hooks service (settings from CRS_CDS_* variables)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (see README: several workers)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (see README: several workers)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     evaluate = sub.add_parser("evaluate", help="print the response a hook request would get, offline")

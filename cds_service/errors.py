@@ -7,8 +7,8 @@
     │   └── UnknownService              no service with that id                         404
     ├── AuthenticationError             JWT missing or not acceptable                   401
     ├── PreconditionFailed              needed FHIR data obtainable neither way         412
-    ├── KnowledgeError                  a knowledge or template file is invalid         (start-up; 500 if ever raised in a request)
-    └── StoreError                      the feedback/audit store failed                 500 for feedback; logged for hooks
+    ├── KnowledgeError                  a knowledge or template file is invalid         start-up failure (500)
+    └── StoreError                      the feedback/audit store failed                 500 (hooks log it)
 
 Every non-2xx response body is a FHIR OperationOutcome built by `operation_outcome()`; the mapping from
 exception to status lives in `http_status` on each class, never in message text.

@@ -36,19 +36,25 @@ def check_request(request: HookRequest, service: ServiceDefinition) -> None:
             expression=["hook"],
         )
     if not request.context.patientId:
-        raise InvalidRequest(f"context.patientId is required by the {service.hook} hook", expression=["context.patientId"])
+        raise InvalidRequest(
+            f"context.patientId is required by the {service.hook} hook", expression=["context.patientId"]
+        )
     if service.hook in ORDER_HOOKS and request.context.draftOrders is None:
         raise InvalidRequest(
             f"context.draftOrders is required by the {service.hook} hook", expression=["context.draftOrders"]
         )
 
 
-async def answer_hook(request: HookRequest, service: ServiceDefinition, runtime: Runtime, caller: Caller) -> CdsResponse:
+async def answer_hook(
+    request: HookRequest, service: ServiceDefinition, runtime: Runtime, caller: Caller
+) -> CdsResponse:
     """Evaluate one hook call and return its response; the cards issued are recorded for feedback."""
     check_request(request, service)
     started = time.perf_counter()
     now = runtime.clock()
-    fhir_allowed = bool(request.fhirServer) and fhir_server_permitted(request.fhirServer or "", caller, runtime.settings)
+    fhir_allowed = bool(request.fhirServer) and fhir_server_permitted(
+        request.fhirServer or "", caller, runtime.settings
+    )
     record = await build_record(
         request,
         service,
@@ -78,7 +84,9 @@ async def answer_hook(request: HookRequest, service: ServiceDefinition, runtime:
     return CdsResponse(cards=cards)
 
 
-async def _audit(runtime: Runtime, service: ServiceDefinition, request: HookRequest, cards: list[Card]) -> None:
+async def _audit(
+    runtime: Runtime, service: ServiceDefinition, request: HookRequest, cards: list[Card]
+) -> None:
     """Record every issued card; a store failure is logged and never blocks the cards."""
     issued = [
         IssuedCard(
@@ -98,4 +106,6 @@ async def _audit(runtime: Runtime, service: ServiceDefinition, request: HookRequ
     try:
         await anyio.to_thread.run_sync(runtime.store.record_cards, issued)
     except StoreError as exc:
-        log.error("card audit not stored service=%s hookInstance=%s: %s", service.id, request.hookInstance, exc)
+        log.error(
+            "card audit not stored service=%s hookInstance=%s: %s", service.id, request.hookInstance, exc
+        )

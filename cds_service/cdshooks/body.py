@@ -50,7 +50,9 @@ def validate(model: type[M], data: Any) -> M:
     except ValidationError as exc:
         fields = [_location(err["loc"]) or "(body)" for err in exc.errors()]
         details = "; ".join(f"{_location(err['loc']) or '(body)'}: {err['msg']}" for err in exc.errors()[:10])
-        raise InvalidRequest(f"request does not match the CDS Hooks 2.0 schema: {details}", expression=fields) from None
+        raise InvalidRequest(
+            f"request does not match the CDS Hooks 2.0 schema: {details}", expression=fields
+        ) from None
 
 
 def _location(loc: tuple[Any, ...]) -> str:

@@ -11,7 +11,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 SUMMARY_MAX = 140  # the spec: "<140 characters"; we enforce at most 140
 
@@ -166,9 +174,9 @@ class Card(_Strict):
     def _selection_behavior_with_suggestions(self) -> Card:
         if self.suggestions and self.selectionBehavior is None:
             raise ValueError("selectionBehavior is required when suggestions are present (cds-resp-6)")
-        if self.selectionBehavior == "at-most-one" and self.suggestions:
-            if sum(1 for s in self.suggestions if s.isRecommended) > 1:
-                raise ValueError("at most one recommended suggestion with at-most-one (cds-resp-1)")
+        recommended = sum(1 for s in self.suggestions or [] if s.isRecommended)
+        if self.selectionBehavior == "at-most-one" and recommended > 1:
+            raise ValueError("at most one recommended suggestion with at-most-one (cds-resp-1)")
         return self
 
 
@@ -221,8 +229,6 @@ class FeedbackRequest(_Tolerant):
 
 
 # ---------------------------------------------------------------- discovery
-
-
 
 
 class ServiceDescriptor(_Strict):

@@ -47,7 +47,12 @@ def _json(model: Any) -> JSONResponse:
 
 
 def _body_schema(model: type[Any]) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
 
 
 @router.get("/cds-services", response_model=DiscoveryResponse, response_model_exclude_none=True)
@@ -56,7 +61,9 @@ async def discovery(request: Request) -> JSONResponse:
     return _json(DiscoveryResponse(services=[s.descriptor() for s in SERVICES]))
 
 
-@router.post("/cds-services/{service_id}", response_model=CdsResponse, openapi_extra=_body_schema(HookRequest))
+@router.post(
+    "/cds-services/{service_id}", response_model=CdsResponse, openapi_extra=_body_schema(HookRequest)
+)
 async def invoke(service_id: str, request: Request) -> JSONResponse:
     runtime = _runtime(request)
     caller = await _caller(request)

@@ -132,11 +132,15 @@ class Facts:
     diagnoses: tuple[DiagnosisFact, ...] = ()
     draft_orders: tuple[DraftOrder, ...] = ()
     data_gaps: tuple[DataGap, ...] = ()
-    quality_notes: tuple[str, ...] = ()  # "temperature with unit 'K?' not used", never clinical values of others
+    quality_notes: tuple[
+        str, ...
+    ] = ()  # "temperature with unit 'K?' not used", never clinical values of others
 
     def series(self, concept: str) -> tuple[Measurement, ...]:
         """Measurements of one concept, oldest first."""
-        return tuple(sorted((m for m in self.measurements if m.concept == concept), key=lambda m: m.effective))
+        return tuple(
+            sorted((m for m in self.measurements if m.concept == concept), key=lambda m: m.effective)
+        )
 
 
 # ---------------------------------------------------------------- findings

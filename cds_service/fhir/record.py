@@ -63,9 +63,13 @@ class PatientRecord:
     procedures: list[Procedure] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
     conditions: list[Condition] = field(default_factory=list)
-    draft_orders: list[Any] = field(default_factory=list)  # MedicationRequest | ServiceRequest | other R4B orders
+    draft_orders: list[Any] = field(
+        default_factory=list
+    )  # MedicationRequest | ServiceRequest | other R4B orders
     selections: tuple[str, ...] = ()
-    medications: dict[str, Medication] = field(default_factory=dict)  # "Medication/123" -> resolved Medication
+    medications: dict[str, Medication] = field(
+        default_factory=dict
+    )  # "Medication/123" -> resolved Medication
     gaps: list[DataGap] = field(default_factory=list)
     skipped: list[SkippedResource] = field(default_factory=list)
 

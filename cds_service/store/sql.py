@@ -145,7 +145,9 @@ class SqlStore:
         if not cards:
             return
         rows = [vars_of(card) for card in cards]
-        statement = self._insert(issued_card).values(rows).on_conflict_do_nothing(index_elements=["card_uuid"])
+        statement = (
+            self._insert(issued_card).values(rows).on_conflict_do_nothing(index_elements=["card_uuid"])
+        )
         self._execute(statement)
 
     def record_feedback(self, entries: Iterable[StoredFeedback]) -> int:
@@ -170,7 +172,9 @@ class SqlStore:
 
     def feedback_for(self, card_uuid: str) -> list[StoredFeedback]:
         with self._engine.connect() as conn:
-            rows = conn.execute(select(feedback).where(feedback.c.card_uuid == card_uuid).order_by(feedback.c.id))
+            rows = conn.execute(
+                select(feedback).where(feedback.c.card_uuid == card_uuid).order_by(feedback.c.id)
+            )
             return [_feedback_from_row(row._mapping) for row in rows]
 
     def issued_card(self, card_uuid: str) -> IssuedCard | None:

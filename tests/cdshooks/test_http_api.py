@@ -49,7 +49,9 @@ def test_hook_call_with_a_fixture_answers_cards_that_validate(client):
 
 def test_malformed_json_is_400_with_an_operation_outcome(client):
     response = client.post(
-        "/cds-services/crs-patient-view", content=b'{"hook": "patient-view",', headers={"content-type": "application/json"}
+        "/cds-services/crs-patient-view",
+        content=b'{"hook": "patient-view",',
+        headers={"content-type": "application/json"},
     )
     assert response.status_code == 400
     _is_outcome(response, code="invalid")
@@ -171,8 +173,11 @@ def test_overridden_feedback_keeps_its_reason(client):
                 "card": "card-x",
                 "outcome": "overridden",
                 "overrideReason": {
-                    "reason": {"system": "https://crs-cds.org/fhir/CodeSystem/override-reason", "code": "will-reassess",
-                               "display": "will reassess"},
+                    "reason": {
+                        "system": "https://crs-cds.org/fhir/CodeSystem/override-reason",
+                        "code": "will-reassess",
+                        "display": "will reassess",
+                    },
                     "userComment": "reviewed on rounds",
                 },
                 "outcomeTimestamp": "2026-11-24T12:05:00Z",

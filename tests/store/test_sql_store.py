@@ -13,7 +13,9 @@ from sqlalchemy.exc import OperationalError
 
 from cds_service.store import IssuedCard, SqlStore, StoredFeedback
 
-PG_ADMIN_URL = os.environ.get("CRS_CDS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "CRS_CDS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
@@ -24,7 +26,9 @@ def _postgres_database() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
     except OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(exc).__name__}): PostgreSQL store untested here")
+        pytest.skip(
+            f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(exc).__name__}): PostgreSQL store untested here"
+        )
     name = f"crs_cds_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
