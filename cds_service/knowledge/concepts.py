@@ -11,7 +11,7 @@ from dataclasses import dataclass
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ATC = "http://www.whocc.no/atc"
 NDC = "http://hl7.org/fhir/sid/ndc"
-HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
+HCPCS = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"  # HL7 terminology (THO) URI
 CPT = "http://www.ama-assn.org/go/cpt"
 ICD10PCS = "http://www.cms.gov/Medicare/Coding/ICD10"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"

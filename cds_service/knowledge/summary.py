@@ -10,6 +10,7 @@ _SYSTEM_NAMES = {
     "http://www.nlm.nih.gov/research/umls/rxnorm": "RxNorm",
     "http://www.whocc.no/atc": "ATC",
     "http://hl7.org/fhir/sid/ndc": "NDC",
+    "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets": "HCPCS",
     "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets": "HCPCS",
     "http://www.ama-assn.org/go/cpt": "CPT",
     "http://www.cms.gov/Medicare/Coding/ICD10": "ICD-10-PCS",
