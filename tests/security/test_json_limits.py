@@ -28,9 +28,7 @@ def test_nesting_at_the_limit_is_accepted() -> None:
     check(b'{"a":' * (DEPTH - 1) + b"{}" + b"}" * (DEPTH - 1))
 
 
-@pytest.mark.parametrize(
-    "raw", [nested(DEPTH + 1), b'{"a":' * DEPTH + b"[]" + b"}" * DEPTH, b"[" * 1_000_000]
-)
+@pytest.mark.parametrize("raw", [nested(DEPTH + 1), b'{"a":' * DEPTH + b"[]" + b"}" * DEPTH, b"[" * 1_000_000])
 def test_nesting_beyond_the_limit_is_refused(raw: bytes) -> None:
     with pytest.raises(InvalidRequest, match="nests deeper than 16"):
         check(raw, max_elements=10**7)
@@ -94,9 +92,7 @@ def _shape(value: Any) -> tuple[int, int]:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{},"\\ab:', max_size=8),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=4)
-    ),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=4),
     max_leaves=40,
 )
 

@@ -105,9 +105,7 @@ def test_a_key_rotated_in_within_the_minute_is_found_after_the_minute() -> None:
 
 @respx.mock
 def test_a_redirect_from_the_jwks_url_is_not_followed() -> None:
-    respx.get(JWKS_URL).mock(
-        return_value=httpx.Response(302, headers={"Location": "https://evil.example/jwks"})
-    )
+    respx.get(JWKS_URL).mock(return_value=httpx.Response(302, headers={"Location": "https://evil.example/jwks"}))
     evil = respx.get("https://evil.example/jwks").mock(return_value=jwks(public_jwk(ec_key())))
     auth = authenticator(fetched_issuer(), transport=httpx.AsyncHTTPTransport())
     with pytest.raises(AuthenticationError, match="no key with kid"):

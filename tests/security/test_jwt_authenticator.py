@@ -144,9 +144,7 @@ def test_an_alg_none_token_with_a_signature_segment_is_refused_for_its_alg(alg: 
 def test_an_hs256_token_signed_with_the_public_key_pem_is_refused() -> None:
     """Algorithm confusion: the attacker uses the issuer's public key as an HMAC secret."""
     pem = (
-        ec_key()
-        .public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        ec_key().public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     token = hs256_token(pem, {"alg": "HS256", "kid": KID, "typ": "JWT"}, claims())
     assert "alg 'HS256' is not accepted" in refusal(authenticator(), bearer(token))
@@ -154,9 +152,7 @@ def test_an_hs256_token_signed_with_the_public_key_pem_is_refused() -> None:
 
 def test_an_hmac_signature_under_an_asymmetric_alg_label_fails_verification() -> None:
     pem = (
-        ec_key()
-        .public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        ec_key().public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     token = hs256_token(pem, {"alg": "ES384", "kid": KID, "typ": "JWT"}, claims())
     assert "signature" in refusal(authenticator(), bearer(token))
@@ -196,9 +192,7 @@ def test_the_same_jti_from_two_issuers_is_not_a_replay() -> None:
     second = issuer(public_jwk(other_key), iss="https://second.example.org")
     auth = authenticator(issuer(), second)
     authenticate(auth, bearer(mint(jti="shared")))
-    caller = authenticate(
-        auth, bearer(mint(other_key, "ES256", iss="https://second.example.org", jti="shared"))
-    )
+    caller = authenticate(auth, bearer(mint(other_key, "ES256", iss="https://second.example.org", jti="shared")))
     assert caller.issuer == "https://second.example.org"
 
 

@@ -72,10 +72,7 @@ def test_a_token_in_an_exception_traceback_is_masked(logged: tuple[logging.Logge
 def test_ordinary_messages_pass_unchanged(logged: tuple[logging.Logger, io.StringIO]) -> None:
     logger, stream = logged
     logger.info("module cds_service.security.authenticator: %d%% of %s", 50, "the bearer token check")
-    assert (
-        stream.getvalue().strip()
-        == "module cds_service.security.authenticator: 50% of the bearer token check"
-    )
+    assert stream.getvalue().strip() == "module cds_service.security.authenticator: 50% of the bearer token check"
 
 
 def test_the_filter_never_drops_a_record() -> None:
