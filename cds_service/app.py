@@ -84,7 +84,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _crs_error(request: Request, exc: CrsCdsError) -> JSONResponse:
         headers = None
         if isinstance(exc, AuthenticationError):
-            log.warning("authentication refused path=%s reason=%s", request.url.path, exc.message)
+            # The authenticator has logged the reason (without the token); the caller learns nothing more.
             headers = {"WWW-Authenticate": 'Bearer realm="crs-cds"'}
         elif exc.http_status >= 500:
             log.error("request failed path=%s error=%s", request.url.path, type(exc).__name__)

@@ -13,7 +13,7 @@ from cds_service.errors import InvalidRequest, UnknownService
 from cds_service.pipeline import answer_hook
 from cds_service.runtime import build_runtime
 from cds_service.security.authenticator import Caller
-from cds_service.settings import Settings
+from cds_service.settings import AuthMode, Environment, Settings
 from cds_service.store import SqlStore
 
 #: The operator running the CLI: no JWT, and no issuer-approved FHIR servers (the SSRF guard then allows
@@ -38,7 +38,9 @@ async def evaluate_data(data: Any, settings: Settings, *, service_id: str | None
             raise UnknownService(f"no service answers the hook '{request.hook}'")
     elif (service := SERVICES_BY_ID.get(service_id)) is None:
         raise UnknownService(f"no CDS service with id '{service_id}'")
-    runtime = build_runtime(settings, store=_memory_store())
+    # Offline there is no caller to authenticate: evaluate as the development service would, without a JWT.
+    offline = settings.model_copy(update={"environment": Environment.development, "auth_mode": AuthMode.disabled})
+    runtime = build_runtime(offline, store=_memory_store())
     try:
         response = await answer_hook(request, service, runtime, CLI_CALLER)
     finally:

@@ -57,22 +57,6 @@ def reason_for_status(status: int) -> str:
     return "server-error"
 
 
-def same_origin(url: str, base: str) -> bool:
-    """True when `url` has the scheme, host and port of `base` (default ports made explicit)."""
-    a, b = urlsplit(url), urlsplit(base)
-    return (a.scheme.lower(), a.hostname, _port(a.scheme, a.port)) == (
-        b.scheme.lower(),
-        b.hostname,
-        _port(b.scheme, b.port),
-    )
-
-
-def _port(scheme: str, port: int | None) -> int | None:
-    if port is not None:
-        return port
-    return {"http": 80, "https": 443}.get(scheme.lower())
-
-
 class FhirGateway:
     """Reads FHIR JSON over one shared, pooled `httpx.AsyncClient`."""
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
-from cds_service.fhir.client import FetchError, FhirGateway, same_origin
+from cds_service.fhir.client import FetchError, FhirGateway
 from cds_service.fhir.parsing import bundle_resources
+from cds_service.security.fhir_guard import same_origin
 
 log = logging.getLogger(__name__)
 

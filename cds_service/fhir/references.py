@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from cds_service.fhir.client import same_origin
 from cds_service.fhir.record import PatientRecord
+from cds_service.security.fhir_guard import same_origin
 
 _MEDICATION_HOLDERS = (
     "medication_requests",
