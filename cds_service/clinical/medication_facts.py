@@ -1,0 +1,174 @@
+"""Vasopressors, CRS treatments, CRS/ICANS diagnoses and the draft orders of an order hook.
+
+- Vasopressors (kb.identify_vasopressor): a MedicationAdministration in progress (end None unless its period
+  has one) or completed with an effectivePeriod; an active MedicationRequest with an order intent (start
+  authoredOn, end None). A completed single-time administration is a bolus, not a running vasopressor.
+- Treatments given (kb.identify_treatment, kinds anti-cytokine and corticosteroid): MedicationAdministration
+  (the statuses that count as an exposure; time = start of the administration) and MedicationStatement
+  (not not-taken, intended or entered-in-error). An order alone is not a treatment given.
+- Diagnoses (kb.condition_concept on each coding of Condition.code): not entered-in-error; verificationStatus
+  not refuted or entered-in-error; clinicalStatus active, recurrence, relapse or absent.
+- Draft orders: each becomes a DraftOrder (selected when listed in context.selections), and a draft exposure
+  when it names a catalogue drug.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from cds_service.clinical.exposure import (
+    ADMINISTRATION_STATUSES,
+    STATEMENT_IGNORED,
+    concept_of,
+    is_order,
+    reference_of,
+)
+from cds_service.clinical.facts_time import Notes, effective_time, period_bounds, to_aware
+from cds_service.clinical.model import DiagnosisFact, DraftOrder, Exposure, TreatmentGiven, VasopressorUse
+from cds_service.knowledge.concepts import ConceptInput
+from cds_service.knowledge.text import normalise
+
+if TYPE_CHECKING:
+    from cds_service.fhir.record import PatientRecord
+    from cds_service.knowledge.base import KnowledgeBase
+
+TREATMENT_KINDS = frozenset({"anti-cytokine", "corticosteroid"})
+EXCLUDED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
+ACTIVE_CLINICAL = frozenset({"active", "recurrence", "relapse"})
+
+
+# ---------------------------------------------------------------- vasopressors
+
+
+def vasopressor_uses(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> list[VasopressorUse]:
+    """Running or completed vasopressor infusions and active vasopressor orders."""
+    uses: list[VasopressorUse] = []
+    for admin in record.medication_administrations:
+        has_period = admin.effectivePeriod is not None
+        if admin.status == "in-progress" or (admin.status == "completed" and has_period):
+            found = kb.identify_vasopressor(record.medication_concept(admin))
+            if found is not None:
+                start, end = effective_time(admin, "effective", notes)
+                if admin.status == "completed":
+                    end = end or start  # finished, its end not charted: it ran at least until its start
+                elif not has_period:
+                    end = None  # in progress since a single time: still running
+                uses.append(VasopressorUse(found.id, found.is_vasopressin, start, end, reference_of(admin)))
+    for request in record.medication_requests:
+        if request.status == "active" and is_order(request):
+            found = kb.identify_vasopressor(record.medication_concept(request))
+            if found is not None:
+                start = to_aware(request.authoredOn, notes)
+                uses.append(VasopressorUse(found.id, found.is_vasopressin, start, None, reference_of(request)))
+    return uses
+
+
+# ---------------------------------------------------------------- treatments
+
+
+def treatments_given(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> list[TreatmentGiven]:
+    """Anti-cytokine and corticosteroid treatments that reached the patient."""
+    given: list[TreatmentGiven] = []
+    for admin in record.medication_administrations:
+        if admin.status in ADMINISTRATION_STATUSES:
+            given.extend(_treatment(record, kb, admin, effective_time(admin, "effective", notes)[0]))
+    for statement in record.medication_statements:
+        if statement.status not in STATEMENT_IGNORED:
+            start = effective_time(statement, "effective", notes)[0] or to_aware(statement.dateAsserted, notes)
+            given.extend(_treatment(record, kb, statement, start))
+    return given
+
+
+def _treatment(
+    record: PatientRecord, kb: KnowledgeBase, resource: Any, time: datetime | None
+) -> Iterator[TreatmentGiven]:
+    found = kb.identify_treatment(record.medication_concept(resource))
+    if found is not None and found.kind in TREATMENT_KINDS:
+        yield TreatmentGiven(found.id, found.kind, time, reference_of(resource))
+
+
+# ---------------------------------------------------------------- diagnoses
+
+
+def diagnoses(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> list[DiagnosisFact]:
+    """CRS, ICANS (and seizure, when the knowledge base lists codes) diagnoses that stand."""
+    facts: list[DiagnosisFact] = []
+    for condition in record.conditions:
+        if not _stands(condition):
+            continue
+        for coding in (condition.code.coding or []) if condition.code is not None else []:
+            found = kb.condition_concept(coding.system, coding.code)
+            if found is not None:
+                concept, grade = found
+                onset = _onset(condition, notes)
+                facts.append(DiagnosisFact(concept, coding.code or "", grade, onset, reference_of(condition)))
+                break
+    return facts
+
+
+def _codes(codeable: Any) -> set[str]:
+    return {c.code for c in codeable.coding or [] if c.code} if codeable is not None else set()
+
+
+def _stands(condition: Any) -> bool:
+    """Not refuted or entered in error, and clinically active (or with no clinical status)."""
+    if _codes(condition.verificationStatus) & EXCLUDED_VERIFICATION:
+        return False
+    clinical = _codes(condition.clinicalStatus)
+    return not clinical or bool(clinical & ACTIVE_CLINICAL)
+
+
+def _onset(condition: Any, notes: Notes) -> datetime | None:
+    onset = to_aware(condition.onsetDateTime, notes) or period_bounds(condition.onsetPeriod, notes)[0]
+    return onset or to_aware(condition.recordedDate, notes)
+
+
+# ---------------------------------------------------------------- draft orders
+
+
+def draft_orders(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> tuple[list[DraftOrder], list[Exposure]]:
+    """DraftOrder entries for every draft order, and a draft Exposure for each naming a catalogue drug."""
+    selected = {_tail(s) for s in record.selections}
+    orders: list[DraftOrder] = []
+    exposures: list[Exposure] = []
+    for index, resource in enumerate(record.draft_orders):
+        concept = _draft_concept(record, resource)
+        reference = reference_of(resource) or f"{resource.get_resource_type()}/#{index}"
+        match = kb.identify_drug(concept)
+        treatment = kb.identify_treatment(concept)
+        orders.append(
+            DraftOrder(
+                reference=reference,
+                resource_type=resource.get_resource_type(),
+                drug_id=match.drug.id if match else None,
+                treatment_id=treatment.id if treatment else None,
+                codes=tuple(f"{c.system or ''}|{c.code}" for c in concept.codings if c.code),
+                text=_text(concept),
+                selected=_tail(reference) in selected,
+            )
+        )
+        if match is not None:
+            start = to_aware(getattr(resource, "authoredOn", None), notes)
+            exposures.append(
+                Exposure(match.drug.id, "draft-order", reference, start, None, match.matched_by, is_draft=True)
+            )
+    return orders, exposures
+
+
+def _draft_concept(record: PatientRecord, resource: Any) -> ConceptInput:
+    if resource.get_resource_type().startswith("Medication"):
+        return record.medication_concept(resource)
+    return concept_of(getattr(resource, "code", None))
+
+
+def _text(concept: ConceptInput) -> str:
+    """The normalised display texts of an order, each once, joined by " / "."""
+    texts = [normalise(t) for t in (*(c.display for c in concept.codings if c.display), *concept.texts)]
+    return " / ".join(dict.fromkeys(t for t in texts if t))
+
+
+def _tail(reference: str) -> str:
+    """The "Type/id" of a relative or absolute reference."""
+    return "/".join(reference.rstrip("/").split("/")[-2:])
