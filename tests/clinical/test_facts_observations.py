@@ -1,0 +1,228 @@
+"""Observations -> Measurements: statuses, times, panels, SpO2 codings, units and notes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from cds_service.clinical.model import Measurement
+from tests.clinical.facts_kit import (
+    NOW,
+    UCUM,
+    component,
+    direct_facts,
+    facts_of,
+    hours_ago,
+    observation,
+    quantity,
+)
+
+TEMP = "8310-5"
+
+
+def temperature(value: float = 38.5, unit: str = "Cel", **kw) -> dict:
+    return observation(TEMP, quantity(value, unit), **kw)
+
+
+def only(facts, concept: str) -> Measurement:
+    series = facts.series(concept)
+    assert len(series) == 1, series
+    return series[0]
+
+
+@pytest.mark.parametrize(
+    ("status", "used"),
+    [
+        ("final", True),
+        ("amended", True),
+        ("corrected", True),
+        ("preliminary", True),
+        ("registered", False),
+        ("cancelled", False),
+        ("entered-in-error", False),
+        ("unknown", False),
+    ],
+)
+def test_observation_status_decides_whether_the_value_is_used(status: str, used: bool):
+    facts = direct_facts(temperature(status=status))
+    assert len(facts.series("temperature")) == (1 if used else 0)
+
+
+def test_a_value_with_a_data_absent_reason_is_skipped():
+    raw = observation(TEMP, None, dataAbsentReason={"text": "not performed"})
+    facts = facts_of(raw)
+    assert facts.measurements == ()
+    assert facts.quality_notes == ()
+
+
+def test_a_temperature_in_fahrenheit_is_read_in_celsius():
+    m = only(facts_of(temperature(100.4, "[degF]")), "temperature")
+    assert (m.value, m.unit, m.code, m.reference) == (38.0, "Cel", TEMP, "Observation/o1")
+
+
+def test_a_temperature_with_an_unknown_unit_is_not_used_and_noted_without_its_value():
+    facts = facts_of(temperature(311.6, "K"))
+    assert facts.measurements == ()
+    assert facts.quality_notes == ("temperature with unit 'K' not used (unit not known to the service)",)
+    assert "311" not in facts.quality_notes[0]
+
+
+def test_a_value_with_a_comparator_is_not_used():
+    raw = observation("1988-5", {**quantity(5, "mg/L"), "comparator": "<"})
+    facts = facts_of(raw)
+    assert facts.series("crp") == ()
+    assert facts.quality_notes == ("crp given with a comparator (<) not used",)
+
+
+def test_repeated_notes_are_counted_once():
+    facts = facts_of(temperature(1, "K", id="a"), temperature(2, "K", id="b"))
+    assert facts.quality_notes == ("temperature with unit 'K' not used (unit not known to the service) (2 times)",)
+
+
+@pytest.mark.parametrize(
+    ("timing", "expected"),
+    [
+        ({"effectiveDateTime": "2026-11-24T08:00:00+02:00"}, datetime(2026, 11, 24, 6, tzinfo=UTC)),
+        ({"effectiveInstant": "2026-11-24T09:30:00Z"}, datetime(2026, 11, 24, 9, 30, tzinfo=UTC)),
+        (
+            {"effectivePeriod": {"start": "2026-11-24T07:00:00Z", "end": "2026-11-24T08:00:00Z"}},
+            datetime(2026, 11, 24, 8, tzinfo=UTC),
+        ),
+        ({"effectivePeriod": {"start": "2026-11-24T07:00:00Z"}}, datetime(2026, 11, 24, 7, tzinfo=UTC)),
+        ({"effectiveDateTime": "2026-11-23"}, datetime(2026, 11, 23, tzinfo=UTC)),
+    ],
+)
+def test_the_effective_time_comes_from_each_effective_form(timing: dict, expected: datetime):
+    raw = observation(TEMP, quantity(38.2, "Cel"), **timing)
+    assert only(facts_of(raw), "temperature").effective == expected
+
+
+def test_an_observation_without_a_time_is_not_used_and_noted():
+    raw = observation(TEMP, quantity(38.2, "Cel"))
+    del raw["effectiveDateTime"]
+    facts = facts_of(raw)
+    assert facts.measurements == ()
+    assert facts.quality_notes == ("an observation without an effective time was not used",)
+
+
+def bp_panel(sbp: float, dbp: float, *extra: dict) -> dict:
+    return observation(
+        "85354-9",
+        None,
+        components=[component("8480-6", quantity(sbp, "mm[Hg]")), component("8462-4", quantity(dbp, "mm[Hg]")), *extra],
+    )
+
+
+def test_a_blood_pressure_panel_gives_systolic_diastolic_and_a_computed_map():
+    facts = facts_of(bp_panel(84, 45))
+    assert (only(facts, "systolic").value, only(facts, "diastolic").value) == (84.0, 45.0)
+    mean = only(facts, "map")
+    assert (mean.value, mean.code, mean.reference) == (58.0, "computed-map", "Observation/o1")
+
+
+def test_a_measured_map_in_the_panel_is_used_instead_of_a_computed_one():
+    facts = facts_of(bp_panel(84, 45, component("8478-0", quantity(61, "mm[Hg]"))))
+    mean = only(facts, "map")
+    assert (mean.value, mean.code) == (61.0, "8478-0")
+
+
+def test_a_panel_component_with_a_data_absent_reason_gives_no_value_and_no_computed_map():
+    raw = observation(
+        "85354-9",
+        None,
+        components=[
+            component("8480-6", quantity(84, "mm[Hg]")),
+            component("8462-4", dataAbsentReason={"text": "not measured"}),
+        ],
+    )
+    facts = facts_of(raw)
+    assert [m.concept for m in facts.measurements] == ["systolic"]
+
+
+def test_standalone_systolic_and_diastolic_are_read_without_a_computed_map():
+    facts = facts_of(
+        observation("8480-6", quantity(88, "mmHg"), id="s"),
+        observation("8462-4", quantity(50, "mm[Hg]"), id="d"),
+        observation("8478-0", quantity(63, "mm[Hg]"), id="m"),
+    )
+    assert only(facts, "systolic").value == 88.0
+    assert only(facts, "diastolic").value == 50.0
+    assert only(facts, "map").code == "8478-0"
+
+
+def test_a_pulse_oximetry_observation_with_both_spo2_codings_is_one_measurement():
+    raw = observation(["2708-6", "59408-5"], quantity(90, "%"))
+    m = only(facts_of(raw), "spo2")
+    assert (m.value, m.code) == (90.0, "2708-6")
+
+
+def test_spo2_is_read_from_either_code_alone():
+    facts = facts_of(
+        observation("59408-5", quantity(93, "%"), id="a", when=hours_ago(3)),
+        observation("2708-6", quantity(95, "%"), id="b", when=hours_ago(1)),
+    )
+    assert [m.value for m in facts.series("spo2")] == [93.0, 95.0]
+
+
+def test_pulse_oximetry_components_give_o2_flow_and_fio2():
+    raw = observation(
+        ["59408-5", "2708-6"],
+        quantity(91, "%"),
+        components=[component("3151-8", quantity(3, "L/min")), component("3150-0", quantity(32, "%"))],
+    )
+    facts = facts_of(raw)
+    assert only(facts, "o2_flow").value == 3.0
+    assert only(facts, "fio2").value == 32.0
+
+
+def test_fio2_given_as_a_fraction_is_read_as_a_percentage():
+    m = only(facts_of(observation("3150-0", quantity(0.6, "1"))), "fio2")
+    assert (m.value, m.unit) == (60.0, "%")
+
+
+def test_labs_are_read_in_canonical_units():
+    facts = facts_of(
+        observation("1988-5", quantity(4.2, "mg/dL"), id="crp"),
+        observation("2160-0", quantity(97.3, "umol/L"), id="cr"),
+        observation("777-3", quantity(85, "10*3/uL"), id="plt"),
+        observation("3255-7", quantity(1.8, "g/L"), id="fib"),
+        observation("751-8", quantity(0.3, "10*9/L"), id="anc"),
+    )
+    assert only(facts, "crp").value == pytest.approx(42.0)
+    assert only(facts, "creatinine").value == pytest.approx(1.1004, abs=1e-4)
+    assert only(facts, "platelets").unit == "10*9/L"
+    assert only(facts, "fibrinogen").value == pytest.approx(180.0)
+    assert only(facts, "neutrophils").value == 0.3
+
+
+def test_a_glasgow_coma_score_may_be_an_integer_value():
+    raw = observation("9269-2", None, valueInteger=13)
+    m = only(facts_of(raw), "gcs")
+    assert (m.value, m.unit) == (13.0, "{score}")
+
+
+def test_a_numeric_concept_given_as_an_integer_is_not_used():
+    raw = observation(TEMP, None, valueInteger=38)
+    assert facts_of(raw).measurements == ()
+
+
+def test_an_observation_the_knowledge_base_does_not_know_is_ignored():
+    raw = observation("8302-2", quantity(180, "cm"))  # body height
+    facts = facts_of(raw)
+    assert facts.measurements == ()
+    assert facts.quality_notes == ()
+
+
+def test_the_ucum_code_is_read_even_when_the_display_unit_is_missing():
+    raw = observation(TEMP, {"value": 100.4, "system": UCUM, "code": "[degF]"})
+    assert only(facts_of(raw), "temperature").value == 38.0
+
+
+def test_measurements_are_oldest_first_in_a_series():
+    facts = facts_of(
+        temperature(38.9, id="late", when=hours_ago(1)),
+        temperature(37.2, id="early", when=hours_ago(10)),
+    )
+    assert [m.reference for m in facts.series("temperature")] == ["Observation/early", "Observation/late"]
+    assert all(m.effective <= NOW for m in facts.measurements)
