@@ -34,7 +34,7 @@ def order_findings(facts: Facts, kb: Any, *, hook: str, min_tier: str) -> list[F
             findings.append(_risk(facts, drug, evidence))
         if drug.risk_tier == "high":
             findings += [f for f in (_premedication(kb, drug, others, evidence),) if f is not None]
-            findings.append(_pre_infusion(facts, kb, drug))
+            findings += [f for f in (_pre_infusion(facts, kb, drug),) if f is not None]
     return findings
 
 
@@ -151,8 +151,14 @@ def _baseline_order(item: Any) -> Order:
     return Order(item.resource_type, item.label, item.system, item.code, item.display, None, item.source)
 
 
-def _pre_infusion(facts: Facts, kb: Any, drug: Any) -> Finding:
+_LAB_NAMES = {"ldh": "LDH", "creatinine": "creatinine", "platelets": "platelet count", "crp": "CRP"}
+
+
+def _pre_infusion(facts: Facts, kb: Any, drug: Any) -> Finding | None:
+    """EASIX / m-EASIX when at least one is computable; otherwise nothing (the baseline suggestions ask for labs)."""
     risk = pre_infusion_risk(facts, kb)
+    if risk.easix is None and risk.m_easix is None:
+        return None
     return Finding(
         rule_id="order.pre-infusion-risk",
         category=Category.pre_infusion_risk,
@@ -169,7 +175,8 @@ def _pre_infusion(facts: Facts, kb: Any, drug: Any) -> Finding:
         drug=drug_ref(drug),
         evidence=risk.evidence,
         missing=tuple(
-            f"{lab} in the last {num(kb.thresholds.lab_max_age_days):g} days" for lab in risk.missing_labs
+            f"{_LAB_NAMES.get(lab, lab)} in the last {num(kb.thresholds.lab_max_age_days):g} days"
+            for lab in risk.missing_labs
         ),
     )
 

@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import StaticPool
 
 from cds_service.errors import StoreError
 
@@ -92,7 +93,9 @@ class StoredFeedback:
 
 
 def _engine_for(url: str) -> Engine:
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+    if url == "sqlite:///:memory:":  # one shared connection, usable from the worker threads that write
+        return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")

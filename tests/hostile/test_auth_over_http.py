@@ -13,7 +13,7 @@ from cds_service.settings import Settings
 from tests.conftest import load_json, make_client
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "security"))
-from security_helpers import ISS, KID, bearer, ec_key, mint, public_jwk  # noqa: E402
+from security_helpers import ISS, KID, bearer, ec_key, mint, public_jwk
 
 BASE = "https://cds.example.org"
 ALLOWED_FHIR = "https://fhir.example.org/r4"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from tests.conftest import make_client
@@ -119,7 +120,7 @@ def test_random_fhir_shaped_prefetch_and_context_never_cause_5xx(settings):
             selections=st.lists(st.text(max_size=15), max_size=3),
             hook=st.sampled_from(["patient-view", "order-sign", "order-select"]),
         )
-        @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+        @hypothesis_settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
         def run(prefetch: dict, draft: dict, selections: list, hook: str) -> None:
             service = {
                 "patient-view": "crs-patient-view",
