@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -103,16 +104,18 @@ def _search_match(resource: dict[str, Any], query: dict[str, list[str]]) -> bool
     return category.split("|")[-1] in codes
 
 
-async def evaluate_scenario(scenario: Scenario, now: datetime) -> dict[str, Any]:
-    """The service's response JSON for a scenario, its times shifted to `now` and the clock fixed there."""
-    from cds_service.offline import CLI_CALLER, _memory_store
+async def evaluate_scenario(scenario: Scenario, now: datetime, database_url: str) -> dict[str, Any]:
+    """The service's response JSON for a scenario, its times shifted to `now` and the clock fixed there.
+
+    The card audit goes to `database_url` (a file: an in-memory SQLite store is not shared across threads).
+    """
+    from cds_service.offline import CLI_CALLER
     from cds_service.pipeline import answer_hook
     from cds_service.runtime import build_runtime
 
     transport = fhir_transport(scenario_bundle(scenario, now)) if scenario.no_prefetch else None
-    runtime = build_runtime(
-        scenario_settings(scenario), clock=lambda: now, fhir_transport=transport, store=_memory_store()
-    )
+    settings = scenario_settings(scenario, database_url=database_url)
+    runtime = build_runtime(settings, clock=lambda: now, fhir_transport=transport)
     try:
         request = HookRequest.model_validate(build_request(scenario, now))
         response = await answer_hook(request, SERVICES_BY_ID[scenario.service], runtime, CLI_CALLER)
@@ -121,10 +124,10 @@ async def evaluate_scenario(scenario: Scenario, now: datetime) -> dict[str, Any]
     return response.model_dump(mode="json")
 
 
-async def check_scenario(scenario: Scenario, now: datetime) -> ScenarioResult:
+async def check_scenario(scenario: Scenario, now: datetime, database_url: str) -> ScenarioResult:
     """Evaluate one scenario and compare the cards to its expectation (an error is a failure, not a crash)."""
     try:
-        cards = summarise_cards(await evaluate_scenario(scenario, now))
+        cards = summarise_cards(await evaluate_scenario(scenario, now, database_url))
     except CrsCdsError as exc:
         return ScenarioResult(scenario, f"error: {type(exc).__name__}", (f"error: {exc}",))
     except Exception as exc:  # one broken stage is one failed row, not a crashed report
@@ -206,7 +209,9 @@ def run_validation(fixtures_dir: Path, write_report: Path | None, *, now: dateti
 
 
 async def _check_all(scenarios: list[Scenario], now: datetime) -> list[ScenarioResult]:
-    return [await check_scenario(scenario, now) for scenario in scenarios]
+    with tempfile.TemporaryDirectory(prefix="crs-cds-validate-") as folder:
+        database_url = f"sqlite:///{Path(folder) / 'audit.sqlite3'}"
+        return [await check_scenario(scenario, now, database_url) for scenario in scenarios]
 
 
 def _knowledge_version() -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import anyio
 from conftest import NOW, fixed_clock
 from synthetic_population import population
@@ -28,11 +30,7 @@ async def _false_alerts(requests: list[dict[str, object]]) -> list[str]:
                 HookRequest.model_validate(data), SERVICES_BY_ID["crs-patient-view"], runtime, CLI_CALLER
             )
             cards = summarise_cards(response.model_dump(mode="json"))
-            alerts += [
-                f"{data['context']['patientId']}: {c.describe()}"
-                for c in cards
-                if c.category in CRS_CATEGORIES
-            ]  # type: ignore[index]
+            alerts += [f"{data['context']['patientId']}: {c.describe()}" for c in cards if c.category in CRS_CATEGORIES]  # type: ignore[index]
     finally:
         await runtime.aclose()
     return alerts
@@ -47,3 +45,21 @@ def test_population_is_seeded_and_large_enough() -> None:
 def test_patients_without_a_crs_drug_get_no_crs_card() -> None:
     alerts = anyio.run(_false_alerts, population(NOW, POPULATION))
     assert not alerts, f"{len(alerts)} false CRS alerts in {POPULATION} patients: {alerts[:10]}"
+
+
+def test_the_sweep_counts_an_alert_when_a_crs_drug_is_slipped_in() -> None:
+    """Positive control: the same machinery reports a CRS card once a patient has received a CAR-T."""
+    requests = population(NOW, 3)
+    axicel = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1987402"}]}
+    given = {
+        "resourceType": "MedicationAdministration",
+        "id": "slipped-in",
+        "status": "completed",
+        "subject": {"reference": "Patient/neg-000"},
+        "effectiveDateTime": (NOW - timedelta(days=2)).isoformat(),
+        "medicationCodeableConcept": axicel,
+    }
+    requests[0]["prefetch"]["medicationAdministrations"]["entry"].append({"resource": given})  # type: ignore[index]
+    alerts = anyio.run(_false_alerts, requests)
+    assert alerts
+    assert {alert.split(":")[0] for alert in alerts} == {"neg-000"}
