@@ -23,14 +23,20 @@ class Notes:
 
     def __init__(self) -> None:
         self._counts: Counter[str] = Counter()
+        self._flags: set[str] = set()
 
     def add(self, note: str) -> None:
-        """Record one occurrence of a note."""
+        """Record one occurrence of a note (rendered with its count)."""
         self._counts[note] += 1
+
+    def flag(self, note: str) -> None:
+        """Record a note without counting (for things one resource may trigger several times, such as times)."""
+        self._flags.add(note)
 
     def render(self) -> tuple[str, ...]:
         """Each note once, with "(N times)" when it occurred more than once, sorted."""
-        return tuple(sorted(note if count == 1 else f"{note} ({count} times)" for note, count in self._counts.items()))
+        counted = (note if count == 1 else f"{note} ({count} times)" for note, count in self._counts.items())
+        return tuple(sorted({*counted, *self._flags}))
 
 
 NAIVE_NOTE = "a date-time without a time zone was read as UTC"
@@ -42,7 +48,7 @@ def to_aware(value: Any, notes: Notes) -> datetime | None:
         return None
     if isinstance(value, datetime):
         if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-            notes.add(NAIVE_NOTE)
+            notes.flag(NAIVE_NOTE)
             return value.replace(tzinfo=UTC)
         return value
     if isinstance(value, date):
@@ -59,7 +65,7 @@ def _from_text(text: str, notes: Notes) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        notes.add("a date-time that could not be read was not used")
+        notes.flag("a date-time that could not be read was not used")
         return None
     return to_aware(parsed, notes)
 

@@ -1,0 +1,186 @@
+"""extract_facts as a whole: times, notes, gaps, age, and independence from the order of resources."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cds_service.clinical.age import age_days_at
+from cds_service.clinical.facts import extract_facts
+from cds_service.clinical.facts_time import NAIVE_NOTE, Notes, to_aware
+from cds_service.clinical.model import DataGap, O2Device
+from cds_service.fhir.record import SkippedResource
+from tests.clinical.facts_kit import (
+    NOW,
+    administration,
+    component,
+    condition,
+    direct_record,
+    facts_of,
+    hours_ago,
+    kb,
+    observation,
+    parsed_record,
+    procedure,
+    quantity,
+    request,
+    statement,
+)
+
+# ---------------------------------------------------------------- times
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (datetime(2026, 5, 3, 10, tzinfo=timezone(timedelta(hours=2))), datetime(2026, 5, 3, 8, tzinfo=UTC)),
+        (date(2026, 5, 3), datetime(2026, 5, 3, tzinfo=UTC)),
+        ("2026-05", datetime(2026, 5, 1, tzinfo=UTC)),
+        ("2026", datetime(2026, 1, 1, tzinfo=UTC)),
+        ("2026-05-03T10:00:00+00:00", datetime(2026, 5, 3, 10, tzinfo=UTC)),
+        (None, None),
+    ],
+)
+def test_fhir_times_become_aware_datetimes(value, expected):
+    notes = Notes()
+    assert to_aware(value, notes) == expected
+    assert notes.render() == ()
+
+
+def test_a_naive_datetime_is_read_as_utc_with_a_note():
+    notes = Notes()
+    moment = to_aware(datetime(2026, 5, 3, 10), notes)  # noqa: DTZ001 - the naive input under test
+    assert moment == datetime(2026, 5, 3, 10, tzinfo=UTC)
+    assert moment.tzinfo is not None
+    assert notes.render() == (NAIVE_NOTE,)
+
+
+def test_unreadable_time_text_is_not_used_and_noted():
+    notes = Notes()
+    assert to_aware("yesterday", notes) is None
+    assert notes.render() == ("a date-time that could not be read was not used",)
+
+
+def test_a_naive_administration_time_in_a_record_is_read_as_utc_with_a_note():
+    record = direct_record(administration("Kymriah", effectiveDateTime=hours_ago(30)))
+    naive = (NOW - timedelta(hours=30)).replace(tzinfo=None)
+    record.medication_administrations[0].__dict__["effectiveDateTime"] = naive  # bypass validation, as a bug might
+    facts = extract_facts(record, kb(), NOW)
+    (exposure,) = facts.exposures
+    assert exposure.last == NOW - timedelta(hours=30)
+    assert facts.quality_notes == (NAIVE_NOTE,)
+
+
+def test_now_must_be_aware():
+    with pytest.raises(ValueError, match="aware"):
+        extract_facts(parsed_record(), kb(), NOW.replace(tzinfo=None))
+
+
+# ---------------------------------------------------------------- notes, gaps, patient
+
+
+def test_skipped_resources_are_counted_in_a_note_without_their_content():
+    record = parsed_record()
+    record.skipped = [SkippedResource("Observation", "o9", "valueQuantity.value: decimal_parsing")] * 2
+    facts = extract_facts(record, kb(), NOW)
+    assert facts.quality_notes == ("2 malformed resources were skipped",)
+
+
+def test_skipped_resources_arriving_through_the_parser_are_counted():
+    broken = {"resourceType": "Observation", "id": "bad", "status": "final", "code": "not a CodeableConcept"}
+    assert facts_of(broken).quality_notes == ("1 malformed resources were skipped",)
+
+
+def test_data_gaps_are_copied_unchanged():
+    gap = DataGap("vitalSigns", "vital signs could not be read (the FHIR server refused access)", "forbidden")
+    facts = facts_of(gaps=[gap])
+    assert facts.data_gaps == (gap,)
+
+
+def test_patient_id_and_birth_date_come_from_the_record():
+    facts = facts_of({"resourceType": "Patient", "id": "p1", "birthDate": "2019-03-04"})
+    assert (facts.patient_id, facts.birth_date, facts.now) == ("p1", date(2019, 3, 4), NOW)
+
+
+def test_a_partial_birth_date_counts_from_its_first_day_with_a_note():
+    facts = facts_of({"resourceType": "Patient", "id": "p1", "birthDate": "2019-03"})
+    assert facts.birth_date == date(2019, 3, 1)
+    assert facts.quality_notes == ("the birth date is partial: age is counted from its first day",)
+
+
+def test_no_patient_means_no_birth_date():
+    assert facts_of().birth_date is None
+
+
+@pytest.mark.parametrize(
+    ("birth", "when", "days"),
+    [
+        (date(2026, 11, 24), datetime(2026, 11, 24, 23, 59, tzinfo=UTC), 0),
+        (date(2025, 11, 24), datetime(2026, 11, 24, 0, 0, tzinfo=UTC), 365),
+        (date(2026, 11, 24), datetime(2026, 11, 23, 22, 0, tzinfo=UTC), 0),  # before birth: not negative
+        (None, NOW, None),
+    ],
+)
+def test_age_in_days_at_a_moment(birth, when, days):
+    assert age_days_at(birth, when) == days
+
+
+def test_age_is_counted_on_the_calendar_date_of_the_moment_in_its_own_zone():
+    late_evening_in_new_york = datetime(2026, 1, 1, 23, 0, tzinfo=timezone(timedelta(hours=-5)))
+    assert age_days_at(date(2026, 1, 1), late_evening_in_new_york) == 0
+
+
+# ---------------------------------------------------------------- order independence
+
+CHART = [
+    {"resourceType": "Patient", "id": "p1", "birthDate": "1980-02-02"},
+    administration("Kymriah", id="a1", effectiveDateTime=hours_ago(80)),
+    administration("norepinephrine", "in-progress", id="a2", effectivePeriod={"start": hours_ago(3)}),
+    administration("tocilizumab", id="a3", effectiveDateTime=hours_ago(5)),
+    request("teclistamab", "stopped", id="r1", authoredOn=hours_ago(300)),
+    request("teclistamab", "completed", id="r2", authoredOn=hours_ago(200)),
+    statement("pembrolizumab", "active", id="s1", effectivePeriod={"start": hours_ago(900)}),
+    procedure("CAR-T cell infusion", id="p1", performedDateTime=hours_ago(80)),
+    condition("D89.832", id="c1", onsetDateTime=hours_ago(4)),
+    observation("8310-5", quantity(101.3, "[degF]"), id="t1", when=hours_ago(2)),
+    observation("8310-5", quantity(38.9, "Cel"), id="t2", when=hours_ago(2)),
+    observation("8310-5", quantity(38.9, "K"), id="t3", when=hours_ago(2)),
+    observation(
+        "85354-9",
+        None,
+        id="bp",
+        when=hours_ago(2),
+        components=[component("8480-6", quantity(84, "mm[Hg]")), component("8462-4", quantity(40, "mm[Hg]"))],
+    ),
+    observation(["59408-5", "2708-6"], quantity(90, "%"), id="ox", when=hours_ago(1)),
+    observation("107117-4", None, id="dev", when=hours_ago(1), valueString="nasal cannula"),
+    observation("3151-8", quantity(4, "L/min"), id="flow", when=hours_ago(1)),
+    observation("3151-8", quantity(3, "L/min"), id="flow2", when=hours_ago(1)),
+    observation("1988-5", quantity(8.1, "mg/dL"), id="crp", when=hours_ago(6)),
+]
+
+
+def test_the_reference_chart_gives_the_expected_facts():
+    facts = facts_of(*CHART)
+    assert {e.drug_id for e in facts.exposures} == {
+        "tisagenlecleucel",
+        "car-t-unspecified",
+        "teclistamab",
+        "pembrolizumab",
+    }
+    assert [(s.device, s.flow_l_min, s.reference) for s in facts.o2_support] == [
+        (O2Device.nasal_cannula, 4.0, "Observation/dev")
+    ]
+    assert len(facts.series("temperature")) == 2
+    assert [v.vasopressor_id for v in facts.vasopressors] == ["norepinephrine"]
+    assert [t.treatment_id for t in facts.treatments] == ["tocilizumab"]
+    assert [d.grade for d in facts.diagnoses] == [2]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.permutations(CHART))
+def test_shuffling_the_order_of_the_resources_changes_nothing(shuffled):
+    assert facts_of(*shuffled) == facts_of(*CHART)
