@@ -44,6 +44,32 @@ class O2Part:
     fio2_percent: float | None = None
 
 
+class Lookups:
+    """The knowledge base's observation and O2-device recognisers, memoised for one extraction.
+
+    A chart of thousands of observations repeats a handful of codes and device texts: each is resolved once.
+    """
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self._kb = kb
+        self._concepts: dict[tuple[str | None, str | None], str | None] = {}
+        self._devices: dict[tuple[str | None, str | None, str | None], O2Device | None] = {}
+
+    def observation_concept(self, system: str | None, code: str | None) -> str | None:
+        """kb.observation_concept, memoised."""
+        key = (system, code)
+        if key not in self._concepts:
+            self._concepts[key] = self._kb.observation_concept(system, code)
+        return self._concepts[key]
+
+    def o2_device(self, system: str | None, code: str | None, text: str | None) -> O2Device | None:
+        """kb.o2_device, memoised."""
+        key = (system, code, text)
+        if key not in self._devices:
+            self._devices[key] = self._kb.o2_device(system, code, text)
+        return self._devices[key]
+
+
 @dataclass(frozen=True, slots=True)
 class ObservationFacts:
     measurements: list[Measurement]
@@ -52,6 +78,7 @@ class ObservationFacts:
 
 def read_observations(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> ObservationFacts:
     """Measurements and oxygen-support parts of every usable Observation of the record (linear)."""
+    lookups = Lookups(kb)
     measurements: list[Measurement] = []
     o2_parts: list[O2Part] = []
     for observation in record.observations:
@@ -62,7 +89,7 @@ def read_observations(record: PatientRecord, kb: KnowledgeBase, notes: Notes) ->
         if effective is None:
             notes.add("an observation without an effective time was not used")
             continue
-        found, device = _read_one(observation, kb, effective, notes)
+        found, device = _read_one(observation, lookups, effective, notes)
         measurements.extend(found)
         part = _o2_part(found, device, effective, reference_of(observation))
         if part is not None:
@@ -71,7 +98,7 @@ def read_observations(record: PatientRecord, kb: KnowledgeBase, notes: Notes) ->
 
 
 def _read_one(
-    observation: Observation, kb: KnowledgeBase, effective: datetime, notes: Notes
+    observation: Observation, kb: Lookups, effective: datetime, notes: Notes
 ) -> tuple[list[Measurement], O2Device | None]:
     """The measurements of one observation (its value and its components) and the O2 device it names."""
     reference = reference_of(observation)
@@ -92,7 +119,7 @@ def _read_one(
     return found + computed, (devices[0] if devices else None)
 
 
-def _concept(codeable: Any, kb: KnowledgeBase) -> tuple[str | None, str | None]:
+def _concept(codeable: Any, kb: Lookups) -> tuple[str | None, str | None]:
     for coding in (codeable.coding or []) if codeable is not None else []:
         concept = kb.observation_concept(coding.system, coding.code)
         if concept is not None:
@@ -138,7 +165,7 @@ def _computed_map(found: list[Measurement], effective: datetime, reference: str 
     return [Measurement("map", round(value, 1), "mm[Hg]", effective, reference, COMPUTED_MAP)]
 
 
-def _device(holder: Any, kb: KnowledgeBase, notes: Notes) -> O2Device | None:
+def _device(holder: Any, kb: Lookups, notes: Notes) -> O2Device | None:
     """The O2 device a 107117-4 value names (coded, its display, its text, or a valueString), or None."""
     concept = getattr(holder, "valueCodeableConcept", None)
     texts: list[str] = []
