@@ -9,7 +9,8 @@ The concept comes from the first coding of Observation.code the knowledge base k
 pulse-oximetry resource coded both 59408-5 and 2708-6 is one SpO2 measurement. Components are read the same
 way: blood-pressure panel (systolic, diastolic, MAP) and pulse-oximetry (O2 flow, FiO2) components. A panel with
 systolic and diastolic but no measured MAP gets a computed MAP, (SBP + 2 x DBP) / 3, with code "computed-map".
-A value with an unknown unit, or with a comparator (`<5`), is not used and a quality note names the concept.
+A value with an unknown unit, with a comparator (`<5`), or an SpO2 or FiO2 outside 0-100 % (40 with unit "1") is
+not used, and a quality note names the concept.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 USED_STATUSES = frozenset({"final", "amended", "corrected", "preliminary"})
 COMPUTED_MAP = "computed-map"
 _NOT_NUMERIC = frozenset({"bp_panel", "o2_device"})
+_PERCENTAGES = frozenset({"spo2", "fio2"})  # a percentage outside 0-100 means the unit is wrong: not guessed
 _UNIT_NOTE_MAX = 24
 
 
@@ -146,6 +148,9 @@ def _measure(
     value = to_canonical(concept, quantity.value, quantity_spellings(quantity.unit, quantity.system, quantity.code))
     if value is None:
         notes.add(f"{concept} with unit {_unit_text(quantity)!r} not used (unit not known to the service)")
+        return None
+    if concept in _PERCENTAGES and not 0 <= value <= 100:
+        notes.add(f"{concept} outside 0-100 % not used (value and unit disagree)")
         return None
     return Measurement(concept, value, unit, effective, reference, code)
 

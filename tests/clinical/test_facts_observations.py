@@ -181,6 +181,14 @@ def test_fio2_given_as_a_fraction_is_read_as_a_percentage():
     assert (m.value, m.unit) == (60.0, "%")
 
 
+@pytest.mark.parametrize(("code", "value", "unit"), [("3150-0", 40, "1"), ("3150-0", 101, "%"), ("59408-5", 930, "%")])
+def test_a_percentage_outside_0_to_100_is_not_used(code: str, value: float, unit: str):
+    facts = facts_of(observation(code, quantity(value, unit)))
+    assert facts.measurements == ()
+    assert len(facts.quality_notes) == 1
+    assert "outside 0-100 %" in facts.quality_notes[0]
+
+
 def test_labs_are_read_in_canonical_units():
     facts = facts_of(
         observation("1988-5", quantity(4.2, "mg/dL"), id="crp"),
