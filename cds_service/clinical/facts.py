@@ -46,7 +46,8 @@ def extract_facts(record: PatientRecord, kb: KnowledgeBase, now: datetime) -> Fa
     orders, draft_exposures = draft_orders(record, kb, notes)
     observed = read_observations(record, kb, notes)
     if record.skipped:
-        notes.add(f"{len(record.skipped)} malformed resources were skipped")
+        count = len(record.skipped)
+        notes.add(f"{count} malformed resource{' was' if count == 1 else 's were'} skipped")
     return Facts(
         now=now,
         patient_id=record.patient_id,
@@ -60,6 +61,7 @@ def extract_facts(record: PatientRecord, kb: KnowledgeBase, now: datetime) -> Fa
         draft_orders=tuple(sorted(orders, key=lambda d: (d.reference, d.resource_type))),
         data_gaps=tuple(record.gaps),
         quality_notes=notes.render(),
+        skipped_count=len(record.skipped),
     )
 
 

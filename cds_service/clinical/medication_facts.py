@@ -147,6 +147,7 @@ def draft_orders(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> tupl
                 codes=tuple(f"{c.system or ''}|{c.code}" for c in concept.codings if c.code),
                 text=_text(concept),
                 selected=_tail(reference) in selected,
+                display=_display(concept),
             )
         )
         if match is not None:
@@ -167,6 +168,12 @@ def _text(concept: ConceptInput) -> str:
     """The normalised display texts of an order, each once, joined by " / "."""
     texts = [normalise(t) for t in (*(c.display for c in concept.codings if c.display), *concept.texts)]
     return " / ".join(dict.fromkeys(t for t in texts if t))
+
+
+def _display(concept: ConceptInput) -> str:
+    """The order's own text as written (CodeableConcept.text first, else the first coding display)."""
+    texts = [*concept.texts, *(c.display for c in concept.codings if c.display)]
+    return next((t.strip() for t in texts if t and t.strip()), "")
 
 
 def _tail(reference: str) -> str:

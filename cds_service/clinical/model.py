@@ -105,8 +105,9 @@ class DraftOrder:
     drug_id: str | None  # catalogue drug, when it is one
     treatment_id: str | None  # premedication-relevant treatment ids (dexamethasone, ...), when it is one
     codes: tuple[str, ...]  # "system|code" of every coding (for baseline-lab matching)
-    text: str  # normalised display text
+    text: str  # normalised display text (for matching)
     selected: bool = False  # listed in context.selections (order-select)
+    display: str = ""  # the order's own words, as the prescriber saw them (for evidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +133,9 @@ class Facts:
     diagnoses: tuple[DiagnosisFact, ...] = ()
     draft_orders: tuple[DraftOrder, ...] = ()
     data_gaps: tuple[DataGap, ...] = ()
-    quality_notes: tuple[
-        str, ...
-    ] = ()  # "temperature with unit 'K?' not used", never clinical values of others
+    # Data-quality notes ("temperature with unit 'K' not used"): concepts and units, never clinical values.
+    quality_notes: tuple[str, ...] = ()
+    skipped_count: int = 0  # malformed resources skipped at parsing (their content is never kept)
 
     def series(self, concept: str) -> tuple[Measurement, ...]:
         """Measurements of one concept, oldest first."""

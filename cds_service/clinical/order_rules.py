@@ -50,7 +50,7 @@ def _ordered_drugs(facts: Facts, kb: Any, hook: str) -> dict[str, list[DraftOrde
 
 def _order_evidence(draft: DraftOrder) -> Evidence:
     return Evidence(
-        "Draft order", draft.reference, draft.codes[0] if draft.codes else None, draft.text, None, None
+        "Draft order", draft.reference, draft.codes[0] if draft.codes else None, draft.display or draft.text, None, None
     )
 
 

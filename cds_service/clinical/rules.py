@@ -61,12 +61,13 @@ def evaluate(facts: Facts, kb: Any, *, hook: str, config: RuleConfig) -> list[Fi
 
 
 def data_gap_finding(facts: Facts) -> Finding | None:
-    """One `data.unreadable` finding listing every data gap; None when everything could be read."""
-    if not facts.data_gaps:
+    """One `data.unreadable` finding listing every data gap and skipped resource; None when all could be read."""
+    skipped = facts.skipped_count
+    if not facts.data_gaps and not skipped:
         return None
     items = list(dict.fromkeys(gap.description for gap in facts.data_gaps))
-    # Facts carry no count of malformed resources skipped yet (PatientRecord.skipped); 0 until they do.
-    skipped = int(getattr(facts, "skipped_count", 0))
+    if skipped:
+        items.append(f"{skipped} FHIR resource(s) were malformed and skipped")
     return Finding(
         rule_id="data.unreadable",
         category=Category.data_gap,

@@ -142,15 +142,17 @@ def _observation_codings(raw: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
     concepts += [c.get("code") for c in raw.get("component") or [] if isinstance(c, dict)]
     for concept in concepts:
         for coding in (concept or {}).get("coding") or [] if isinstance(concept, dict) else []:
-            if isinstance(coding, dict):
-                yield coding.get("system"), coding.get("code")
+            system, code = (coding.get("system"), coding.get("code")) if isinstance(coding, dict) else (None, None)
+            if isinstance(code, str) and (system is None or isinstance(system, str)):
+                yield system, code
 
 
 def observation_wanted(
     raw: dict[str, Any], knowledge: ObservationKnowledge | None, now: datetime | None
 ) -> bool:
     """The cheap pre-filter: False for an Observation no rule could use (see the module docstring)."""
-    if raw.get("status") in _DROPPED_OBSERVATION_STATUSES:
+    status = raw.get("status")
+    if isinstance(status, str) and status in _DROPPED_OBSERVATION_STATUSES:
         return False
     if knowledge is not None and not any(
         knowledge.observation_concept(system, code) is not None for system, code in _observation_codings(raw)
@@ -163,7 +165,7 @@ def observation_wanted(
 
 
 def _entered_in_error(raw: dict[str, Any]) -> bool:
-    if raw.get("status") == "entered-in-error":
+    if raw.get("status") == "entered-in-error":  # equality never raises, whatever the JSON type
         return True
     verification = raw.get("verificationStatus") or {}
     codings = verification.get("coding") or [] if isinstance(verification, dict) else []

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import TOKEN
+from tests.integration.conftest import TOKEN
 from integration_data import NOW, OTHER_PATIENT, PATIENT, hook_request
 from sekmet_server import SekmetServer
 

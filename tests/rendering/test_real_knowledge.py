@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import rendering_cases as cases
-from conftest import RENDER_NOW, sequential_uuids
+from tests.rendering.conftest import RENDER_NOW, sequential_uuids
 from contract import assert_finding_contract
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest

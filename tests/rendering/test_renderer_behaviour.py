@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import rendering_cases as cases
-from conftest import make_renderer
+from tests.rendering.conftest import make_renderer
 from contract import assert_finding_contract
 from rendering_fakes import FakeKnowledge
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import TEMPLATES_DIR, make_renderer
+from tests.rendering.conftest import TEMPLATES_DIR, make_renderer
 from rendering_fakes import FakeKnowledge
 
 from cds_service.errors import KnowledgeError

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import anyio
-from conftest import NOW, fixed_clock
+from tests.conftest import NOW, fixed_clock
 from synthetic_population import population
 
 from cds_service.cdshooks.models import HookRequest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from conftest import FIXTURES, NOW
+from tests.conftest import FIXTURES, NOW
 
 from cds_service.scenarios import (
     CardSummary,

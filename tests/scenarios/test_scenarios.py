@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, NOW, make_client
+from tests.conftest import FIXTURES, NOW, make_client
 
 from cds_service.scenarios import (
     FINDING_EXTENSION,
