@@ -45,11 +45,23 @@ def make_client(settings: Settings, **runtime_kwargs: Any) -> Any:
 
     from cds_service.app import create_app
     from cds_service.runtime import build_runtime
+    from tests.contract import assert_finding_contract
+
+    class ContractCheckingClient(TestClient):
+        """Checks the finding contract on every card of every successful hook answer the tests receive."""
+
+        def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> Any:
+            response = super().request(method, url, *args, **kwargs)
+            path = str(url)
+            if method.upper() == "POST" and response.status_code == 200 and "/feedback" not in path:
+                for card in response.json().get("cards", []):
+                    assert_finding_contract(card)
+            return response
 
     runtime_kwargs.setdefault("clock", fixed_clock)
     runtime_kwargs.setdefault("uuid_factory", counting_uuids())
     app = create_app(settings, runtime_factory=partial(build_runtime, **runtime_kwargs))
-    return TestClient(app, raise_server_exceptions=False)
+    return ContractCheckingClient(app, raise_server_exceptions=False)
 
 
 @pytest.fixture
