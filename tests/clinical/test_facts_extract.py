@@ -87,11 +87,12 @@ def test_skipped_resources_are_counted_in_a_note_without_their_content():
     record.skipped = [SkippedResource("Observation", "o9", "valueQuantity.value: decimal_parsing")] * 2
     facts = extract_facts(record, kb(), NOW)
     assert facts.quality_notes == ("2 malformed resources were skipped",)
+    assert facts.skipped_count == 2
 
 
 def test_skipped_resources_arriving_through_the_parser_are_counted():
     broken = {"resourceType": "Observation", "id": "bad", "status": "final", "code": "not a CodeableConcept"}
-    assert facts_of(broken).quality_notes == ("1 malformed resources were skipped",)
+    assert facts_of(broken).quality_notes == ("1 malformed resource was skipped",)
 
 
 def test_data_gaps_are_copied_unchanged():

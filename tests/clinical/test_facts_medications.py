@@ -213,3 +213,8 @@ def test_a_draft_order_with_a_contained_medication_is_recognised():
     draft["medicationReference"] = {"reference": "#m"}
     (order,) = facts_of(drafts=[draft]).draft_orders
     assert order.drug_id == "tisagenlecleucel"
+
+
+def test_a_draft_order_keeps_the_prescribers_own_words_for_evidence():
+    (order,) = facts_of(drafts=[draft_request("Tecvayli 0.06 mg/kg SC", "d1")]).draft_orders
+    assert (order.display, order.text) == ("Tecvayli 0.06 mg/kg SC", "tecvayli 0 06 mg kg sc")
