@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     knowledge_dir: Path = _REPO_CARDS
     site_knowledge_file: Path | None = None
     min_order_alert_tier: RiskTier = RiskTier.moderate
+    min_window_card_tier: RiskTier = RiskTier.moderate  # quiet monitoring-window cards (no signs) from this tier
     grading_window_hours: int = Field(24, ge=1, le=168)
     monitoring_gap_hours: int = Field(8, ge=1, le=72)
 

@@ -32,6 +32,7 @@ class RuleConfig:
     grading_window_hours: int = 24
     monitoring_gap_hours: int = 8
     min_order_alert_tier: str = "moderate"  # "low" | "moderate" | "high"
+    min_window_card_tier: str = "moderate"  # lowest tier whose window alone (no signs) earns an info card
 
     @classmethod
     def from_settings(cls, settings: Any, kb: Any = None) -> RuleConfig:
@@ -43,6 +44,7 @@ class RuleConfig:
             grading_window_hours=int(settings.grading_window_hours),
             monitoring_gap_hours=int(settings.monitoring_gap_hours),
             min_order_alert_tier=str(getattr(tier, "value", tier)),
+            min_window_card_tier=str(getattr(settings.min_window_card_tier, "value", settings.min_window_card_tier)),
         )
 
 
@@ -50,7 +52,9 @@ def evaluate(facts: Facts, kb: Any, *, hook: str, config: RuleConfig) -> list[Fi
     """Every finding the facts support for this hook, in a deterministic order."""
     windows = exposures_in_window(facts, kb)
     candidates = [
-        crs_status_finding(facts, kb, windows, hours=config.grading_window_hours),
+        crs_status_finding(
+            facts, kb, windows, hours=config.grading_window_hours, quiet_min_tier=config.min_window_card_tier
+        ),
         data_gap_finding(facts),
     ]
     if hook in ORDER_HOOKS:

@@ -13,14 +13,21 @@ from typing import Any
 from cds_service.clinical.grading import Grading, grade_crs
 from cds_service.clinical.model import Category, DiagnosisFact, Evidence, Facts, Finding, Severity
 from cds_service.clinical.signals import Signals, detect_signals
-from cds_service.clinical.windows import WindowExposure, age_days_at, drug_ref, iso, num
+from cds_service.clinical.windows import WindowExposure, age_days_at, drug_ref, iso, num, tier_at_least
 
 ADULT_FROM_AGE_DAYS = 18 * 365
 BLOOD_PRESSURE = ("systolic", "diastolic", "map")
 
 
-def crs_status_finding(facts: Facts, kb: Any, windows: list[WindowExposure], *, hours: int) -> Finding | None:
-    """`crs.active` or `crs.monitoring-window` for the primary window exposure; None outside every window."""
+def crs_status_finding(
+    facts: Facts, kb: Any, windows: list[WindowExposure], *, hours: int, quiet_min_tier: str = "low"
+) -> Finding | None:
+    """`crs.active` or `crs.monitoring-window` for the primary window exposure; None outside every window.
+
+    A window with no sign at all earns its info card only when some drug in it reaches `quiet_min_tier`:
+    a permanent card on every chart of every patient on a low-tier drug would teach clinicians to ignore cards.
+    Any sign (ASTCT criterion or warning signal) always gives a card, whatever the tier.
+    """
     if not windows:
         return None
     primary = windows[0]
@@ -34,6 +41,8 @@ def crs_status_finding(facts: Facts, kb: Any, windows: list[WindowExposure], *, 
     common = _common_params(facts, kb, windows, signals)
     if grading.fever.present or grading.fever_waived or grading.organ_signs or documented is not None:
         return _active(primary, grading, signals, documented, common)
+    if not signals.warning and not any(tier_at_least(w.drug.risk_tier, quiet_min_tier) for w in windows):
+        return None
     return _monitoring(primary, grading, signals, common)
 
 

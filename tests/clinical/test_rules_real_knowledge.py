@@ -24,7 +24,7 @@ from rules_kit import (
 
 from cds_service.clinical.grading import grade_crs
 from cds_service.clinical.model import Finding, Severity
-from cds_service.clinical.rules import evaluate
+from cds_service.clinical.rules import RuleConfig, evaluate
 from cds_service.knowledge.loader import load_knowledge
 from cds_service.rendering import CardRenderer
 from cds_service.settings import Settings
@@ -98,15 +98,12 @@ def test_teclistamab_premedication_recognised_by_treatment_id(kb) -> None:
 def test_every_catalogue_drug_opens_a_window_of_its_own_length(kb) -> None:
     for drug in kb.drugs.values():
         inside = facts(
-            m("temperature", 37),
+            m("temperature", 38.3),  # a sign: every tier gets a CRS card inside its window
             m("systolic", 120),
             exposures=(exposure(drug.id, drug.exposure_window_days - 0.5),),
         )
         outside = facts(exposures=(exposure(drug.id, drug.exposure_window_days + 0.5),))
-        assert any(
-            f.rule_id == "crs.monitoring-window"
-            for f in evaluate(inside, kb, hook="patient-view", config=CONFIG)
-        )
+        assert any(f.rule_id == "crs.active" for f in evaluate(inside, kb, hook="patient-view", config=CONFIG))
         assert not any(
             f.rule_id.startswith("crs.") for f in evaluate(outside, kb, hook="patient-view", config=CONFIG)
         )
@@ -178,3 +175,17 @@ def test_every_finding_renders_to_a_card_that_honours_the_finding_contract(kb, n
     assert len(cards) == len(findings)
     for card in cards:
         assert_finding_contract(card.model_dump(mode="json", exclude_none=True))
+
+
+def test_a_quiet_window_earns_an_info_card_only_from_the_configured_tier(kb) -> None:
+    quiet = {tier: facts(m("temperature", 37), m("systolic", 120), exposures=(exposure(drug, 1),))
+             for tier, drug in (("high", "axicabtagene-ciloleucel"), ("moderate", "rituximab"),
+                                ("low", "pembrolizumab"))}
+    def window_card(tier: str, minimum: str) -> bool:
+        config = RuleConfig(min_window_card_tier=minimum)
+        return any(f.rule_id == "crs.monitoring-window" for f in evaluate(quiet[tier], kb, hook="patient-view",
+                                                                           config=config))
+    assert window_card("high", "moderate") and window_card("moderate", "moderate")
+    assert not window_card("low", "moderate")
+    assert window_card("low", "low")
+    assert not window_card("moderate", "high")
