@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cds_service.clinical.age import age_days_at
 from cds_service.clinical.grading_hypoxia import HypoxiaResult, assess_hypoxia
 from cds_service.clinical.model import (
     DataGap,
@@ -27,7 +28,6 @@ from cds_service.clinical.model import (
 )
 from cds_service.clinical.windows import (
     Part,
-    age_days_at,
     clock,
     in_window,
     iso,
@@ -99,9 +99,7 @@ class Grading:
         }
 
 
-def grade_crs(
-    facts: Facts, kb: Any, *, window_start: datetime, exposure_start: datetime | None, hours: int
-) -> Grading:
+def grade_crs(facts: Facts, kb: Any, *, window_start: datetime, exposure_start: datetime | None, hours: int) -> Grading:
     """Grade CRS (ASTCT 2019) from the facts between `window_start` and `facts.now`."""
     fever = assess_fever(facts, kb, window_start, hours)
     waiver = fever_waiver(facts, exposure_start)
@@ -154,9 +152,7 @@ def waiver_name(treatment: TreatmentGiven) -> str:
 def running_vasopressors(facts: Facts, start: datetime) -> list[VasopressorUse]:
     """Vasopressor uses overlapping the window (started by now, not ended before the window)."""
     return [
-        u
-        for u in facts.vasopressors
-        if (u.start is None or u.start <= facts.now) and (u.end is None or u.end >= start)
+        u for u in facts.vasopressors if (u.start is None or u.start <= facts.now) and (u.end is None or u.end >= start)
     ]
 
 
@@ -213,10 +209,7 @@ def _systolic_step(
         )
     if sbps:
         least = min(m.value for m in sbps)
-        return (
-            f"No systolic below the threshold of {value_text(threshold)} mmHg "
-            f"(lowest {value_text(least)} mmHg)."
-        )
+        return f"No systolic below the threshold of {value_text(threshold)} mmHg (lowest {value_text(least)} mmHg)."
     return f"No blood pressure recorded in the last {hours} h."
 
 

@@ -8,8 +8,6 @@ when a label premedication or a baseline monitoring order is absent from the oth
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,10 +15,10 @@ from cds_service.clinical.model import Category, DraftOrder, Evidence, Facts, Fi
 from cds_service.clinical.model import SuggestedOrder as Order
 from cds_service.clinical.risk import pre_infusion_risk
 from cds_service.clinical.windows import drug_ref, latest_exposure_days, num, tier_at_least
+from cds_service.knowledge.text import normalise
 
 #: Premedication kinds where any drug of the kind will do (an H1 antihistamine, an antipyretic).
 INTERCHANGEABLE_KINDS = frozenset({"antihistamine", "antipyretic"})
-_TOKEN = re.compile(r"[a-z0-9]+")
 
 
 def order_findings(facts: Facts, kb: Any, *, hook: str, min_tier: str) -> list[Finding]:
@@ -73,9 +71,7 @@ def _risk(facts: Facts, drug: Any, evidence: tuple[Evidence, ...]) -> Finding:
     )
 
 
-def _premedication(
-    kb: Any, drug: Any, others: list[DraftOrder], evidence: tuple[Evidence, ...]
-) -> Finding | None:
+def _premedication(kb: Any, drug: Any, others: list[DraftOrder], evidence: tuple[Evidence, ...]) -> Finding | None:
     missing_premeds = [p for p in drug.premedication if not any(_is_premedication(kb, p, d) for d in others)]
     missing_baseline = [b for b in kb.baseline_monitoring if not any(_is_baseline(b, d) for d in others)]
     if not missing_premeds and not missing_baseline:
@@ -83,9 +79,7 @@ def _premedication(
     suggestions = []
     if missing_premeds:
         orders = tuple(_premed_order(p) for p in missing_premeds)
-        suggestions.append(
-            Suggestion(f"Add premedication: {_names(p.display for p in missing_premeds)}", orders)
-        )
+        suggestions.append(Suggestion(f"Add premedication: {_names(p.display for p in missing_premeds)}", orders))
     if missing_baseline:
         orders = tuple(_baseline_order(b) for b in missing_baseline)
         label = f"Add baseline monitoring: {_names(b.label for b in missing_baseline)}"
@@ -142,9 +136,7 @@ def _names_in(draft: DraftOrder, *names: str | None) -> bool:
 
 def _premed_order(premed: Any) -> Order:
     text = ", ".join(t for t in (premed.dose_text, premed.timing) if t) or None
-    return Order(
-        "MedicationRequest", premed.label, premed.system, premed.code, premed.display, text, premed.source
-    )
+    return Order("MedicationRequest", premed.label, premed.system, premed.code, premed.display, text, premed.source)
 
 
 def _baseline_order(item: Any) -> Order:
@@ -179,9 +171,3 @@ def _pre_infusion(facts: Facts, kb: Any, drug: Any) -> Finding | None:
             for lab in risk.missing_labs
         ),
     )
-
-
-def normalise(text: str) -> str:
-    """Lower-case alphanumeric tokens without accents, joined by single spaces (as names are compared)."""
-    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
-    return " ".join(_TOKEN.findall(folded))

@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from cds_service.clinical.age import age_days_at
 from cds_service.clinical.grading import Grading, grade_crs
 from cds_service.clinical.model import Category, DiagnosisFact, Evidence, Facts, Finding, Severity
 from cds_service.clinical.signals import Signals, detect_signals
-from cds_service.clinical.windows import WindowExposure, age_days_at, drug_ref, iso, num, tier_at_least
+from cds_service.clinical.windows import WindowExposure, drug_ref, iso, num, tier_at_least
 
 ADULT_FROM_AGE_DAYS = 18 * 365
 BLOOD_PRESSURE = ("systolic", "diastolic", "map")
@@ -48,16 +49,8 @@ def crs_status_finding(
 
 def documented_crs(facts: Facts, since: datetime) -> DiagnosisFact | None:
     """The latest CRS diagnosis with an onset since the exposure (or none recorded: an active condition)."""
-    found = [
-        d
-        for d in facts.diagnoses
-        if d.concept == "crs" and (d.onset is None or since <= d.onset <= facts.now)
-    ]
-    return (
-        max(found, key=lambda d: (d.onset or facts.now, d.grade or 0, d.code, d.reference or ""))
-        if found
-        else None
-    )
+    found = [d for d in facts.diagnoses if d.concept == "crs" and (d.onset is None or since <= d.onset <= facts.now)]
+    return max(found, key=lambda d: (d.onset or facts.now, d.grade or 0, d.code, d.reference or "")) if found else None
 
 
 def _common_params(facts: Facts, kb: Any, windows: list[WindowExposure], signals: Signals) -> dict[str, Any]:
@@ -111,9 +104,7 @@ def _active(
     )
 
 
-def _monitoring(
-    primary: WindowExposure, grading: Grading, signals: Signals, common: dict[str, Any]
-) -> Finding:
+def _monitoring(primary: WindowExposure, grading: Grading, signals: Signals, common: dict[str, Any]) -> Finding:
     params = {**common, "day_of_window": primary.days_since + 1, "window_days": primary.window_days}
     return Finding(
         rule_id="crs.monitoring-window",

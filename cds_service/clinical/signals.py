@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cds_service.clinical.age import age_days_at
 from cds_service.clinical.grading_hypoxia import lowest_spo2_below
 from cds_service.clinical.model import Evidence, Facts, Measurement, O2Device
 from cds_service.clinical.windows import (
-    age_days_at,
     in_window,
     iso,
     measurement_evidence,
@@ -116,9 +116,7 @@ def _above(
     return _point(signal_id, label, m, value=m.value, threshold=limit)
 
 
-def _below(
-    facts: Facts, concept: str, signal_id: str, label: str, full: float, start: datetime
-) -> Found | None:
+def _below(facts: Facts, concept: str, signal_id: str, label: str, full: float, start: datetime) -> Found | None:
     """The lowest score in the window when it is below full marks."""
     low = [m for m in _recent(facts, concept, start) if m.value < full]
     if not low:

@@ -9,7 +9,7 @@ the most recent), and opens the CRS-status finding.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cds_service.clinical.model import DrugRef, Evidence, Exposure, Facts, Measurement
@@ -58,13 +58,6 @@ def exposure_time(exposure: Exposure, now: datetime) -> datetime | None:
 def whole_days(later: datetime, earlier: datetime) -> int:
     """Whole days elapsed between two aware datetimes (0 when `earlier` is not before `later`)."""
     return max(0, (later - earlier) // timedelta(days=1))
-
-
-def age_days_at(birth_date: date | None, at: datetime) -> int | None:
-    """Age in days on the calendar date of `at` (in its own time zone); None without a birth date."""
-    if birth_date is None:
-        return None
-    return max(0, (at.date() - birth_date).days)
 
 
 def exposures_in_window(facts: Facts, kb: Any) -> list[WindowExposure]:
