@@ -1,0 +1,66 @@
+"""The crs-cds command and start-up: evaluate offline, check the knowledge, refuse to start on bad knowledge."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cds_service.errors import KnowledgeError
+from cds_service.settings import Settings
+from tests.conftest import FIXTURES, REPO, make_client
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own CLI with fixed arguments
+        [sys.executable, "-m", "cds_service", *args], capture_output=True, text=True, cwd=REPO, env=env, timeout=120
+    )
+
+
+def test_evaluate_prints_the_response_a_hook_call_would_get():
+    result = _run("evaluate", str(FIXTURES / "examples" / "order-sign-teclistamab.json"))
+    assert result.returncode == 0, result.stderr
+    cards = json.loads(result.stdout)["cards"]
+    assert {c["extension"]["org.crs-cds.finding"]["category"] for c in cards} >= {"order-risk", "premedication"}
+
+
+def test_evaluate_of_a_broken_request_prints_an_operation_outcome(tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"hook": "patient-view"}')
+    result = _run("evaluate", str(broken))
+    assert result.returncode == 2
+    assert json.loads(result.stdout)["resourceType"] == "OperationOutcome"
+
+
+def test_check_knowledge_summarises_the_catalogue():
+    result = _run("check-knowledge")
+    assert result.returncode == 0, result.stderr
+    assert "drugs" in result.stdout and "RxNorm" in result.stdout
+
+
+def _broken_knowledge(tmp_path: Path) -> Path:
+    cards = tmp_path / "cards"
+    shutil.copytree(REPO / "cards", cards)
+    thresholds = cards / "thresholds.yaml"
+    thresholds.write_text(thresholds.read_text() + "\nunexpected_field: 1\n")
+    return cards
+
+
+def test_check_knowledge_names_the_broken_file(tmp_path):
+    import os
+
+    env = {**os.environ, "CRS_CDS_KNOWLEDGE_DIR": str(_broken_knowledge(tmp_path))}
+    result = _run("check-knowledge", env=env)
+    assert result.returncode == 1
+    assert "thresholds.yaml" in result.stderr and "unexpected_field" in result.stderr
+
+
+def test_the_service_refuses_to_start_on_an_invalid_knowledge_file(tmp_path):
+    settings = Settings(environment="development", auth_mode="disabled", knowledge_dir=_broken_knowledge(tmp_path),
+                        database_url=f"sqlite:///{tmp_path / 's.sqlite3'}")
+    with pytest.raises(KnowledgeError, match="thresholds.yaml"), make_client(settings):
+        pass
