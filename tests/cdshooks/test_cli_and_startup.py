@@ -62,5 +62,5 @@ def test_check_knowledge_names_the_broken_file(tmp_path):
 def test_the_service_refuses_to_start_on_an_invalid_knowledge_file(tmp_path):
     settings = Settings(environment="development", auth_mode="disabled", knowledge_dir=_broken_knowledge(tmp_path),
                         database_url=f"sqlite:///{tmp_path / 's.sqlite3'}")
-    with pytest.raises(KnowledgeError, match="thresholds.yaml"), make_client(settings):
+    with pytest.raises(KnowledgeError, match=r"thresholds\.yaml"), make_client(settings):
         pass
