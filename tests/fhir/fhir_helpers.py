@@ -12,7 +12,7 @@ from cds_service.cdshooks.services import SERVICES_BY_ID
 from cds_service.knowledge.concepts import LOINC
 
 BASE = "https://ehr.example.org/fhir"
-TOKEN = "secret-token-abc"  # noqa: S105 - a test token, not a credential
+TOKEN = "secret-token-abc"
 PATIENT = "pat-1"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

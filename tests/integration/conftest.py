@@ -12,7 +12,7 @@ import pytest
 from integration_data import seed_resources
 from sekmet_server import SekmetServer, SekmetUnavailable
 
-TOKEN = "crs-cds-integration-token"  # noqa: S105 - a token of the throw-away test server
+TOKEN = "crs-cds-integration-token"
 
 
 def started_server(workdir: Path, *, seed: bool = True) -> SekmetServer:

@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 import pytest
-from tests.integration.conftest import TOKEN
 from integration_data import NOW, OTHER_PATIENT, PATIENT, hook_request
 from sekmet_server import SekmetServer
 
@@ -20,6 +19,7 @@ from cds_service.fhir.prefetch import build_record
 from cds_service.fhir.record import PatientRecord
 from cds_service.knowledge.concepts import LOINC
 from cds_service.settings import Settings
+from tests.integration.conftest import TOKEN
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import rendering_cases as cases
-from tests.rendering.conftest import RENDER_NOW, sequential_uuids
 from contract import assert_finding_contract
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
@@ -22,6 +21,7 @@ from cds_service.knowledge.loader import KnowledgeBase, load_knowledge
 from cds_service.rendering import CardRenderer
 from cds_service.settings import Settings
 from cds_service.templates import TemplateSet
+from tests.rendering.conftest import RENDER_NOW, sequential_uuids
 
 CARDS_DIR = Path(__file__).resolve().parents[2] / "cards"
 MODELS = {"MedicationRequest": MedicationRequest, "ServiceRequest": ServiceRequest}

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import rendering_cases as cases
-from tests.rendering.conftest import make_renderer
 from contract import assert_finding_contract
 from rendering_fakes import FakeKnowledge
 
 from cds_service.clinical.model import Severity
 from cds_service.rendering import FINDING_EXTENSION, CardRenderer
 from cds_service.templates import TemplateSet
+from tests.rendering.conftest import make_renderer
 
 
 def _finding_json(card: object) -> dict[str, object]:

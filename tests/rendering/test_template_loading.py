@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.rendering.conftest import TEMPLATES_DIR, make_renderer
 from rendering_fakes import FakeKnowledge
 
 from cds_service.errors import KnowledgeError
 from cds_service.templates import load_templates, placeholders
 from cds_service.templates_registry import TEMPLATE_SPECS
+from tests.rendering.conftest import TEMPLATES_DIR, make_renderer
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import anyio
-from tests.conftest import NOW, fixed_clock
 from synthetic_population import population
 
 from cds_service.cdshooks.models import HookRequest
@@ -13,6 +12,7 @@ from cds_service.cdshooks.services import SERVICES_BY_ID
 from cds_service.scenarios import CRS_CATEGORIES, summarise_cards
 from cds_service.settings import Settings
 from cds_service.validation import BASE_SETTINGS
+from tests.conftest import NOW, fixed_clock
 
 POPULATION = 200
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.conftest import FIXTURES, NOW
-
 from cds_service.scenarios import (
     CardSummary,
     Expectation,
@@ -16,6 +14,7 @@ from cds_service.scenarios import (
     shift_times,
     transaction_bundle,
 )
+from tests.conftest import FIXTURES, NOW
 
 ANCHOR = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.conftest import FIXTURES, NOW, make_client
 
 from cds_service.scenarios import (
     FINDING_EXTENSION,
@@ -17,6 +16,7 @@ from cds_service.scenarios import (
     summarise_cards,
 )
 from cds_service.validation import fhir_transport, scenario_settings
+from tests.conftest import FIXTURES, NOW, make_client
 
 SCENARIOS = load_scenarios(FIXTURES)
 
