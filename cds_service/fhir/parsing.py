@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -45,6 +47,11 @@ log = logging.getLogger(__name__)
 
 #: Observations older than this before `now` are not parsed (the longest rule window is 7 days of labs).
 OBSERVATION_LOOKBACK = timedelta(days=8)
+#: Concepts read as laboratory results (looked back `lab_max_age_days`); every other concept is a bedside
+#: observation (vital sign, oxygen, neurological score) looked back over the grading window.
+LAB_CONCEPTS = frozenset(
+    {"crp", "hs_crp", "ferritin", "il6", "ldh", "creatinine", "platelets", "fibrinogen", "d_dimer", "neutrophils"}
+)
 
 #: resource type -> PatientRecord list attribute
 _LISTS: dict[str, str] = {
@@ -77,6 +84,22 @@ class ObservationKnowledge(Protocol):
     """What the pre-filter needs of the knowledge base."""
 
     def observation_concept(self, system: str | None, code: str | None) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptLookback:
+    """How far back Observations are parsed, per kind of concept (from settings and knowledge).
+
+    An Observation older than its window is parsed only when it is the latest of one of its concepts (or newer
+    than that concept's latest one carrying a value), so "last seen" times stay exact.
+    """
+
+    bedside: timedelta  # settings.grading_window_hours
+    labs: timedelta  # kb.thresholds.lab_max_age_days
+
+    def window(self, concepts: Iterable[str]) -> timedelta:
+        """The longest window among an Observation's concepts."""
+        return max((self.labs if c in LAB_CONCEPTS else self.bedside for c in concepts), default=self.labs)
 
 
 # ---------------------------------------------------------------- raw-dict helpers
@@ -164,6 +187,19 @@ def observation_wanted(
     return moment is None or moment >= now - OBSERVATION_LOOKBACK
 
 
+def observation_concepts(raw: dict[str, Any], knowledge: ObservationKnowledge) -> set[str]:
+    """The knowledge-base concepts named by an Observation's codings (components included)."""
+    concepts = {knowledge.observation_concept(system, code) for system, code in _observation_codings(raw)}
+    concepts.discard(None)
+    return concepts  # type: ignore[return-value]
+
+
+def _carries_value(raw: dict[str, Any]) -> bool:
+    """Whether an Observation (or one of its components) has a value[x]."""
+    parts = [raw, *(c for c in raw.get("component") or [] if isinstance(c, dict))]
+    return any(key.startswith("value") for part in parts for key in part)
+
+
 def _entered_in_error(raw: dict[str, Any]) -> bool:
     if raw.get("status") == "entered-in-error":  # equality never raises, whatever the JSON type
         return True
@@ -204,12 +240,15 @@ class RecordBuilder:
         now: datetime | None,
         *,
         prefilter: bool = True,
+        lookback: ConceptLookback | None = None,
     ) -> None:
         self.record = record
         self._knowledge = knowledge
         self._now = now
         self._prefilter = prefilter
+        self._lookback = lookback if knowledge is not None and now is not None and prefilter else None
         self._seen: set[tuple[str, str]] = set()
+        self._older: list[tuple[dict[str, Any], set[str], datetime]] = []
 
     def add_all(self, raws: Iterable[Any]) -> None:
         """Add every resource of `raws` (dicts; anything else is ignored)."""
@@ -226,6 +265,44 @@ class RecordBuilder:
         prefiltered = resource_type == "Observation" and self._prefilter
         if prefiltered and not observation_wanted(raw, self._knowledge, self._now):
             return
+        if prefiltered and self._outside_concept_window(raw):
+            return
+        self._validate_and_place(raw, model, resource_type)
+
+    def finish(self) -> None:
+        """Parse the Observations held back as older than their concept's window that are still needed.
+
+        Per concept, the newest held-back ones down to the newest carrying a value: the latest time a concept
+        was seen stays exact. Call once, after every `add`.
+        """
+        by_concept: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+        for index, (_, concepts, moment) in enumerate(self._older):
+            for concept in concepts:
+                by_concept[concept].append((moment, index))
+        needed: set[int] = set()
+        for entries in by_concept.values():
+            for _, index in sorted(entries, reverse=True):
+                needed.add(index)
+                if _carries_value(self._older[index][0]):
+                    break
+        for index in sorted(needed):
+            self._validate_and_place(self._older[index][0], Observation, "Observation")
+        self._older.clear()
+
+    def _outside_concept_window(self, raw: dict[str, Any]) -> bool:
+        """Hold back (for `finish`) an Observation older than its concept's look-back window."""
+        if self._lookback is None or self._knowledge is None or self._now is None:
+            return False
+        moment = observation_time(raw)
+        if moment is None:
+            return False
+        concepts = observation_concepts(raw, self._knowledge)
+        if moment >= self._now - self._lookback.window(concepts):
+            return False
+        self._older.append((raw, concepts, moment))
+        return True
+
+    def _validate_and_place(self, raw: dict[str, Any], model: Any, resource_type: str) -> None:
         resource = validate_resource(raw, model, self.record)
         if resource is not None:
             self._place(resource_type, resource)

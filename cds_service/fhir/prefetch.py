@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cds_service.cdshooks.models import HookRequest
@@ -29,6 +29,7 @@ from cds_service.errors import PreconditionFailed
 from cds_service.fhir.client import REASON_WORDS, FhirGateway
 from cds_service.fhir.fetching import KeyOutcome, Reader, next_link, read_one, read_pages, run_until
 from cds_service.fhir.parsing import (
+    ConceptLookback,
     ObservationKnowledge,
     RecordBuilder,
     add_draft_orders,
@@ -90,7 +91,7 @@ async def build_record(
         patient_id=request.context.patientId, selections=tuple(request.context.selections or ())
     )
     add_draft_orders(record, request.context.draftOrders)
-    builder = RecordBuilder(record, knowledge, now)
+    builder = RecordBuilder(record, knowledge, now, lookback=_lookback(knowledge, settings))
     # Validation is CPU-bound (~0.2 ms per resource): in a worker thread, the event loop serves other calls.
     await asyncio.to_thread(_add_outcomes, builder, outcomes)
     medication_outcome = await _resolve_medications(record, builder, reader, request.fhirServer, fhir_allowed)
@@ -105,6 +106,16 @@ async def build_record(
 def _add_outcomes(builder: RecordBuilder, outcomes: list[KeyOutcome]) -> None:
     for outcome in outcomes:
         builder.add_all(outcome.resources)
+    builder.finish()
+
+
+def _lookback(knowledge: ObservationKnowledge | None, settings: Settings) -> ConceptLookback | None:
+    """Per-concept look-back: bedside observations over the grading window, labs over lab_max_age_days."""
+    lab_days = getattr(getattr(knowledge, "thresholds", None), "lab_max_age_days", None)
+    if lab_days is None:
+        return None
+    labs = timedelta(days=float(getattr(lab_days, "value", lab_days)))  # a Threshold(value, source) or a number
+    return ConceptLookback(bedside=timedelta(hours=settings.grading_window_hours), labs=labs)
 
 
 def _reader(
