@@ -337,3 +337,31 @@ def save(name: str, figures: dict[str, Any]) -> Path:
     path = RESULTS / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps({"machine": machine(), **figures}, indent=2))
     return path
+
+
+# ---------------------------------------------------------------- in-process hook calls
+
+
+@contextmanager
+def in_process_runtime() -> Iterator[Any]:
+    """A Runtime as the service builds it (development, auth disabled, a temporary SQLite store)."""
+    from cds_service.runtime import build_runtime
+    from cds_service.settings import Settings
+
+    with tempfile.TemporaryDirectory(prefix="crs-bench-") as tmp:
+        settings = Settings(environment="development", auth_mode="disabled",
+                            database_url=f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", log_level="WARNING")
+        yield build_runtime(settings)
+
+
+async def call_hook(runtime: Any, body: bytes) -> Any:
+    """What the HTTP route does after authentication: decode, validate, answer_hook (patient-view)."""
+    from cds_service.cdshooks.body import parse_json, validate
+    from cds_service.cdshooks.models import HookRequest
+    from cds_service.cdshooks.services import SERVICES_BY_ID
+    from cds_service.pipeline import answer_hook
+    from cds_service.security.authenticator import UNAUTHENTICATED
+
+    hook_request = validate(HookRequest, parse_json(body, runtime.settings))
+    response = await answer_hook(hook_request, SERVICES_BY_ID["crs-patient-view"], runtime, UNAUTHENTICATED)
+    return response.model_dump(mode="json")
