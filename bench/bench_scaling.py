@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import logging
 import math
@@ -49,7 +50,7 @@ async def run(sizes: list[int], repeat: int) -> list[dict]:
             rows.append({"observations": size, "body_bytes": len(body), "hook_p50_ms": round(hook, 2),
                          "json_loads_p50_ms": round(loads, 2), "hook_over_loads": round(hook / loads, 2)})
         await runtime.aclose()
-    for previous, row in zip(rows, rows[1:], strict=False):
+    for previous, row in itertools.pairwise(rows):
         factor = row["hook_p50_ms"] / previous["hook_p50_ms"]
         doublings = math.log2(row["observations"] / previous["observations"])
         row["growth"] = round(factor, 2)

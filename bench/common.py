@@ -230,8 +230,11 @@ def wait_ready(url: str, process: subprocess.Popen, timeout: float = 30.0) -> No
 
 
 @contextmanager
-def server(kind: str, *, workers: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
-    """Run the service ("service") or the floor app ("floor") on a free loopback port; yield (base URL, pid)."""
+def server(
+    kind: str, *, workers: int = 1, extra_env: dict[str, str] | None = None, args: list[str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """Run the service ("service"), the floor app ("floor") or the slow FHIR server ("slow_fhir", with `args`)
+    on a free loopback port; yield (base URL, pid)."""
     port = free_port()
     RESULTS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="crs-bench-") as tmp:
@@ -240,7 +243,8 @@ def server(kind: str, *, workers: int = 1, extra_env: dict[str, str] | None = No
             command = [str(VENV_BIN / "crs-cds"), "serve", "--host", "127.0.0.1", "--port", str(port),
                        "--workers", str(workers)]
         else:
-            command = [str(PYTHON), str(BENCH / "floor_app.py"), "--port", str(port)]
+            command = [str(PYTHON), str(BENCH / f"{kind}_app.py" if kind == "floor" else BENCH / f"{kind}.py"),
+                       "--port", str(port), *(args or [])]
         log_file = (RESULTS / f"{kind}.log").open("w")
         process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO)  # noqa: S603
         try:
