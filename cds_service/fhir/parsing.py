@@ -9,8 +9,10 @@ This module and record.py are the only importers of fhir.resources.
 Pre-filter (validating an Observation costs far more than reading a few keys of its dict, and a heavy chart
 has thousands): an Observation is dropped unparsed when it is cancelled or entered-in-error, when none of its
 codings (components included, for blood-pressure panels) is known to the knowledge base, or when its time
-(effective[x], else issued) is older than the look-back window. An unparseable time keeps it. Medication*,
-Procedure, Condition and Patient are always parsed. A resource failing validation is skipped, recorded in
+(effective[x], else issued) is older than the look-back window. An unparseable time keeps it. With a
+`ConceptLookback` (build_record passes one), an Observation older than its concept's window (bedside: the
+grading window; labs: lab_max_age_days) is parsed only if needed for an exact "last seen" time (see `finish`).
+Medication*, Procedure, Condition and Patient are always parsed. A resource failing validation is skipped, recorded in
 `record.skipped` and logged with its type, id and the field paths of the error (never values). Unknown
 resource types are ignored; entered-in-error resources are dropped.
 """
