@@ -111,6 +111,19 @@ class DraftOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class UnusableValue:
+    """A value the chart has but the service could not use (unknown unit, comparator, impossible range...).
+
+    It means "present but unreadable", not "absent": a rule must not treat its concept as normal or missing.
+    """
+
+    concept: str  # "temperature", "systolic", "fio2", "o2_device", "crp", ...
+    effective: datetime | None
+    reason: str  # "unit 'degrees F' is not known", "value has a comparator", ... (never the value itself)
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DataGap:
     """Data the service needed and could not read, in words a clinician understands."""
 
@@ -136,6 +149,7 @@ class Facts:
     # Data-quality notes ("temperature with unit 'K' not used"): concepts and units, never clinical values.
     quality_notes: tuple[str, ...] = ()
     skipped_count: int = 0  # malformed resources skipped at parsing (their content is never kept)
+    unusable: tuple[UnusableValue, ...] = ()  # present in the chart but not usable: never read as normal
 
     def series(self, concept: str) -> tuple[Measurement, ...]:
         """Measurements of one concept, oldest first."""
