@@ -12,7 +12,9 @@ codings (components included, for blood-pressure panels) is known to the knowled
 (effective[x], else issued) is older than the look-back window. An unparseable time keeps it. With a
 `ConceptLookback` (build_record passes one), an Observation older than its concept's window (bedside: the
 grading window; labs: lab_max_age_days) is parsed only if needed for an exact "last seen" time (see `finish`).
-Medication*, Procedure, Condition and Patient are always parsed. A resource failing validation is skipped, recorded in
+A Condition is parsed only when one of its codes is known to the knowledge base (`condition_concept`: the CRS
+and ICANS diagnoses the rules read). Medication*, Procedure and Patient are always parsed.
+A resource failing validation is skipped, recorded in
 `record.skipped` and logged with its type, id and the field paths of the error (never values). Unknown
 resource types are ignored; entered-in-error resources are dropped.
 """
@@ -172,6 +174,20 @@ def _observation_codings(raw: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
                 yield system, code
 
 
+def condition_wanted(raw: dict[str, Any], knowledge: Any) -> bool:
+    """False for a Condition none of whose codes the knowledge base knows (no rule could read it)."""
+    known = getattr(knowledge, "condition_concept", None)
+    if known is None:
+        return True
+    concept = raw.get("code")
+    codings = concept.get("coding") if isinstance(concept, dict) else None
+    for coding in codings if isinstance(codings, list) else []:
+        system, code = (coding.get("system"), coding.get("code")) if isinstance(coding, dict) else (None, None)
+        if isinstance(code, str) and isinstance(system, str | None) and known(system, code) is not None:
+            return True
+    return False
+
+
 def observation_wanted(
     raw: dict[str, Any], knowledge: ObservationKnowledge | None, now: datetime | None
 ) -> bool:
@@ -268,6 +284,8 @@ class RecordBuilder:
         if prefiltered and not observation_wanted(raw, self._knowledge, self._now):
             return
         if prefiltered and self._outside_concept_window(raw):
+            return
+        if resource_type == "Condition" and self._prefilter and not condition_wanted(raw, self._knowledge):
             return
         self._validate_and_place(raw, model, resource_type)
 

@@ -1,0 +1,31 @@
+"""Conditions are parsed only when the knowledge base knows one of their codes (the CRS and ICANS diagnoses)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cds_service.fhir.parsing import condition_wanted
+from cds_service.knowledge.loader import load_knowledge
+
+KB = load_knowledge(Path(__file__).resolve().parents[2] / "cards")
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+
+
+def _condition(*codings):
+    return {"resourceType": "Condition", "code": {"coding": list(codings)}}
+
+
+def test_a_crs_diagnosis_is_kept_and_an_unrelated_one_is_not_parsed():
+    assert condition_wanted(_condition({"system": ICD10CM, "code": "D89.832"}), KB)
+    assert not condition_wanted(_condition({"system": ICD10CM, "code": "E11.9"}), KB)
+    assert condition_wanted(_condition({"system": ICD10CM, "code": "E11.9"}, {"system": ICD10CM, "code": "G92.02"}), KB)
+
+
+def test_odd_shapes_are_dropped_without_error():
+    assert not condition_wanted({"resourceType": "Condition"}, KB)
+    assert not condition_wanted({"resourceType": "Condition", "code": {"coding": "x"}}, KB)
+    assert not condition_wanted(_condition("x", {"system": 3, "code": "D89.832"}), KB)
+
+
+def test_without_knowledge_every_condition_is_kept():
+    assert condition_wanted(_condition({"system": ICD10CM, "code": "E11.9"}), object())
