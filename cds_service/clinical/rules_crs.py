@@ -34,7 +34,7 @@ def crs_status_finding(
     primary = windows[0]
     since = min(w.first for w in windows)
     window_start = max(facts.now - timedelta(hours=hours), since)
-    grading = grade_crs(facts, kb, window_start=window_start, exposure_start=primary.started, hours=hours)
+    grading = grade_crs(facts, kb, window_start=window_start, exposure_start=since, hours=hours)
     signals = detect_signals(
         facts, kb, window_start=window_start, since_exposure=since, fever=grading.fever.present, hours=hours
     )

@@ -1,0 +1,21 @@
+"""The ASTCT fever waiver inside exposure windows: where it is anchored and when it matters."""
+
+from __future__ import annotations
+
+from rules_kit import CONFIG, KB, exposure, facts, m, treatment
+
+from cds_service.clinical.model import Facts, Finding
+from cds_service.clinical.rules import evaluate
+
+
+def _findings(f: Facts) -> dict[str, Finding]:
+    return {x.rule_id: x for x in evaluate(f, KB, hook="patient-view", config=CONFIG)}
+
+
+def test_the_fever_waiver_counts_from_the_first_dose_of_the_window_not_the_latest() -> None:
+    doses = (exposure("teclistamab", days_ago=3), exposure("teclistamab", days_ago=0.25))
+    f = facts(
+        m("temperature", 37.0), m("systolic", 86), treatment("tocilizumab", "anti-cytokine", 12), exposures=doses
+    )
+    finding = _findings(f)["crs.active"]
+    assert (finding.astct_grade, finding.params["fever_waived"]) == (2, "tocilizumab")
