@@ -109,6 +109,7 @@ def monitoring_window(text: CardText) -> tuple[str, str]:
             days_since_exposure=values["days_since_exposure"],
         ),
         _paediatric(text, None),
+        text.section("treatment-given", treatment_given=p["treatment_given"]) if p.get("treatment_given") else None,
         text.list_block("signals", text.signal_lines(signals), escaped=True),
         text.evidence_block(),
         text.missing_block(),

@@ -82,10 +82,10 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
     ),
     "monitoring-window": TemplateSpec(
         rule_id="crs.monitoring-window",
-        params=_CRS_STATUS_COMMON | _f("day_of_window", "window_days"),
+        params=_CRS_STATUS_COMMON | _f("day_of_window", "window_days", "treatment_given"),
         derived=_DAY_DERIVED | _f("warning_signs"),
         summaries=_f("quiet", "warning"),
-        sections=_f("intro", "paediatric"),
+        sections=_f("intro", "paediatric", "treatment-given"),
         lists=_f("guideline-items", "local-items"),
     ),
     "monitoring-gap": TemplateSpec(

@@ -1,7 +1,8 @@
 """The CRS-status finding (one per patient) and the monitoring-gap finding, inside exposure windows.
 
-`crs.active` when there is fever (or fever is waived after tocilizumab or a corticosteroid), hypotension
-or hypoxia, or a documented CRS diagnosis since the exposure; otherwise `crs.monitoring-window`. The finding
+`crs.active` when there is fever, hypotension or hypoxia, or a documented CRS diagnosis since the exposure
+(after tocilizumab or a corticosteroid, hypotension or hypoxia is graded without fever); otherwise
+`crs.monitoring-window`, which names such a treatment (it can mask fever). The finding
 names the primary window exposure (most recent high-tier one) and lists the other drugs in their windows.
 """
 
@@ -40,7 +41,9 @@ def crs_status_finding(
     )
     documented = documented_crs(facts, since)
     common = _common_params(facts, kb, windows, signals)
-    if grading.fever.present or grading.fever_waived or grading.organ_signs or documented is not None:
+    # The fever waiver (tocilizumab, corticosteroid) only matters once a sign is present: a treatment alone,
+    # such as an antiemetic dexamethasone, is no sign of CRS.
+    if grading.fever.present or grading.organ_signs or documented is not None:
         return _active(primary, grading, signals, documented, common)
     if not signals.warning and not any(tier_at_least(w.drug.risk_tier, quiet_min_tier) for w in windows):
         return None
@@ -105,7 +108,12 @@ def _active(
 
 
 def _monitoring(primary: WindowExposure, grading: Grading, signals: Signals, common: dict[str, Any]) -> Finding:
-    params = {**common, "day_of_window": primary.days_since + 1, "window_days": primary.window_days}
+    params = {
+        **common,
+        "day_of_window": primary.days_since + 1,
+        "window_days": primary.window_days,
+        "treatment_given": grading.fever_waived,
+    }
     return Finding(
         rule_id="crs.monitoring-window",
         category=Category.monitoring_window,
