@@ -6,7 +6,8 @@
             └─ oxygen.py             O2 support records from those parts
 
 Every tuple of Facts is sorted, so the order of the record's resources changes nothing. Quality notes say what
-was not used and why, naming concepts, units and counts, never patient data.
+was not used and why, naming concepts, units and counts, never patient data; each refused observation value is
+also an UnusableValue in Facts.unusable ("present but unreadable", so no rule reads its concept as normal).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from cds_service.clinical.model import (
     Measurement,
     O2Support,
     TreatmentGiven,
+    UnusableValue,
     VasopressorUse,
 )
 from cds_service.clinical.observations import read_observations
@@ -44,7 +46,7 @@ def extract_facts(record: PatientRecord, kb: KnowledgeBase, now: datetime) -> Fa
     notes = Notes()
     exposures = recorded_exposures(record, kb, now, notes)
     orders, draft_exposures = draft_orders(record, kb, notes)
-    observed = read_observations(record, kb, notes)
+    observed = read_observations(record, kb, notes, now)
     if record.skipped:
         count = len(record.skipped)
         notes.add(f"{count} malformed resource{' was' if count == 1 else 's were'} skipped")
@@ -62,6 +64,7 @@ def extract_facts(record: PatientRecord, kb: KnowledgeBase, now: datetime) -> Fa
         data_gaps=tuple(record.gaps),
         quality_notes=notes.render(),
         skipped_count=len(record.skipped),
+        unusable=_sorted(observed.unusable, _unusable_key),
     )
 
 
@@ -94,6 +97,10 @@ def _vasopressor_key(v: VasopressorUse) -> tuple[Any, ...]:
 
 def _treatment_key(t: TreatmentGiven) -> tuple[Any, ...]:
     return (sort_key_time(t.time), t.treatment_id, t.reference or "")
+
+
+def _unusable_key(u: UnusableValue) -> tuple[Any, ...]:
+    return (sort_key_time(u.effective), u.concept, u.reference or "", u.reason)
 
 
 def _diagnosis_key(d: DiagnosisFact) -> tuple[Any, ...]:

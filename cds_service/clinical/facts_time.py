@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
+
+#: Device clock skew accepted for an observation time (a reviewed design choice, clinical-safety review item 2):
+#: bedside monitors and point-of-care devices often run a few minutes fast, and dropping their newest value would
+#: hide the sign that matters most. A time up to this far after `now` is read as `now`; a time further ahead is
+#: not trusted (the value is reported as unusable, never silently dropped).
+FUTURE_SKEW_TOLERANCE = timedelta(minutes=15)
 
 
 class Notes:
@@ -102,6 +108,20 @@ def effective_time(resource: Any, prefix: str, notes: Notes) -> tuple[datetime |
     if moment is not None:
         return moment, moment
     return period_bounds(getattr(resource, f"{prefix}Period", None), notes)
+
+
+def observed_at(start: datetime | None, end: datetime | None, now: datetime) -> tuple[datetime | None, bool]:
+    """(time an observation counts for at `now`, whether that time is too far in the future to use).
+
+    The end of a finished period (or the single time of a dateTime); the start of a period without an end or whose
+    end is still ahead of `now`. A time at most FUTURE_SKEW_TOLERANCE after `now` is clamped to `now`.
+    """
+    moment = end if end is not None and (end <= now or start is None) else start
+    if moment is None or moment <= now:
+        return moment, False
+    if moment - now <= FUTURE_SKEW_TOLERANCE:
+        return now, False
+    return moment, True
 
 
 def sort_key_time(moment: datetime | None) -> tuple[bool, float]:

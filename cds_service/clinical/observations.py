@@ -1,28 +1,36 @@
 """Observations -> Measurements in canonical units, and the oxygen-support parts they carry.
 
 Read: status final, amended, corrected or preliminary (registered, cancelled, entered-in-error and unknown are
-not used); time from effectiveDateTime, effectivePeriod (end, else start) or effectiveInstant (an observation
-without one is not used, with a note); the value from valueQuantity only (valueInteger too for dimensionless
-scores; valueCodeableConcept or valueString for the oxygen delivery method); dataAbsentReason: no value.
+not used); time from effectiveDateTime, effectivePeriod (end, else start; start when the end is still ahead of
+now) or effectiveInstant (an observation without one is not used, with a note). A time at most
+facts_time.FUTURE_SKEW_TOLERANCE after now (device clock skew) is read as now; further ahead, every value of the
+observation is unusable ("recorded in the future"). The value comes from valueQuantity only (valueInteger too for
+dimensionless scores; valueCodeableConcept or valueString for the oxygen delivery method); dataAbsentReason: no
+value.
 
 The concept comes from the first coding of Observation.code the knowledge base knows, so a US Core
 pulse-oximetry resource coded both 59408-5 and 2708-6 is one SpO2 measurement. Components are read the same
 way: blood-pressure panel (systolic, diastolic, MAP) and pulse-oximetry (O2 flow, FiO2) components. A panel with
 systolic and diastolic but no measured MAP gets a computed MAP, (SBP + 2 x DBP) / 3, with code "computed-map".
-A value with an unknown unit, with a comparator (`<5`), or an SpO2 or FiO2 outside 0-100 % (40 with unit "1") is
-not used, and a quality note names the concept.
+A value with an unknown unit, with a comparator (`<5`), of another type than a Quantity, an SpO2 or FiO2 outside
+0-100 % (40 with unit "1"), or an FiO2 below 21 % (0.4 with unit "%": a fraction sent as percent) is not used:
+a quality note names the concept and an UnusableValue says the value exists but cannot be read (never its value).
+
+An O2 delivery method the knowledge base does not recognise is oxygen of unknown device (O2 given, device not
+gradable), unless its text says no oxygen ("none", "off", "no O2"): then it is unusable.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cds_service.clinical.exposure import reference_of
-from cds_service.clinical.facts_time import Notes, effective_time
-from cds_service.clinical.model import Measurement, O2Device
+from cds_service.clinical.facts_time import Notes, effective_time, observed_at
+from cds_service.clinical.model import Measurement, O2Device, UnusableValue
 from cds_service.clinical.units import SCORES, canonical_unit, quantity_spellings, to_canonical
+from cds_service.knowledge.text import normalise
 
 if TYPE_CHECKING:
     from cds_service.fhir.record import Observation, PatientRecord
@@ -33,6 +41,24 @@ COMPUTED_MAP = "computed-map"
 _NOT_NUMERIC = frozenset({"bp_panel", "o2_device"})
 _PERCENTAGES = frozenset({"spo2", "fio2"})  # a percentage outside 0-100 means the unit is wrong: not guessed
 _UNIT_NOTE_MAX = 24
+ROOM_AIR_FIO2_PERCENT = 21.0  # FiO2 of ambient air: a lower FiO2 is not a breathing gas, so the unit is wrong
+FIO2_BELOW_ROOM_AIR = "FiO2 below room air: probably a fraction sent as percent"
+FUTURE_REASON = "recorded in the future"
+#: Delivery-method texts (normalised) that say no oxygen is given, besides any text starting "no " or "not ".
+#: A reviewed design choice: such a text the knowledge base does not map to room air is unusable, never "O2 given".
+NO_OXYGEN_TEXTS = frozenset({"no", "none", "nil", "off", "n a", "na"})
+_OTHER_VALUES = (
+    "valueInteger",
+    "valueString",
+    "valueCodeableConcept",
+    "valueBoolean",
+    "valueRange",
+    "valueRatio",
+    "valueSampledData",
+    "valueTime",
+    "valueDateTime",
+    "valuePeriod",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,49 +102,121 @@ class Lookups:
 class ObservationFacts:
     measurements: list[Measurement]
     o2_parts: list[O2Part]
+    unusable: list[UnusableValue] = field(default_factory=list)
 
 
-def read_observations(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> ObservationFacts:
-    """Measurements and oxygen-support parts of every usable Observation of the record (linear)."""
-    lookups = Lookups(kb)
-    measurements: list[Measurement] = []
-    o2_parts: list[O2Part] = []
+def read_observations(record: PatientRecord, kb: KnowledgeBase, notes: Notes, now: datetime) -> ObservationFacts:
+    """Measurements, oxygen-support parts and unusable values of every Observation of the record (linear)."""
+    reader = _Reader(Lookups(kb), notes)
+    facts = ObservationFacts([], [], reader.unusable)
     for observation in record.observations:
         if observation.status not in USED_STATUSES:
             continue
-        start, end = effective_time(observation, "effective", notes)
-        effective = end or start
+        effective, in_future = observed_at(*effective_time(observation, "effective", notes), now)
         if effective is None:
             notes.add("an observation without an effective time was not used")
-            continue
-        found, device = _read_one(observation, lookups, effective, notes)
-        measurements.extend(found)
-        part = _o2_part(found, device, effective, reference_of(observation))
-        if part is not None:
-            o2_parts.append(part)
-    return ObservationFacts(measurements, o2_parts)
+        elif in_future:
+            reader.refuse_future(observation, effective)
+        else:
+            found, device = reader.read_one(observation, effective)
+            facts.measurements.extend(found)
+            part = _o2_part(found, device, effective, reference_of(observation))
+            facts.o2_parts.extend([part] if part is not None else [])
+    return facts
 
 
-def _read_one(
-    observation: Observation, kb: Lookups, effective: datetime, notes: Notes
-) -> tuple[list[Measurement], O2Device | None]:
-    """The measurements of one observation (its value and its components) and the O2 device it names."""
-    reference = reference_of(observation)
-    found: list[Measurement] = []
-    devices: list[O2Device] = []
-    holders = [observation, *(observation.component or [])]
-    for holder in holders:
-        concept, code = _concept(holder.code, kb)
-        if concept is None or holder.dataAbsentReason is not None:
-            continue
-        if concept == "o2_device":
-            device = _device(holder, kb, notes)
-            devices.extend([device] if device is not None else [])
-        elif concept not in _NOT_NUMERIC:
-            measurement = _measure(holder, concept, code, effective, reference, notes)
-            found.extend([measurement] if measurement is not None else [])
-    computed = _computed_map(found, effective, reference)
-    return found + computed, (devices[0] if devices else None)
+class _Reader:
+    """Reads one observation at a time, keeping the values it refuses (UnusableValue) and their notes."""
+
+    def __init__(self, lookups: Lookups, notes: Notes) -> None:
+        self.kb = lookups
+        self.notes = notes
+        self.unusable: list[UnusableValue] = []
+
+    def refuse(self, concept: str, effective: datetime | None, reference: str | None, reason: str) -> None:
+        """Record a value present in the chart but not usable (reason names a unit or problem, never the value)."""
+        self.unusable.append(UnusableValue(concept, effective, reason, reference))
+
+    def refuse_future(self, observation: Observation, effective: datetime) -> None:
+        """Every value of an observation timed beyond the clock-skew tolerance: unusable, with a note."""
+        reference = reference_of(observation)
+        for holder in _holders(observation):
+            concept, _ = _concept(holder.code, self.kb)
+            if concept is not None and concept != "bp_panel" and holder.dataAbsentReason is None:
+                self.notes.add(f"{concept} recorded in the future not used")
+                self.refuse(concept, effective, reference, FUTURE_REASON)
+
+    def read_one(self, observation: Observation, effective: datetime) -> tuple[list[Measurement], O2Device | None]:
+        """The measurements of one observation (its value and its components) and the O2 device it names."""
+        reference = reference_of(observation)
+        found: list[Measurement] = []
+        devices: list[O2Device] = []
+        for holder in _holders(observation):
+            concept, code = _concept(holder.code, self.kb)
+            if concept is None or holder.dataAbsentReason is not None:
+                continue
+            if concept == "o2_device":
+                device = self.device(holder, effective, reference)
+                devices.extend([device] if device is not None else [])
+            elif concept not in _NOT_NUMERIC:
+                measurement = self.measure(holder, concept, code, effective, reference)
+                found.extend([measurement] if measurement is not None else [])
+        computed = _computed_map(found, effective, reference)
+        return found + computed, (devices[0] if devices else None)
+
+    def measure(
+        self, holder: Any, concept: str, code: str | None, effective: datetime, reference: str | None
+    ) -> Measurement | None:
+        """One value in canonical units, or None (no value; or refused: comparator, unknown unit, impossible)."""
+        unit = canonical_unit(concept)
+        quantity = getattr(holder, "valueQuantity", None)
+        if unit is None:
+            return None
+        if quantity is None or quantity.value is None:
+            integer = getattr(holder, "valueInteger", None)
+            if integer is not None and concept in SCORES:
+                return Measurement(concept, float(integer), unit, effective, reference, code)
+            if _has_other_value(holder):
+                self.notes.add(f"{concept} given as another type than a quantity not used")
+                self.refuse(concept, effective, reference, "value is not a quantity")
+            return None
+        value, problem = _checked(concept, quantity)
+        if value is None:
+            note, reason = problem or ("", "")
+            self.notes.add(note)
+            self.refuse(concept, effective, reference, reason)
+            return None
+        return Measurement(concept, value, unit, effective, reference, code)
+
+    def device(self, holder: Any, effective: datetime, reference: str | None) -> O2Device | None:
+        """The O2 device a 107117-4 value names; an unrecognised non-empty value that does not say "no oxygen" is
+        oxygen given by an unknown device (never discarded); one that does is unusable."""
+        concept = getattr(holder, "valueCodeableConcept", None)
+        texts: list[str] = []
+        if concept is not None:
+            for coding in concept.coding or []:
+                device = self.kb.o2_device(coding.system, coding.code, coding.display)
+                if device is not None:
+                    return device
+            texts.extend([concept.text] if concept.text else [])
+        value_string = getattr(holder, "valueString", None)
+        texts.extend([value_string] if value_string else [])
+        for text in texts:
+            device = self.kb.o2_device(None, None, text)
+            if device is not None:
+                return device
+        if not texts and not (concept is not None and concept.coding):
+            return None
+        if any(_says_no_oxygen(text) for text in texts):
+            self.notes.add("an oxygen delivery method the service does not recognise was not used")
+            self.refuse("o2_device", effective, reference, "oxygen delivery method not recognised")
+            return None
+        self.notes.add("an oxygen delivery method the service does not recognise was read as oxygen, device unknown")
+        return O2Device.unknown
+
+
+def _holders(observation: Observation) -> list[Any]:
+    return [observation, *(observation.component or [])]
 
 
 def _concept(codeable: Any, kb: Lookups) -> tuple[str | None, str | None]:
@@ -129,30 +227,48 @@ def _concept(codeable: Any, kb: Lookups) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _measure(
-    holder: Any, concept: str, code: str | None, effective: datetime, reference: str | None, notes: Notes
-) -> Measurement | None:
-    """One value in canonical units, or None (no numeric value, comparator, or an unknown unit: noted)."""
-    unit = canonical_unit(concept)
-    quantity = getattr(holder, "valueQuantity", None)
-    integer = getattr(holder, "valueInteger", None)
-    if unit is None:
-        return None
-    if quantity is None or quantity.value is None:
-        if integer is not None and concept in SCORES:
-            return Measurement(concept, float(integer), unit, effective, reference, code)
-        return None
+def _spellings(quantity: Any) -> tuple[str | None, ...]:
+    return quantity_spellings(quantity.unit, quantity.system, quantity.code)
+
+
+def _checked(concept: str, quantity: Any) -> tuple[float, None] | tuple[None, tuple[str, str]]:
+    """(canonical value, None), or (None, (quality note, unusable reason)) for a quantity that cannot be used.
+
+    Refused: a comparator, an unknown unit, a percentage outside 0-100, an FiO2 below room air. Neither the note
+    nor the reason names the value.
+    """
     if quantity.comparator is not None:
-        notes.add(f"{concept} given with a comparator ({quantity.comparator}) not used")
-        return None
-    value = to_canonical(concept, quantity.value, quantity_spellings(quantity.unit, quantity.system, quantity.code))
+        comparator = quantity.comparator
+        return None, (
+            f"{concept} given with a comparator ({comparator}) not used",
+            f"value has a comparator ({comparator})",
+        )
+    value = to_canonical(concept, quantity.value, _spellings(quantity))
     if value is None:
-        notes.add(f"{concept} with unit {_unit_text(quantity)!r} not used (unit not known to the service)")
-        return None
+        unit = _unit_text(quantity)
+        return None, (
+            f"{concept} with unit {unit!r} not used (unit not known to the service)",
+            f"unit {unit!r} is not known",
+        )
     if concept in _PERCENTAGES and not 0 <= value <= 100:
-        notes.add(f"{concept} outside 0-100 % not used (value and unit disagree)")
-        return None
-    return Measurement(concept, value, unit, effective, reference, code)
+        return None, (
+            f"{concept} outside 0-100 % not used (value and unit disagree)",
+            "outside 0-100 %: value and unit disagree",
+        )
+    if concept == "fio2" and value < ROOM_AIR_FIO2_PERCENT:
+        return None, (f"{concept} below 21 % not used (probably a fraction sent as percent)", FIO2_BELOW_ROOM_AIR)
+    return value, None
+
+
+def _has_other_value(holder: Any) -> bool:
+    """Whether a holder carries a value[x] other than a Quantity (valueString "38.5", valueInteger 38...)."""
+    return any(getattr(holder, name, None) is not None for name in _OTHER_VALUES)
+
+
+def _says_no_oxygen(text: str) -> bool:
+    """Whether an unrecognised delivery-method text says that no oxygen is given ("none", "off", "no O2")."""
+    words = normalise(text)
+    return words in NO_OXYGEN_TEXTS or words.startswith(("no ", "not "))
 
 
 def _unit_text(quantity: Any) -> str:
@@ -168,27 +284,6 @@ def _computed_map(found: list[Measurement], effective: datetime, reference: str 
         return []
     value = (systolic.value + 2 * diastolic.value) / 3
     return [Measurement("map", round(value, 1), "mm[Hg]", effective, reference, COMPUTED_MAP)]
-
-
-def _device(holder: Any, kb: Lookups, notes: Notes) -> O2Device | None:
-    """The O2 device a 107117-4 value names (coded, its display, its text, or a valueString), or None."""
-    concept = getattr(holder, "valueCodeableConcept", None)
-    texts: list[str] = []
-    if concept is not None:
-        for coding in concept.coding or []:
-            device = kb.o2_device(coding.system, coding.code, coding.display)
-            if device is not None:
-                return device
-        texts.extend([concept.text] if concept.text else [])
-    value_string = getattr(holder, "valueString", None)
-    texts.extend([value_string] if value_string else [])
-    for text in texts:
-        device = kb.o2_device(None, None, text)
-        if device is not None:
-            return device
-    if concept is not None or texts:
-        notes.add("an oxygen delivery method the service does not recognise was not used")
-    return None
 
 
 def _o2_part(

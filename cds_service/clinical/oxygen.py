@@ -6,7 +6,8 @@ time, or as components of one pulse-oximetry observation. Parts with the same ef
 - each device named at that time is one O2Support, carrying the highest flow charted at that time;
 - no device, a flow above 0 L/min: O2Support(unknown, flow): oxygen given, device not stated;
 - no device, no flow, FiO2 above 21 %: O2Support(unknown, None);
-- a flow of 0 or an FiO2 of 21 % or less with no device says nothing about a device: no record.
+- a flow of 0 or an FiO2 of 21 % with no device says nothing about a device: no record (an FiO2 below 21 % never
+  gets here: observations.py reports it as unusable, never as room air).
 
 A nasal cannula stays a nasal cannula whatever its flow: the grading applies the knowledge base's low-flow limit
 (above 6 L/min is high-flow, ASTCT 2019), so the threshold lives in one place.
@@ -18,9 +19,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from cds_service.clinical.model import O2Device, O2Support
-from cds_service.clinical.observations import O2Part
+from cds_service.clinical.observations import ROOM_AIR_FIO2_PERCENT, O2Part
 
-ROOM_AIR_FIO2_PERCENT = 21.0  # FiO2 of ambient air
+__all__ = ["ROOM_AIR_FIO2_PERCENT", "o2_support"]
 
 
 def o2_support(parts: Iterable[O2Part]) -> list[O2Support]:

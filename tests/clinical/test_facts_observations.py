@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cds_service.clinical.model import Measurement
+from cds_service.clinical.facts_time import FUTURE_SKEW_TOLERANCE
+from cds_service.clinical.model import Measurement, UnusableValue
 from tests.clinical.facts_kit import (
     NOW,
     UCUM,
@@ -14,6 +15,7 @@ from tests.clinical.facts_kit import (
     direct_facts,
     facts_of,
     hours_ago,
+    iso,
     observation,
     quantity,
 )
@@ -234,3 +236,88 @@ def test_measurements_are_oldest_first_in_a_series():
     )
     assert [m.reference for m in facts.series("temperature")] == ["Observation/early", "Observation/late"]
     assert all(m.effective <= NOW for m in facts.measurements)
+
+
+# ---------------------------------------------------------------- unusable values
+
+
+@pytest.mark.parametrize(
+    ("raw", "concept", "reason"),
+    [
+        (temperature(101.3, "degrees F"), "temperature", "unit 'degrees F' is not known"),
+        (observation("777-3", quantity(85, "thousand/cmm")), "platelets", "unit 'thousand/cmm' is not known"),
+        (observation("1988-5", {**quantity(5, "mg/L"), "comparator": "<"}), "crp", "value has a comparator (<)"),
+        (observation("59408-5", quantity(930, "%")), "spo2", "outside 0-100 %: value and unit disagree"),
+        (observation(TEMP, None, valueString="38.6"), "temperature", "value is not a quantity"),
+        (observation(TEMP, None, valueInteger=38), "temperature", "value is not a quantity"),
+    ],
+)
+def test_a_refused_value_is_kept_as_unusable_with_a_reason_that_never_names_the_value(raw, concept, reason):
+    facts = facts_of(raw)
+    assert facts.measurements == ()
+    assert facts.unusable == (UnusableValue(concept, NOW - timedelta(hours=2), reason, "Observation/o1"),)
+    assert len(facts.quality_notes) == 1
+    assert not any(digit in reason + facts.quality_notes[0] for digit in ("101", "85", "930", "38", "5)"))
+
+
+def test_a_refused_panel_component_is_unusable_and_the_other_components_are_used():
+    facts = facts_of(bp_panel(84, 45, component("8478-0", quantity(61, "cm[H2O]"))))
+    assert only(facts, "systolic").value == 84.0
+    assert [(u.concept, u.reason) for u in facts.unusable] == [("map", "unit 'cm[H2O]' is not known")]
+
+
+def test_unusable_values_are_sorted_by_time():
+    facts = facts_of(
+        temperature(1, "K", id="late", when=hours_ago(1)),
+        temperature(2, "K", id="early", when=hours_ago(5)),
+    )
+    assert [u.reference for u in facts.unusable] == ["Observation/early", "Observation/late"]
+
+
+def test_a_usable_value_is_not_unusable():
+    assert facts_of(temperature(38.6)).unusable == ()
+
+
+# ---------------------------------------------------------------- times in the future
+
+
+def test_the_clock_skew_tolerance_is_fifteen_minutes():
+    assert timedelta(minutes=15) == FUTURE_SKEW_TOLERANCE
+
+
+@pytest.mark.parametrize("minutes", [1, 3, 15])
+def test_a_value_a_few_minutes_in_the_future_is_used_as_taken_now(minutes: int):
+    facts = facts_of(temperature(38.6, when=iso(NOW + timedelta(minutes=minutes))))
+    m = only(facts, "temperature")
+    assert (m.value, m.effective) == (38.6, NOW)
+    assert (facts.unusable, facts.quality_notes) == ((), ())
+
+
+def test_a_value_beyond_the_clock_skew_tolerance_is_unusable_and_noted():
+    later = NOW + timedelta(minutes=16)
+    facts = facts_of(temperature(38.6, when=iso(later)))
+    assert facts.measurements == ()
+    assert facts.unusable == (UnusableValue("temperature", later, "recorded in the future", "Observation/o1"),)
+    assert facts.quality_notes == ("temperature recorded in the future not used",)
+
+
+def test_a_panel_in_the_future_makes_each_of_its_values_unusable():
+    raw = bp_panel(84, 45)
+    raw["effectiveDateTime"] = iso(NOW + timedelta(hours=2))
+    facts = facts_of(raw)
+    assert facts.measurements == ()
+    assert sorted(u.concept for u in facts.unusable) == ["diastolic", "systolic"]
+
+
+def test_a_period_whose_end_is_after_now_is_read_at_its_start():
+    timing = {"effectivePeriod": {"start": hours_ago(1), "end": iso(NOW + timedelta(minutes=30))}}
+    facts = facts_of(observation(TEMP, quantity(38.6, "Cel"), **timing))
+    assert only(facts, "temperature").effective == NOW - timedelta(hours=1)
+    assert facts.unusable == ()
+
+
+def test_a_period_entirely_in_the_future_is_unusable():
+    timing = {"effectivePeriod": {"start": iso(NOW + timedelta(hours=1)), "end": iso(NOW + timedelta(hours=2))}}
+    facts = facts_of(observation(TEMP, quantity(38.6, "Cel"), **timing))
+    assert facts.measurements == ()
+    assert [(u.concept, u.reason) for u in facts.unusable] == [("temperature", "recorded in the future")]

@@ -54,10 +54,45 @@ def test_the_delivery_method_as_a_coded_value_is_read_by_its_display_and_text():
     )
 
 
-def test_an_unrecognised_delivery_method_is_not_used_and_noted():
-    facts = facts_of(method("see nursing note"))
+@pytest.mark.parametrize(
+    "raw",
+    [
+        method("device per respiratory therapy flowsheet"),
+        method(coded={"coding": [{"system": "http://example.org/local", "code": "zz-91"}]}),
+        method(coded={"text": "see nursing note"}),
+    ],
+)
+def test_an_unrecognised_delivery_method_is_oxygen_of_unknown_device_never_discarded(raw: dict):
+    facts = facts_of(raw)
+    support = single(facts)
+    assert (support.device, support.flow_l_min, support.reference) == (O2Device.unknown, None, "Observation/dev")
+    assert facts.quality_notes == (
+        "an oxygen delivery method the service does not recognise was read as oxygen, device unknown",
+    )
+    assert facts.unusable == ()
+
+
+def test_an_unrecognised_delivery_method_keeps_the_flow_charted_with_it():
+    when = hours_ago(1)
+    support = single(facts_of(method("device per RT flowsheet", when=when), flow(5, when=when)))
+    assert (support.device, support.flow_l_min) == (O2Device.unknown, 5.0)
+
+
+@pytest.mark.parametrize("text", ["None", "off", "No O2"])
+def test_an_unrecognised_delivery_method_that_says_no_oxygen_is_unusable_not_oxygen_given(text: str):
+    facts = facts_of(method(text))
     assert facts.o2_support == ()
-    assert facts.quality_notes == ("an oxygen delivery method the service does not recognise was not used",)
+    (unusable,) = facts.unusable
+    assert (unusable.concept, unusable.reason, unusable.reference) == (
+        "o2_device",
+        "oxygen delivery method not recognised",
+        "Observation/dev",
+    )
+
+
+def test_an_empty_delivery_method_says_nothing():
+    facts = facts_of(method(coded={"coding": []}))
+    assert (facts.o2_support, facts.unusable) == ((), ())
 
 
 def test_a_flow_with_no_device_is_oxygen_of_unknown_device():
@@ -91,10 +126,23 @@ def test_pulse_oximetry_with_a_flow_component_is_oxygen_of_unknown_device():
     assert (support.device, support.flow_l_min) == (O2Device.unknown, 2.0)
 
 
-@pytest.mark.parametrize(("percent", "given"), [(21, False), (20, False), (21.5, True), (40, True)])
+@pytest.mark.parametrize(("percent", "given"), [(21, False), (21.5, True), (40, True)])
 def test_fio2_above_room_air_with_no_device_means_oxygen_given(percent: float, given: bool):
     facts = facts_of(fio2(percent))
     assert [(s.device, s.flow_l_min) for s in facts.o2_support] == ([(O2Device.unknown, None)] if given else [])
+
+
+@pytest.mark.parametrize("fraction", [0.4, 0.21, 1])
+def test_fio2_below_room_air_in_percent_is_unusable_never_room_air(fraction: float):
+    facts = facts_of(fio2(fraction))
+    assert (facts.o2_support, facts.measurements) == ((), ())
+    (unusable,) = facts.unusable
+    assert (unusable.concept, unusable.reason, unusable.reference) == (
+        "fio2",
+        "FiO2 below room air: probably a fraction sent as percent",
+        "Observation/fio2",
+    )
+    assert facts.quality_notes == ("fio2 below 21 % not used (probably a fraction sent as percent)",)
 
 
 def test_a_zero_flow_with_no_device_says_nothing_about_oxygen():
