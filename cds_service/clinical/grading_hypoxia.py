@@ -2,7 +2,8 @@
 
 Low-flow nasal cannula (<= 6 L/min) or blow-by: 2; nasal cannula above 6 L/min, high-flow nasal cannula,
 face mask, non-rebreather or Venturi: 3; positive pressure (CPAP, BiPAP, mechanical ventilation): 4.
-A device not recorded is a lower bound; a low SpO2 with no oxygen support recorded cannot be graded.
+A device not recorded, or a nasal cannula without its flow, is a lower bound;
+a low SpO2 with no oxygen support recorded cannot be graded.
 """
 
 from __future__ import annotations
@@ -57,17 +58,26 @@ _FIXED_LEVELS: dict[O2Device, int] = {
 }
 
 
-def o2_level(support: O2Support, low_flow_max: float) -> tuple[int, bool, str]:
-    """ASTCT hypoxia grade of one O2 support record (0 = none), whether it is a lower bound, and why."""
+DEVICE_MISSING = "oxygen delivery device"
+FLOW_MISSING = "oxygen flow rate"
+
+
+def o2_level(support: O2Support, low_flow_max: float) -> tuple[int, tuple[str, ...], str]:
+    """ASTCT hypoxia grade of one O2 support record (0 = none), what is missing when it is a lower bound, and why.
+
+    A nasal cannula or an unknown device without a flow is a lower bound: the flow decides grade 2 or 3.
+    """
     device, flow = support.device, support.flow_l_min
     if device is O2Device.nasal_cannula:
         if flow is None:
-            return 2, False, "Nasal cannula, flow not recorded (taken as low-flow): grade 2."
+            above = value_text(low_flow_max)
+            step = f"Nasal cannula, flow not recorded (above {above} L/min is grade 3): at least grade 2."
+            return 2, (FLOW_MISSING,), step
         if flow <= low_flow_max:
-            return 2, False, f"Nasal cannula {value_text(flow)} L/min (low-flow): grade 2."
+            return 2, (), f"Nasal cannula {value_text(flow)} L/min (low-flow): grade 2."
         return (
             3,
-            False,
+            (),
             (
                 f"Nasal cannula {value_text(flow)} L/min (above {value_text(low_flow_max)} L/min, "
                 "high-flow): grade 3."
@@ -75,12 +85,12 @@ def o2_level(support: O2Support, low_flow_max: float) -> tuple[int, bool, str]:
         )
     if device is O2Device.unknown:
         if flow is None:
-            return 2, True, "Oxygen given, device and flow not recorded: at least grade 2."
+            return 2, (DEVICE_MISSING, FLOW_MISSING), "Oxygen given, device and flow not recorded: at least grade 2."
         if flow <= low_flow_max:
-            return 2, True, f"Oxygen {value_text(flow)} L/min, device not recorded: at least grade 2."
+            return 2, (DEVICE_MISSING,), f"Oxygen {value_text(flow)} L/min, device not recorded: at least grade 2."
         return (
             3,
-            False,
+            (),
             (
                 f"Oxygen {value_text(flow)} L/min (above {value_text(low_flow_max)} L/min), "
                 "device not recorded: grade 3."
@@ -88,11 +98,11 @@ def o2_level(support: O2Support, low_flow_max: float) -> tuple[int, bool, str]:
         )
     level = _FIXED_LEVELS[device]
     if level == 0:
-        return 0, False, "Room air: no hypoxia."
+        return 0, (), "Room air: no hypoxia."
     flow_text = f" {value_text(flow)} L/min" if flow is not None else ""
     kind = " (positive pressure)" if level == 4 else ""
     words = DEVICE_WORDS[device]
-    return level, False, f"{words[0].upper()}{words[1:]}{flow_text}{kind}: grade {level}."
+    return level, (), f"{words[0].upper()}{words[1:]}{flow_text}{kind}: grade {level}."
 
 
 def lowest_spo2_below(facts: Facts, kb: Any, start: datetime) -> Measurement | None:
@@ -110,8 +120,9 @@ def assess_hypoxia(facts: Facts, kb: Any, start: datetime, hours: int) -> Hypoxi
     low_flow_max = num(kb.thresholds.low_flow_max_l_min)
     graded = [(o2_level(s, low_flow_max), s) for s in records]
     (level, _, step), top = max(graded, key=_rank)
-    minimum = level < 4 and any(lower for (_, lower, _), _ in graded)
-    missing = ("oxygen delivery device",) if minimum else ()
+    gaps = [item for (_, lacking, _), _ in graded for item in lacking]
+    minimum = level < 4 and bool(gaps)
+    missing = tuple(dict.fromkeys(gaps)) if minimum else ()
     words = DEVICE_WORDS[top.device]
     value: float | str = top.flow_l_min if top.flow_l_min is not None else top.device.value
     unit = "L/min" if top.flow_l_min is not None else None
@@ -120,10 +131,10 @@ def assess_hypoxia(facts: Facts, kb: Any, start: datetime, hours: int) -> Hypoxi
     return HypoxiaResult(part, top.device.value, top.flow_l_min)
 
 
-def _rank(graded: tuple[tuple[int, bool, str], O2Support]) -> tuple[int, bool, datetime, float, str]:
+def _rank(graded: tuple[tuple[int, tuple[str, ...], str], O2Support]) -> tuple[int, bool, datetime, float, str]:
     """Highest grade first; an exact record before a lower bound; then the latest, flow, reference."""
-    (level, lower, _), support = graded
-    return (level, not lower, support.effective, support.flow_l_min or 0.0, support.reference or "")
+    (level, lacking, _), support = graded
+    return (level, not lacking, support.effective, support.flow_l_min or 0.0, support.reference or "")
 
 
 def _no_o2_records(facts: Facts, kb: Any, start: datetime, hours: int) -> HypoxiaResult:

@@ -124,10 +124,16 @@ def test_oxygen_with_an_unknown_device_is_graded_by_flow(
     assert (graded.grade, graded.is_minimum) == (grade, minimum)
 
 
-def test_nasal_cannula_without_flow_is_taken_as_low_flow_and_says_so() -> None:
+def test_nasal_cannula_without_flow_is_at_least_grade_two_with_the_flow_missing() -> None:
     graded = _grade(facts(m("temperature", 38.5), m("systolic", 120), o2("nasal-cannula")))
-    assert (graded.grade, graded.is_minimum) == (2, False)
-    assert any("taken as low-flow" in step for step in graded.steps)
+    assert (graded.grade, graded.is_minimum) == (2, True)
+    assert "oxygen flow rate" in graded.missing
+    assert any("flow not recorded" in step and "at least grade 2" in step for step in graded.steps)
+
+
+def test_oxygen_with_no_device_and_no_flow_misses_both() -> None:
+    graded = _grade(facts(m("temperature", 38.5), m("systolic", 120), o2("unknown")))
+    assert {"oxygen delivery device", "oxygen flow rate"} <= set(graded.missing)
 
 
 def test_no_temperature_in_the_window_gives_no_grade_and_says_it_is_missing() -> None:
