@@ -271,9 +271,31 @@ def _observations(cat: Catalogue, check: _Checker) -> dict[tuple[str, str], str]
     return codes
 
 
+# Text-match priority of each device: its ASTCT 2019 hypoxia level (Lee 2019, table 1; room air 0, low-flow
+# nasal cannula and blow-by 2, high-flow nasal cannula and masks 3, positive pressure 4), so a text naming two
+# devices ("BiPAP via full face mask") gives the higher support. "unknown" (oxygen given, device not gradable)
+# ranks above room air and below every named device: it says oxygen is given but not how.
+O2_TEXT_RANK: Mapping[O2Device, int] = MappingProxyType(
+    {
+        O2Device.room_air: 0,
+        O2Device.unknown: 1,
+        O2Device.blow_by: 2,
+        O2Device.nasal_cannula: 2,
+        O2Device.high_flow_nasal_cannula: 3,
+        O2Device.face_mask: 3,
+        O2Device.non_rebreather: 3,
+        O2Device.venturi: 3,
+        O2Device.cpap: 4,
+        O2Device.bipap: 4,
+        O2Device.mechanical_ventilation: 4,
+    }
+)
+
+
 def _o2_devices(
     cat: Catalogue, check: _Checker
 ) -> tuple[dict[tuple[str, str], O2Device], PhraseIndex[O2Device]]:
+    """Device codes, and device names indexed with their ASTCT level as priority (ties: highest level)."""
     codes: dict[tuple[str, str], O2Device] = {}
     names: PhraseIndex[O2Device] = PhraseIndex()
     for entry in cat.observations.o2_devices:
@@ -282,7 +304,7 @@ def _o2_devices(
         for i, coding in enumerate(entry.codes):
             codes[check.coding(coding, "observations.yaml", entry.id, f"codes[{i}]")] = entry.device
         for synonym in entry.synonyms:
-            other = names.add(synonym, entry.device)
+            other = names.add(synonym, entry.device, O2_TEXT_RANK[entry.device])
             if other is not None:
                 check.fail("observations.yaml", entry.id, "synonyms", f"'{synonym}' also names '{other}'")
     return codes, names
