@@ -85,16 +85,35 @@ class KnowledgeBase:
     # ------------------------------------------------------------ medications and procedures
 
     def identify_drug(self, concept: ConceptInput) -> DrugMatch | None:
-        """The catalogue drug a medication names: by any catalogued code first, then by name in its texts."""
+        """The catalogue drug a medication names: by any catalogued code first, then by name in its texts.
+
+        A name found only in text does not count when the medication is coded as a CRS treatment or
+        vasopressor, or when a treatment or vasopressor is named before it in the first text naming either
+        ("Dexamethasone 16 mg IV 1 h before teclistamab" is a premedication, not teclistamab).
+        """
         by_code = self._by_code(concept, self._ix.drug_codes)
         if by_code is not None and by_code[0] != GENERIC_CAR_T:
             return DrugMatch(self.drugs[by_code[0]], by_code[1])
         hit = self._ix.drug_names.search(_texts(concept))
-        if hit is not None and (by_code is None or _is_named_cell_product(self.drugs[hit.value])):
-            return DrugMatch(
-                self.drugs[hit.value], f"text:{hit.phrase}"
-            )  # a named product beats a generic code
-        return DrugMatch(self.drugs[by_code[0]], by_code[1]) if by_code else None
+        if hit is not None and by_code is not None and _is_named_cell_product(self.drugs[hit.value]):
+            return DrugMatch(self.drugs[hit.value], f"text:{hit.phrase}")  # a named product beats a generic code
+        if by_code is not None:
+            return DrugMatch(self.drugs[by_code[0]], by_code[1])
+        if hit is None or self._names_other_medicine(concept):
+            return None
+        return DrugMatch(self.drugs[hit.value], f"text:{hit.phrase}")
+
+    def _names_other_medicine(self, concept: ConceptInput) -> bool:
+        """True when the concept is coded as a treatment or vasopressor, or names one before any catalogue drug."""
+        if self._by_code(concept, self._ix.treatment_codes) or self._by_code(concept, self._ix.vasopressor_codes):
+            return True
+        for text in _texts(concept):
+            drug_at = self._ix.drug_names.first_start(text)
+            others = (self._ix.treatment_names.first_start(text), self._ix.vasopressor_names.first_start(text))
+            other_at = min((at for at in others if at is not None), default=None)
+            if drug_at is not None or other_at is not None:
+                return other_at is not None and (drug_at is None or other_at < drug_at)
+        return False
 
     def identify_procedure(self, concept: ConceptInput) -> DrugMatch | None:
         """The cellular therapy a Procedure records (CAR-T or TCR-T), or the generic CAR-T entry, or None."""

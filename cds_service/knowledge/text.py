@@ -103,7 +103,16 @@ class PhraseIndex(Generic[T]):
                     best = hit
         return best
 
+    def first_start(self, text: str) -> int | None:
+        """Token position of the earliest phrase found in the text, or None when none is."""
+        tokens = tokenize(text)
+        return next((start for start, _ in self._starts(tokens)), None)
+
     def _hits(self, tokens: Tokens) -> Iterable[PhraseHit[T]]:
+        for _, hit in self._starts(tokens):
+            yield hit
+
+    def _starts(self, tokens: Tokens) -> Iterable[tuple[int, PhraseHit[T]]]:
         words, glued = tokens.words, tokens.glued
         for start, word in enumerate(words):
             if glued[start]:
@@ -111,7 +120,7 @@ class PhraseIndex(Generic[T]):
             for phrase, value, priority in self._by_first.get(word, ()):
                 end = start + len(phrase)
                 if words[start:end] == phrase and _clean_end(words, glued, end):
-                    yield PhraseHit(value, " ".join(phrase), len(phrase), priority)
+                    yield start, PhraseHit(value, " ".join(phrase), len(phrase), priority)
                     break  # longest phrase at this start wins
 
 
