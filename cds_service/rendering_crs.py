@@ -21,6 +21,7 @@ def active_crs(text: CardText) -> tuple[str, str]:
     variant = _active_variant(p, grade, f.astct_grade_is_minimum)
     values = {
         "grade": grade,
+        "documented_grade": p.get("documented_grade"),
         "days_after": text.days_phrase("days-after", f.days_since_exposure),
         "on_day": text.days_phrase("on-day", f.days_since_exposure),
         "signs": _signs(text, p),
@@ -30,6 +31,7 @@ def active_crs(text: CardText) -> tuple[str, str]:
     intro = "intro-documented" if p.get("status") == "documented" else "intro-possible"
     blocks = [
         text.section(intro, **detail_values),
+        _grade_conflict(text, grade, f.astct_grade_is_minimum),
         text.section("fever-waived", fever_waived=p["fever_waived"]) if p.get("fever_waived") else None,
         text.section("no-fever") if variant in ("no-fever", "no-temperature") else None,
         _paediatric(text, "hypotension_threshold"),
@@ -44,9 +46,26 @@ def active_crs(text: CardText) -> tuple[str, str]:
     return summary, join_blocks([*blocks, text.sources_block()])
 
 
+def _grade_differs(p: Mapping[str, Any], grade: object) -> bool:
+    """A documented CRS whose recorded grade is not the grade computed from the data (never hidden)."""
+    recorded = p.get("documented_grade")
+    return p.get("status") == "documented" and recorded is not None and recorded != grade
+
+
+def _grade_conflict(text: CardText, grade: object, minimum: bool) -> str | None:
+    """The recorded grade beside the computed one, when they differ."""
+    p = text.params
+    if not _grade_differs(p, grade):
+        return None
+    key = "grade-conflict-ungraded" if grade is None else "grade-conflict-minimum" if minimum else "grade-conflict"
+    return text.section(key, documented_grade=p["documented_grade"], grade=grade)
+
+
 def _active_variant(p: Mapping[str, Any], grade: object, minimum: bool) -> str:
     """Which summary the active-crs finding gets."""
     documented = p.get("status") == "documented"
+    if _grade_differs(p, grade):
+        return "documented-conflict" + ("-ungraded" if grade is None else "-minimum" if minimum else "")
     if grade is not None:
         return ("documented" if documented else "possible") + ("-minimum" if minimum else "")
     if documented:

@@ -44,6 +44,7 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
         params=_CRS_STATUS_COMMON
         | _f(
             "status",
+            "documented_grade",
             "grade",
             "grade_is_minimum",
             "fever",
@@ -66,6 +67,9 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
             "documented",
             "documented-minimum",
             "documented-ungraded",
+            "documented-conflict",
+            "documented-conflict-minimum",
+            "documented-conflict-ungraded",
             "no-fever",
             "no-temperature",
             "ungraded",
@@ -73,6 +77,9 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
         sections=_f(
             "intro-possible",
             "intro-documented",
+            "grade-conflict",
+            "grade-conflict-minimum",
+            "grade-conflict-ungraded",
             "fever-waived",
             "no-fever",
             "paediatric",

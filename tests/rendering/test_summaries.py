@@ -41,6 +41,13 @@ WORST_CASES: list[tuple[str, str, Finding]] = [
     ("active-crs", "documented", _crs({"status": "documented"}, 4)),
     ("active-crs", "documented-minimum", _crs({"status": "documented"}, 4, minimum=True)),
     ("active-crs", "documented-ungraded", _crs({"status": "documented"}, None)),
+    ("active-crs", "documented-conflict", _crs({"status": "documented", "documented_grade": 4}, 1)),
+    (
+        "active-crs",
+        "documented-conflict-minimum",
+        _crs({"status": "documented", "documented_grade": 4}, 3, minimum=True),
+    ),
+    ("active-crs", "documented-conflict-ungraded", _crs({"status": "documented", "documented_grade": 4}, None)),
     ("active-crs", "no-fever", _crs({"fever": False}, None)),
     ("active-crs", "no-temperature", _crs({"fever": None}, None)),
     ("active-crs", "ungraded", _crs({"hypotension": False, "hypoxia": None}, None)),
