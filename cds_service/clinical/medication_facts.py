@@ -1,8 +1,11 @@
 """Vasopressors, CRS treatments, CRS/ICANS diagnoses and the draft orders of an order hook.
 
 - Vasopressors (kb.identify_vasopressor): a MedicationAdministration in progress (end None unless its period
-  has one) or completed with an effectivePeriod; an active MedicationRequest with an order intent (start
-  authoredOn, end None). A completed single-time administration is a bolus, not a running vasopressor.
+  has one), or completed, stopped or on hold with an effectivePeriod (start and end from the period); an active
+  MedicationRequest with an order intent that is not as needed (start authoredOn, end None). A completed
+  single-time administration is a bolus, not a running vasopressor. Neither counts when its route or the
+  medication's words name a local or non-infusion use (NON_SYSTEMIC_STEMS, NON_SYSTEMIC_WORDS) or a local
+  anaesthetic mixed with epinephrine (LOCAL_ANAESTHETICS).
 - Treatments given (kb.identify_treatment, kinds anti-cytokine and corticosteroid): MedicationAdministration
   (the statuses that count as an exposure; time = start of the administration) and MedicationStatement
   (not not-taken, intended or entered-in-error). An order alone is not a treatment given.
@@ -37,32 +40,95 @@ if TYPE_CHECKING:
 TREATMENT_KINDS = frozenset({"anti-cytokine", "corticosteroid"})
 EXCLUDED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
 ACTIVE_CLINICAL = frozenset({"active", "recurrence", "relapse"})
+#: Administration statuses of an infusion that ran and ended (or paused): counted over their effectivePeriod.
+FINISHED_INFUSION = frozenset({"completed", "stopped", "on-hold"})
+
+# Vasopressor names also appear in local and emergency uses that are not a running vasopressor (an IM epinephrine
+# auto-injector for anaphylaxis, phenylephrine eye drops, lidocaine with epinephrine). These word lists are a
+# reviewed design choice (clinical-safety review item 4), matched on normalised text (lower case, punctuation as
+# spaces) of the route (coding displays and text) and of the medication (coding displays and text).
+#: Route or form stems, matched anywhere in the text ("inhal" matches inhaled and inhalation).
+NON_SYSTEMIC_STEMS = (
+    "ophthalmic",
+    "eye",
+    "nasal",
+    "inhal",
+    "nebul",
+    "topical",
+    "intramuscular",
+    "subcutaneous",
+    "intradermal",
+    "infiltration",
+    "auto injector",
+    "autoinjector",
+)
+#: Route abbreviations, matched only as whole words (intramuscular, subcutaneous).
+NON_SYSTEMIC_WORDS = frozenset({"im", "sc"})
+#: Local anaesthetics sold mixed with epinephrine: a medication text naming one is not a vasopressor.
+LOCAL_ANAESTHETICS = ("lidocaine", "bupivacaine", "articaine", "prilocaine")
 
 
 # ---------------------------------------------------------------- vasopressors
 
 
 def vasopressor_uses(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> list[VasopressorUse]:
-    """Running or completed vasopressor infusions and active vasopressor orders."""
+    """Running or finished vasopressor infusions and active continuous vasopressor orders (module docstring)."""
     uses: list[VasopressorUse] = []
     for admin in record.medication_administrations:
-        has_period = admin.effectivePeriod is not None
-        if admin.status == "in-progress" or (admin.status == "completed" and has_period):
-            found = kb.identify_vasopressor(record.medication_concept(admin))
-            if found is not None:
-                start, end = effective_time(admin, "effective", notes)
-                if admin.status == "completed":
-                    end = end or start  # finished, its end not charted: it ran at least until its start
-                elif not has_period:
-                    end = None  # in progress since a single time: still running
+        if _infusion_status(admin):
+            concept = record.medication_concept(admin)
+            found = kb.identify_vasopressor(concept)
+            if found is not None and not _local_use(concept, [getattr(admin.dosage, "route", None)]):
+                start, end = _administration_span(admin, notes)
                 uses.append(VasopressorUse(found.id, found.is_vasopressin, start, end, reference_of(admin)))
     for request in record.medication_requests:
-        if request.status == "active" and is_order(request):
-            found = kb.identify_vasopressor(record.medication_concept(request))
-            if found is not None:
+        if request.status == "active" and is_order(request) and not _as_needed(request):
+            concept = record.medication_concept(request)
+            found = kb.identify_vasopressor(concept)
+            routes = [d.route for d in request.dosageInstruction or []]
+            if found is not None and not _local_use(concept, routes):
                 start = to_aware(request.authoredOn, notes)
                 uses.append(VasopressorUse(found.id, found.is_vasopressin, start, None, reference_of(request)))
     return uses
+
+
+def _infusion_status(admin: Any) -> bool:
+    """In progress; or completed, stopped or on hold with an effectivePeriod (a single-time dose is a bolus)."""
+    return admin.status == "in-progress" or (admin.status in FINISHED_INFUSION and admin.effectivePeriod is not None)
+
+
+def _administration_span(admin: Any, notes: Notes) -> tuple[datetime | None, datetime | None]:
+    """(start, end) of a vasopressor administration; end None while it runs."""
+    start, end = effective_time(admin, "effective", notes)
+    if admin.status in FINISHED_INFUSION:
+        return start, end or start  # finished, its end not charted: it ran at least until its start
+    return start, (end if admin.effectivePeriod is not None else None)  # in progress since a single time
+
+
+def _as_needed(request: Any) -> bool:
+    """Whether any dosage instruction of an order is as needed (asNeededBoolean or asNeededCodeableConcept)."""
+    return any(
+        d.asNeededBoolean is True or d.asNeededCodeableConcept is not None for d in request.dosageInstruction or []
+    )
+
+
+def _local_use(concept: ConceptInput, routes: list[Any]) -> bool:
+    """Whether the route or the medication's words say a local, non-infusion use or a local-anaesthetic mix."""
+    route_texts = [t for route in routes if route is not None for t in _words_of(concept_of(route))]
+    medication_texts = _words_of(concept)
+    if any(any(name in text for name in LOCAL_ANAESTHETICS) for text in medication_texts):
+        return True
+    return any(_non_systemic(text) for text in [*route_texts, *medication_texts])
+
+
+def _non_systemic(text: str) -> bool:
+    return any(stem in text for stem in NON_SYSTEMIC_STEMS) or bool(NON_SYSTEMIC_WORDS & set(text.split()))
+
+
+def _words_of(concept: ConceptInput) -> list[str]:
+    """The normalised coding displays and texts of a concept."""
+    texts = [*(c.display for c in concept.codings if c.display), *concept.texts]
+    return [normalise(t) for t in texts if t]
 
 
 # ---------------------------------------------------------------- treatments

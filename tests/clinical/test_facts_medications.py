@@ -55,10 +55,80 @@ def test_a_vasopressor_order_that_is_not_active_is_not_a_vasopressor_in_use(stat
     assert facts_of(request("norepinephrine", status)).vasopressors == ()
 
 
-@pytest.mark.parametrize("status", ["not-done", "entered-in-error", "on-hold"])
-def test_a_vasopressor_administration_not_running_or_completed_is_ignored(status: str):
+@pytest.mark.parametrize("status", ["not-done", "entered-in-error"])
+def test_a_vasopressor_administration_not_given_is_ignored(status: str):
     raw = administration("epinephrine", status, effectivePeriod={"start": hours_ago(3)})
     assert direct_facts(raw).vasopressors == ()
+
+
+@pytest.mark.parametrize("status", ["stopped", "on-hold"])
+def test_a_stopped_or_held_vasopressor_infusion_counts_for_its_period(status: str):
+    raw = administration("norepinephrine", status, effectivePeriod={"start": hours_ago(6), "end": hours_ago(1)})
+    (use,) = facts_of(raw).vasopressors
+    assert (use.vasopressor_id, use.start, use.end) == ("norepinephrine", at(6), at(1))
+
+
+@pytest.mark.parametrize("status", ["stopped", "on-hold"])
+def test_a_stopped_vasopressor_infusion_without_a_charted_end_ran_at_least_at_its_start(status: str):
+    (use,) = facts_of(administration("norepinephrine", status, effectivePeriod={"start": hours_ago(2)})).vasopressors
+    assert (use.start, use.end) == (at(2), at(2))
+
+
+def test_a_stopped_single_time_vasopressor_dose_is_not_a_vasopressor_in_use():
+    assert facts_of(administration("norepinephrine", "stopped", effectiveDateTime=hours_ago(2))).vasopressors == ()
+
+
+def route(text: str) -> dict:
+    return {"coding": [{"system": "http://snomed.info/sct", "code": "000", "display": text}]}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        request("EPINEPHrine 0.3 mg auto-injector IM PRN anaphylaxis"),
+        request("phenylephrine 2.5% ophthalmic solution"),
+        request("Lidocaine 1% with epinephrine 1:100,000"),
+        request("bupivacaine 0.25% / epinephrine"),
+        request("racemic epinephrine 2.25% nebulised"),
+        request("epinephrine 1 mg/mL", dosageInstruction=[{"route": route("Intramuscular route")}]),
+        request("epinephrine 1 mg/mL", dosageInstruction=[{"route": {"text": "SC"}}]),
+        request("oxymetazoline nasal spray / phenylephrine nasal"),
+        request("phenylephrine eye drops"),
+        request("norepinephrine 4 mg/250 mL", dosageInstruction=[{"asNeededBoolean": True}]),
+        request("norepinephrine 4 mg/250 mL", dosageInstruction=[{"asNeededCodeableConcept": {"text": "hypotension"}}]),
+        administration(
+            "epinephrine 0.5 mg",
+            "in-progress",
+            effectivePeriod={"start": hours_ago(1)},
+            dosage={
+                "route": route("Intramuscular use"),
+            },
+        ),
+        administration("EpiPen epinephrine auto-injector", "in-progress", effectivePeriod={"start": hours_ago(1)}),
+    ],
+)
+def test_as_needed_local_and_anaesthetic_uses_are_not_running_vasopressors(raw: dict):
+    assert facts_of(raw).vasopressors == ()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        request("norepinephrine 4 mg/250 mL", dosageInstruction=[{"route": route("Intravenous route")}]),
+        request("norepinephrine 4 mg/250 mL", dosageInstruction=[{"asNeededBoolean": False}]),
+        request("EPINEPHrine infusion 0.05 mcg/kg/min", dosageInstruction=[{"route": {"text": "IV"}}]),
+        administration(
+            "phenylephrine 100 mcg/mL",
+            "in-progress",
+            effectivePeriod={"start": hours_ago(1)},
+            dosage={
+                "route": route("Intravenous"),
+            },
+        ),
+    ],
+)
+def test_continuous_systemic_vasopressors_still_count(raw: dict):
+    assert len(facts_of(raw).vasopressors) == 1
 
 
 def test_a_vasopressor_is_not_a_catalogue_exposure():
