@@ -15,8 +15,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cds_service import __version__
 from cds_service.cdshooks.routes import router
@@ -60,10 +62,16 @@ def create_app(
         version=__version__,
         description="CDS Hooks 2.0 service for cytokine release syndrome decision support.",
         lifespan=lifespan,
+        redirect_slashes=False,  # "/cds-services/x/" is a 404 OperationOutcome, never a redirect to the Host header
+        # The API document and its pages only in development; production exposes only the CDS Hooks endpoints.
+        openapi_url="/openapi.json" if settings.is_development else None,
+        docs_url="/docs" if settings.is_development else None,
+        redoc_url=None,
     )
     app.include_router(router)
+    app.add_middleware(LastResort)  # added first, so it sits inside CORS: even a 500 carries CORS headers
     app.add_middleware(
-        CORSMiddleware,
+        OutcomeCORSMiddleware,
         allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type"],
@@ -106,11 +114,48 @@ def _install_error_handlers(app: FastAPI) -> None:
         fields = [".".join(str(p) for p in err["loc"]) for err in exc.errors()]
         return _outcome_response(400, operation_outcome("invalid request", code="invalid", expression=fields))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # The exception's message may quote request data: log its type and where it happened, never its text.
-        frames = "; ".join(
-            f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in extract_tb(exc.__traceback__)
-        )
-        log.error("unexpected error path=%s error=%s at %s", request.url.path, type(exc).__name__, frames)
-        return _outcome_response(500, operation_outcome("internal error; the service log has the details"))
+
+
+class LastResort:
+    """ASGI middleware inside CORS: any unexpected exception becomes a 500 OperationOutcome, and stops here.
+
+    Starlette's own handler for `Exception` re-raises to the server, which logs the traceback with the
+    exception's message, and messages can quote request data; this logs only the type and where it happened.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            frames = "; ".join(
+                f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in extract_tb(exc.__traceback__)
+            )
+            log.error("unexpected error path=%.200r error=%s at %s", scope.get("path"), type(exc).__name__, frames)
+            if not started:
+                body = operation_outcome("internal error; the service log has the details")
+                await _outcome_response(500, body)(scope, receive, send)
+
+
+class OutcomeCORSMiddleware(CORSMiddleware):
+    """CORS whose refused preflights answer with an OperationOutcome, like every other non-2xx."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        message = bytes(response.body).decode(errors="replace") or "CORS preflight refused"
+        outcome = operation_outcome(message, code="forbidden")
+        return _outcome_response(response.status_code, outcome, {"Vary": "Origin"})

@@ -39,6 +39,8 @@ def parse_json(raw: bytes, settings: Settings) -> Any:
         return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidRequest(f"request body is not valid JSON: {exc}") from None
+    except ValueError:  # e.g. an integer longer than Python's 4300-digit conversion limit
+        raise InvalidRequest("request body holds a number too large to read") from None
 
 
 def validate(model: type[M], data: Any) -> M:

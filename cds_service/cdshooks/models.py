@@ -7,7 +7,7 @@ Spec: HL7 CDS Hooks 2.0 (v2.0.1), sections "Calling a CDS Service", "CDS Service
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -214,6 +214,14 @@ class FeedbackEntry(_Tolerant):
     acceptedSuggestions: list[AcceptedSuggestion] | None = None
     overrideReason: OverrideReasonFeedback | None = None
     outcomeTimestamp: AwareDatetime
+
+    @field_validator("outcomeTimestamp")
+    @classmethod
+    def _representable_in_utc(cls, value: datetime) -> datetime:
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("outcomeTimestamp is out of range") from None
 
     @model_validator(mode="after")
     def _outcome_rules(self) -> FeedbackEntry:

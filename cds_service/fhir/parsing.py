@@ -116,10 +116,10 @@ def bundle_resources(body: Any) -> list[dict[str, Any]]:
     if body.get("resourceType") != "Bundle":
         return [body] if body.get("resourceType") != "OperationOutcome" else []
     resources = []
-    for entry in body.get("entry") or []:
+    for entry in as_list(body.get("entry")):
         if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
             continue
-        if (entry.get("search") or {}).get("mode") == "outcome":
+        if as_dict(entry.get("search")).get("mode") == "outcome":
             continue
         resources.extend(bundle_resources(entry["resource"]))  # a batch-response nests Bundles
     return resources
@@ -166,9 +166,9 @@ def observation_time(raw: dict[str, Any]) -> datetime | None:
 
 def _observation_codings(raw: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
     concepts = [raw.get("code")]
-    concepts += [c.get("code") for c in raw.get("component") or [] if isinstance(c, dict)]
+    concepts += [c.get("code") for c in as_list(raw.get("component")) if isinstance(c, dict)]
     for concept in concepts:
-        for coding in (concept or {}).get("coding") or [] if isinstance(concept, dict) else []:
+        for coding in as_list(as_dict(concept).get("coding")):
             system, code = (coding.get("system"), coding.get("code")) if isinstance(coding, dict) else (None, None)
             if isinstance(code, str) and (system is None or isinstance(system, str)):
                 yield system, code
@@ -214,16 +214,25 @@ def observation_concepts(raw: dict[str, Any], knowledge: ObservationKnowledge) -
 
 def _carries_value(raw: dict[str, Any]) -> bool:
     """Whether an Observation (or one of its components) has a value[x]."""
-    parts = [raw, *(c for c in raw.get("component") or [] if isinstance(c, dict))]
+    parts = [raw, *(c for c in as_list(raw.get("component")) if isinstance(c, dict))]
     return any(key.startswith("value") for part in parts for key in part)
 
 
 def _entered_in_error(raw: dict[str, Any]) -> bool:
     if raw.get("status") == "entered-in-error":  # equality never raises, whatever the JSON type
         return True
-    verification = raw.get("verificationStatus") or {}
-    codings = verification.get("coding") or [] if isinstance(verification, dict) else []
+    codings = as_list(as_dict(raw.get("verificationStatus")).get("coding"))
     return any(isinstance(c, dict) and c.get("code") == "entered-in-error" for c in codings)
+
+
+def as_list(value: Any) -> list[Any]:
+    """`value` when it is a JSON array, else empty: raw JSON is read before validation and may be any shape."""
+    return value if isinstance(value, list) else []
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """`value` when it is a JSON object, else empty."""
+    return value if isinstance(value, dict) else {}
 
 
 # ---------------------------------------------------------------- validation
@@ -238,13 +247,13 @@ def validate_resource(raw: dict[str, Any], model: Any, record: PatientRecord) ->
             f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['type']}"
             for e in exc.errors(include_url=False, include_input=False)[:5]
         )
-    except (ValueError, TypeError) as exc:  # fhir.resources raises these for some structural problems
-        error = type(exc).__name__
+    except Exception as exc:  # noqa: BLE001 - fhir.resources/fhir_core raise KeyError, TypeError... on odd shapes
+        error = type(exc).__name__  # the type only: messages can quote the resource's content
     resource_type, resource_id = str(raw.get("resourceType")), raw.get("id")
     record.skipped.append(
         SkippedResource(resource_type, resource_id if isinstance(resource_id, str) else None, error)
     )
-    log.warning("skipped invalid FHIR resource %s/%s: %s", resource_type, resource_id, error)
+    log.warning("skipped invalid FHIR resource %.40r/%.80r: %s", resource_type, resource_id, error)
     return None
 
 

@@ -16,8 +16,13 @@ import re
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 [REDACTED]"),
-    (re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)+"), "[REDACTED-JWT]"),
-    (re.compile(r"[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"), "[REDACTED-JWT]"),
+    # Each run starts only where a base64url run starts (lookbehind) and never gives characters back
+    # (possessive), so the scan is linear: a megabyte of "AAAA..." in a path cannot stall the event loop.
+    (re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*+\.[A-Za-z0-9_-]*+(?:\.[A-Za-z0-9_-]*+)+"), "[REDACTED-JWT]"),
+    (
+        re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{16,}+\.[A-Za-z0-9_-]{16,}+\.[A-Za-z0-9_-]{16,}+"),
+        "[REDACTED-JWT]",
+    ),
     (
         re.compile(r"""(?i)((?:access|refresh|id)_token["']?\s*[:=]\s*["']?)[^"'\s&,}]+"""),
         r"\1[REDACTED]",
@@ -25,8 +30,13 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+MAX_LOGGED_CHARS = 8192  # longer log text is cut first: no log line needs more, and redaction stays cheap
+
+
 def redact(text: str) -> str:
-    """`text` with every token-like substring masked."""
+    """`text` (cut to MAX_LOGGED_CHARS) with every token-like substring masked."""
+    if len(text) > MAX_LOGGED_CHARS:
+        text = text[:MAX_LOGGED_CHARS] + " [truncated]"
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text

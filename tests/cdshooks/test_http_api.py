@@ -236,3 +236,53 @@ def test_a_store_failure_never_blocks_cards(settings):
         response = client.post("/cds-services/crs-order-sign", json=load_json(ORDER_SIGN))
         assert response.status_code == 200
         assert response.json()["cards"]
+
+
+def test_a_trailing_slash_is_a_404_outcome_never_a_redirect(client):
+    response = client.post(
+        "/cds-services/crs-order-sign/", json=load_json(ORDER_SIGN), headers={"Host": "evil.example"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 404
+    assert "location" not in response.headers
+    _is_outcome(response)
+
+
+def test_a_refused_cors_preflight_answers_with_an_operation_outcome(client):
+    response = client.options(
+        "/cds-services",
+        headers={"Origin": "https://ehr.example.org", "Access-Control-Request-Method": "GET",
+                 "Access-Control-Request-Headers": "x-not-allowed"},
+    )
+    assert response.status_code == 400
+    _is_outcome(response)
+
+
+def test_an_unexpected_error_is_a_500_outcome_with_cors_and_no_message_in_the_logs(settings, caplog):
+    with make_client(settings) as client:
+
+        def explode(*_args, **_kwargs):
+            raise ValueError("patient Quintessa Zyxwarble")
+
+        client.app.state.runtime.renderer.render = explode
+        response = client.post(
+            "/cds-services/crs-order-sign", json=load_json(ORDER_SIGN), headers={"Origin": "https://ehr.example.org"}
+        )
+    assert response.status_code == 500
+    _is_outcome(response)
+    assert response.headers["access-control-allow-origin"] == "https://ehr.example.org"
+    assert "Quintessa" not in response.text
+    assert "Quintessa" not in "\n".join(r.getMessage() for r in caplog.records)
+    assert any("ValueError" in r.getMessage() for r in caplog.records)
+
+
+def test_production_does_not_publish_the_api_document(tmp_path):
+    issuers = tmp_path / "issuers.yaml"
+    issuers.write_text(
+        "issuers:\n  - iss: https://ehr.example.org\n    jwks_url: https://ehr.example.org/jwks.json\n"
+        "    fhir_servers: [https://fhir.example.org/r4]\n"
+    )
+    settings = Settings(trusted_issuers_file=issuers, database_url=f"sqlite:///{tmp_path / 's.sqlite3'}")
+    with make_client(settings) as client:
+        assert client.get("/openapi.json").status_code == 404
+        assert client.get("/docs").status_code == 404

@@ -83,3 +83,11 @@ def test_the_filter_never_drops_a_record() -> None:
 def test_redact_masks_three_long_base64url_segments_without_the_usual_header() -> None:
     odd = "QUFBQUFBQUFBQUFBQUFBQQ.QkJCQkJCQkJCQkJCQkJCQg.Q0NDQ0NDQ0NDQ0NDQ0NDQw"
     assert redact(f"x {odd} y") == "x [REDACTED-JWT] y"
+
+
+def test_very_long_log_text_is_cut_before_it_is_scanned():
+    from cds_service.security.redaction import MAX_LOGGED_CHARS, redact
+
+    masked = redact("GET /" + "A" * 1_000_000 + " eyJhbGciOiJFUzM4NCJ9.eyJpc3MiOiJ4In0.c2ln")
+    assert len(masked) <= MAX_LOGGED_CHARS + len(" [truncated]")
+    assert masked.endswith("[truncated]")
