@@ -247,7 +247,7 @@ def validate_resource(raw: dict[str, Any], model: Any, record: PatientRecord) ->
             f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['type']}"
             for e in exc.errors(include_url=False, include_input=False)[:5]
         )
-    except Exception as exc:
+    except Exception as exc:  # fhir.resources/fhir_core raise KeyError, TypeError... on odd shapes
         error = type(exc).__name__  # the type only: messages can quote the resource's content
     resource_type, resource_id = str(raw.get("resourceType")), raw.get("id")
     record.skipped.append(
