@@ -139,7 +139,7 @@ class LastResort:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception as exc:
+        except Exception as exc:  # the last resort: nothing may escape as a stack trace
             frames = "; ".join(
                 f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in extract_tb(exc.__traceback__)
             )
