@@ -242,6 +242,9 @@ def _named_entries(file: str, entries: Iterable[object], check: _Checker) -> tup
         ident, codings = entry.id, entry.codes  # type: ignore[attr-defined]
         check.unique(file, ident, file)
         check.source(entry.source, file, ident, "source")  # type: ignore[attr-defined]
+        synonyms_source = getattr(entry, "synonyms_source", None)
+        if synonyms_source is not None:
+            check.source(synonyms_source, file, ident, "synonyms_source")
         for i, coding in enumerate(codings):
             key = check.coding(coding, file, ident, f"codes[{i}]")
             if codes.get(key, ident) != ident:

@@ -184,6 +184,7 @@ class Treatment(Strict):
     id: str = Field(pattern=_ID)
     name: str
     synonyms: tuple[str, ...] = ()
+    synonyms_source: str | None = None  # where brand names were checked, when it is not `source`
     kind: TreatmentKind
     codes: tuple[Coding, ...] = ()
     source: str

@@ -89,7 +89,8 @@ def test_the_astct_vasopressor_rule_text_is_available(kb: KnowledgeBase) -> None
         (coded(c.HCPCS, "J2930"), "methylprednisolone", "corticosteroid"),
         (ConceptInput(texts=("diphenhydramine 50 mg IV",)), "h1-antihistamine", "antihistamine"),
         (ConceptInput(texts=("Paracetamol 1 g",)), "acetaminophen", "antipyretic"),
-        (ConceptInput(texts=("prednisolone",)), None, None),
+        (ConceptInput(texts=("prednisolone",)), "prednisolone", "corticosteroid"),
+        (ConceptInput(texts=("ondansetron 8 mg",)), None, None),
     ],
 )
 def test_treatments_are_identified_with_their_kind(
