@@ -10,7 +10,8 @@
   (the statuses that count as an exposure; time = start of the administration) and MedicationStatement
   (not not-taken, intended or entered-in-error). An order alone is not a treatment given.
 - Diagnoses (kb.condition_concept on each coding of Condition.code): not entered-in-error; verificationStatus
-  not refuted or entered-in-error; clinicalStatus active, recurrence, relapse or absent.
+  not refuted or entered-in-error (a CRS diagnosis: confirmed or absent, so not provisional, differential or
+  unconfirmed); clinicalStatus active, recurrence, relapse or absent.
 - Draft orders: each becomes a DraftOrder (selected when listed in context.selections), and a draft exposure
   when it names a catalogue drug.
 """
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 
 TREATMENT_KINDS = frozenset({"anti-cytokine", "corticosteroid"})
 EXCLUDED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
+#: A CRS diagnosis is documented only when confirmed or without a verification status (review item 9):
+#: provisional, differential and unconfirmed are hypotheses, not a documented CRS.
+DOCUMENTED_VERIFICATION = frozenset({"confirmed"})
 ACTIVE_CLINICAL = frozenset({"active", "recurrence", "relapse"})
 #: Administration statuses of an infusion that ran and ended (or paused): counted over their effectivePeriod.
 FINISHED_INFUSION = frozenset({"completed", "stopped", "on-hold"})
@@ -168,6 +172,8 @@ def diagnoses(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> list[Di
             found = kb.condition_concept(coding.system, coding.code)
             if found is not None:
                 concept, grade = found
+                if concept == "crs" and not _confirmed(condition):
+                    break
                 onset = _onset(condition, notes)
                 facts.append(DiagnosisFact(concept, coding.code or "", grade, onset, reference_of(condition)))
                 break
@@ -184,6 +190,12 @@ def _stands(condition: Any) -> bool:
         return False
     clinical = _codes(condition.clinicalStatus)
     return not clinical or bool(clinical & ACTIVE_CLINICAL)
+
+
+def _confirmed(condition: Any) -> bool:
+    """Whether a condition's verification status is confirmed or absent (a documented diagnosis)."""
+    verification = _codes(condition.verificationStatus)
+    return not verification or bool(verification & DOCUMENTED_VERIFICATION)
 
 
 def _onset(condition: Any, notes: Notes) -> datetime | None:

@@ -198,6 +198,30 @@ def test_a_diagnosis_stands_by_its_clinical_and_verification_status(extra: dict,
     assert len(direct_facts(condition("D89.833", **extra)).diagnoses) == (1 if stands else 0)
 
 
+@pytest.mark.parametrize(
+    ("verification", "documented"),
+    [
+        (None, True),
+        ("confirmed", True),
+        ("provisional", False),
+        ("differential", False),
+        ("unconfirmed", False),
+        ("refuted", False),
+        ("entered-in-error", False),
+    ],
+)
+def test_a_crs_diagnosis_is_documented_only_when_confirmed_or_without_verification(
+    verification: str | None, documented: bool
+):
+    extra = {"verificationStatus": status_concept("condition-ver-status", verification)} if verification else {}
+    assert len(direct_facts(condition("D89.832", **extra)).diagnoses) == (1 if documented else 0)
+
+
+def test_an_icans_diagnosis_still_stands_when_provisional():
+    extra = {"verificationStatus": status_concept("condition-ver-status", "provisional")}
+    assert len(direct_facts(condition("G92.00", **extra)).diagnoses) == 1
+
+
 def test_a_condition_the_knowledge_base_does_not_list_is_no_diagnosis_fact():
     assert facts_of(condition("J18.9")).diagnoses == ()
 
