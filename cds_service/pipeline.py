@@ -18,6 +18,7 @@ from cds_service.cdshooks.services import ServiceDefinition
 from cds_service.clinical.facts import extract_facts
 from cds_service.clinical.rules import evaluate
 from cds_service.errors import InvalidRequest, StoreError
+from cds_service.fhir.parsing import printable
 from cds_service.fhir.prefetch import build_record
 from cds_service.runtime import Runtime
 from cds_service.security.authenticator import Caller
@@ -87,7 +88,7 @@ async def answer_hook(
         "hook answered service=%s hookInstance=%s cards=%d findings=%d gaps=%d skipped=%d "
         "record_ms=%.1f total_ms=%.1f",
         service.id,
-        request.hookInstance,
+        printable(request.hookInstance, 64),
         len(cards),
         len(findings),
         len(record.gaps),
@@ -121,5 +122,5 @@ async def _audit(
         await anyio.to_thread.run_sync(runtime.store.record_cards, issued)
     except StoreError as exc:
         log.error(
-            "card audit not stored service=%s hookInstance=%s: %s", service.id, request.hookInstance, exc
+            "card audit not stored service=%s hookInstance=%s: %s", service.id, printable(request.hookInstance, 64), exc
         )

@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 
 from cds_service.fhir.client import FetchError, FhirGateway
 from cds_service.fhir.parsing import bundle_resources
-from cds_service.security.fhir_guard import same_origin
+from cds_service.security.fhir_guard import within_base
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +61,14 @@ async def read_pages(reader: Reader, url: str | None, outcome: KeyOutcome, pages
     then GET each searchset `next` link, up to `reader.max_pages` pages in all, filling `outcome` as pages
     arrive.
 
-    A next link on another scheme, host or port than fhirServer is refused (the token never goes elsewhere).
+    A next link outside fhirServer (another scheme, host, port, or a path not under its base) is refused: the
+    token never goes elsewhere.
     """
     while url is not None:
         if pages_done >= reader.max_pages:
             log.info("prefetch key %s: stopped after %d pages (fhir_max_pages)", outcome.key, pages_done)
             return
-        if not same_origin(url, reader.fhir_server):
+        if not within_base(url, reader.fhir_server):
             log.warning("prefetch key %s: refused a next link to another server", outcome.key)
             _fall_short(outcome, "not-allowed", "the FHIR server sent a page link to another address")
             return

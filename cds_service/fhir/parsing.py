@@ -225,6 +225,12 @@ def _entered_in_error(raw: dict[str, Any]) -> bool:
     return any(isinstance(c, dict) and c.get("code") == "entered-in-error" for c in codings)
 
 
+def printable(value: Any, limit: int) -> str:
+    """`value` as one short log-safe line: no control characters (no forged log lines), at most `limit` chars."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in str(value)[:limit])
+    return text + ("..." if len(str(value)) > limit else "")
+
+
 def as_list(value: Any) -> list[Any]:
     """`value` when it is a JSON array, else empty: raw JSON is read before validation and may be any shape."""
     return value if isinstance(value, list) else []
@@ -253,7 +259,8 @@ def validate_resource(raw: dict[str, Any], model: Any, record: PatientRecord) ->
     record.skipped.append(
         SkippedResource(resource_type, resource_id if isinstance(resource_id, str) else None, error)
     )
-    log.warning("skipped invalid FHIR resource %.40r/%.80r: %s", resource_type, resource_id, error)
+    shown = f"{printable(resource_type, 40)}/{printable(resource_id, 80)}"
+    log.warning("skipped invalid FHIR resource %s: %s", shown, error)
     return None
 
 

@@ -8,11 +8,12 @@ call's deadline.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from cds_service.fhir.record import PatientRecord
-from cds_service.security.fhir_guard import same_origin
+from cds_service.security.fhir_guard import within_base
 
 _MEDICATION_HOLDERS = (
     "medication_requests",
@@ -23,17 +24,20 @@ _MEDICATION_HOLDERS = (
 )
 
 
+_FHIR_ID = re.compile(r"(?!\.{1,2}$)[A-Za-z0-9\-.]{1,64}")  # FHIR id datatype; "." and ".." refused
+
+
 def medication_key(reference: str, fhir_server: str | None) -> str | None:
     """`Medication/{id}` for a relative reference or an absolute one on `fhir_server`, else None."""
     if not reference or reference.startswith("#"):
         return None
     if "://" in reference:
-        if fhir_server is None or not same_origin(reference, fhir_server):
-            return None  # another server: never sent the EHR's token
+        if fhir_server is None or not within_base(reference, fhir_server):
+            return None  # another server or base: never sent the EHR's token
         reference = reference.split("/_history/")[0]
     parts = reference.split("/_history/")[0].rstrip("/").split("/")
-    if len(parts) < 2 or parts[-2] != "Medication" or not parts[-1]:
-        return None
+    if len(parts) < 2 or parts[-2] != "Medication" or not _FHIR_ID.fullmatch(parts[-1]):
+        return None  # not a FHIR id ("..", a query, ...): nothing is fetched
     return f"Medication/{parts[-1]}"
 
 

@@ -128,3 +128,18 @@ def same_origin(url_a: str, url_b: str) -> bool:
     except ValueError:
         return False
     return (scheme_a, a.hostname.lower(), port_a) == (scheme_b, (b.hostname or "").lower(), port_b)
+
+
+def within_base(url: str, base: str) -> bool:
+    """True when `url` is on `base`'s origin and at or below its path (a query is allowed; no dot segments).
+
+    For the links a FHIR server sends back (searchset `next`, absolute references): the access token is sent
+    only there, never to another path such as a sibling tenant's base on the same host.
+    """
+    if not same_origin(url, base):
+        return False
+    path, root = urlsplit(url).path, urlsplit(base).path.rstrip("/")
+    if any(segment in (".", "..") for segment in path.split("/")) or "%2e" in path.lower():
+        return False
+    return path == root or path.startswith(root + "/")
+

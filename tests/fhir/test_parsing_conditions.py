@@ -29,3 +29,18 @@ def test_odd_shapes_are_dropped_without_error():
 
 def test_without_knowledge_every_condition_is_kept():
     assert condition_wanted(_condition({"system": ICD10CM, "code": "E11.9"}), object())
+
+
+def test_links_and_references_stay_under_the_fhir_base():
+    from cds_service.fhir.references import medication_key
+    from cds_service.security.fhir_guard import within_base
+
+    base = "https://ehr.example.org/r4/tenant-a"
+    assert within_base(f"{base}/Observation?_page=2", base)
+    assert not within_base("https://ehr.example.org/r4/tenant-b/Observation?_page=2", base)
+    assert not within_base(f"{base}/../tenant-b/Observation", base)
+    assert not within_base(f"{base}/%2E%2E/admin", base)
+    assert medication_key(f"{base}/Medication/m1", base) == "Medication/m1"
+    assert medication_key("https://ehr.example.org/r4/other/Medication/m1", base) is None
+    assert medication_key("Medication/..", base) is None
+    assert medication_key("x/../../Medication/a?_format=json", base) is None
