@@ -38,6 +38,7 @@ def create_app(
     """Build the application. `runtime_factory` lets tests inject clocks, uuid factories and transports."""
     settings = settings or Settings()
     factory = runtime_factory or build_runtime
+    quiet_http_client_logs()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -79,6 +80,12 @@ def create_app(
     )
     _install_error_handlers(app)
     return app
+
+
+def quiet_http_client_logs() -> None:
+    """httpx logs every request URL at INFO, and FHIR query URLs name the patient: keep them out of the logs."""
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _outcome_response(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import httpx
+
 from tests.conftest import load_json, make_client
 
 SECRET_TOKEN = "fhir-access-token-SECRET-5f2e"
@@ -58,9 +60,14 @@ def _request_with_secrets() -> dict:
     return request
 
 
+def _fhir_server(request: httpx.Request) -> httpx.Response:
+    """Every query answers an empty searchset (so httpx logs a completed request, URL and all)."""
+    return httpx.Response(200, json={"resourceType": "Bundle", "type": "searchset", "entry": []})
+
+
 def test_no_token_name_or_value_in_the_logs_of_full_hook_calls(settings, caplog):
-    caplog.set_level(logging.DEBUG)
-    with make_client(settings) as client:
+    caplog.set_level(logging.INFO)
+    with make_client(settings, fhir_transport=httpx.MockTransport(_fhir_server)) as client:
         for service in ("crs-order-sign", "crs-patient-view"):
             request = _request_with_secrets()
             request["hook"] = "order-sign" if service == "crs-order-sign" else "patient-view"
@@ -73,5 +80,5 @@ def test_no_token_name_or_value_in_the_logs_of_full_hook_calls(settings, caplog)
     text = "\n".join(f"{r.name} {r.getMessage()}" for r in caplog.records)
     assert caplog.records, "hook calls must log something (service, hookInstance, timings)"
     assert "hookInstance" in text
-    for secret in (SECRET_TOKEN, PATIENT_NAME, ODD_VALUE, "eyJhbGciOiJFUzM4NCJ9"):
+    for secret in (SECRET_TOKEN, PATIENT_NAME, ODD_VALUE, "eyJhbGciOiJFUzM4NCJ9", "pt-myeloma-1"):
         assert secret not in text, f"{secret!r} leaked into the logs"
