@@ -113,7 +113,10 @@ def monitoring_window(text: CardText) -> tuple[str, str]:
     if warnings:
         key = "warning-signs-one" if warnings == 1 else "warning-signs-many"
         values["warning_signs"] = text.templates.phrase(key, count=warnings)
-    summary = text.summary("warning" if warnings else "quiet", values, "drugs", text.drug_candidates())
+    unexcluded = list(p.get("cannot_exclude") or [])
+    values["cannot_exclude_text"] = " or ".join(unexcluded)
+    variant = "warning" if warnings else "unexcluded" if unexcluded else "quiet"
+    summary = text.summary(variant, values, "drugs", text.drug_candidates())
     lists = text.template.lists
     guidance = [
         *(text.item_line(item) for item in lists["guideline-items"]),
@@ -122,7 +125,8 @@ def monitoring_window(text: CardText) -> tuple[str, str]:
     ]
     blocks = [
         text.section(
-            "intro",
+            # never "the data do not meet CRS criteria" when some data are missing or unusable
+            "intro-incomplete" if f.missing else "intro",
             drugs=text.drug_candidates()[0],
             window_days=p.get("window_days", "?"),
             days_since_exposure=values["days_since_exposure"],
@@ -141,15 +145,17 @@ def monitoring_window(text: CardText) -> tuple[str, str]:
 def monitoring_gap(text: CardText) -> tuple[str, str]:
     """The warning card for hours without temperature or blood pressure inside a window."""
     p = text.params
-    missing_text = " or ".join(text.concept(m) for m in p.get("missing") or []) or text.templates.phrase(
-        "unknown"
-    )
+    unusable = set(p.get("unusable") or [])
+    missing_text = " or ".join(
+        text.section("usable", concept=text.concept(m)) if m in unusable else text.concept(m)
+        for m in p.get("missing") or []
+    ) or text.templates.phrase("unknown")
     values = {"missing_text": missing_text, "hours": number(p.get("hours"))}
     summary = text.summary("gap", values, "drugs", [text.drug_name])
     last_seen: Mapping[str, Any] = p.get("last_seen") or {}
-    never = text.template.sections["never-seen"]
+    never, unreadable = text.template.sections["never-seen"], text.template.sections["unusable-seen"]
     rows = [
-        (text.concept(concept), utc_text(moment) if moment else never)
+        (text.concept(concept), _last_seen_cell(moment, never, unreadable if concept in unusable else None))
         for concept, moment in last_seen.items()
     ]
     header = text.templates.common.table_header
@@ -166,6 +172,14 @@ def monitoring_gap(text: CardText) -> tuple[str, str]:
         text.list_block("monitoring", guidance, escaped=True),
     ]
     return summary, join_blocks([*blocks, text.sources_block()])
+
+
+def _last_seen_cell(moment: str | None, never: str, unreadable: str | None) -> str:
+    """The last usable time (or "none in the window"); "present but not usable" when a later value is."""
+    seen = utc_text(moment) if moment else None
+    if unreadable is None:
+        return seen or never
+    return f"{seen}; {unreadable}" if seen else unreadable
 
 
 def data_gap(text: CardText) -> tuple[str, str]:

@@ -59,6 +59,7 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
             "o2_device",
             "o2_flow_l_min",
             "grading_steps",
+            "cannot_exclude",
         ),
         derived=_DAY_DERIVED | _f("signs"),
         summaries=_f(
@@ -89,18 +90,18 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
     ),
     "monitoring-window": TemplateSpec(
         rule_id="crs.monitoring-window",
-        params=_CRS_STATUS_COMMON | _f("day_of_window", "window_days", "treatment_given"),
-        derived=_DAY_DERIVED | _f("warning_signs"),
-        summaries=_f("quiet", "warning"),
-        sections=_f("intro", "paediatric", "treatment-given"),
+        params=_CRS_STATUS_COMMON | _f("day_of_window", "window_days", "treatment_given", "cannot_exclude"),
+        derived=_DAY_DERIVED | _f("warning_signs", "cannot_exclude_text"),
+        summaries=_f("quiet", "warning", "unexcluded"),
+        sections=_f("intro", "intro-incomplete", "paediatric", "treatment-given"),
         lists=_f("guideline-items", "local-items"),
     ),
     "monitoring-gap": TemplateSpec(
         rule_id="crs.monitoring-gap",
-        params=_f("drug_name", "hours", "missing", "last_seen"),
-        derived=_f("drugs", "missing_text"),
+        params=_f("drug_name", "hours", "missing", "last_seen", "unusable"),
+        derived=_f("drugs", "missing_text", "concept"),
         summaries=_f("gap"),
-        sections=_f("intro", "never-seen"),
+        sections=_f("intro", "never-seen", "unusable-seen", "usable"),
         lists=_f("local-items"),
     ),
     "data-gap": TemplateSpec(

@@ -35,6 +35,8 @@ from cds_service.clinical.windows import (
     measurement_order,
     num,
     series,
+    unusable_in_window,
+    unusable_text,
     value_text,
 )
 
@@ -42,6 +44,12 @@ MEDICATION_GAP_KEYS = frozenset({"medicationAdministrations", "medicationRequest
 VITAL_GAP_KEYS = frozenset({"vitalSigns"})
 WAIVING_KINDS = frozenset({"anti-cytokine", "corticosteroid"})
 _COUNT_WORDS = {1: "One", 2: "Two", 3: "Three", 4: "Four"}
+#: Concepts whose unusable values (present but unreadable) mean an ASTCT sign cannot be excluded.
+UNUSABLE_SIGNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("fever", ("temperature",)),
+    ("hypotension", ("systolic", "bp_panel")),
+    ("hypoxia", ("fio2", "o2_device", "o2_flow")),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +69,20 @@ class Hypotension:
 
 
 @dataclass(frozen=True, slots=True)
+class Unusable:
+    """Signs that values present in the window but not usable leave open (never read as normal)."""
+
+    cannot_exclude: tuple[str, ...]  # "fever", "hypotension", "hypoxia"
+    missing: tuple[str, ...]
+    steps: tuple[str, ...]
+
+    @property
+    def lower_bound(self) -> bool:
+        """Hypotension or hypoxia left open: a grade found is only a minimum."""
+        return bool({"hypotension", "hypoxia"} & set(self.cannot_exclude))
+
+
+@dataclass(frozen=True, slots=True)
 class Grading:
     """The ASTCT grade and every value the CRS card shows about it."""
 
@@ -73,6 +95,7 @@ class Grading:
     steps: tuple[str, ...]
     missing: tuple[str, ...]
     evidence: tuple[Evidence, ...]
+    cannot_exclude: tuple[str, ...] = ()  # signs left open by values present but not usable
 
     @property
     def organ_signs(self) -> bool:
@@ -96,6 +119,7 @@ class Grading:
             "o2_device": self.hypoxia.device,
             "o2_flow_l_min": self.hypoxia.flow_l_min,
             "grading_steps": list(self.steps),
+            "cannot_exclude": list(self.cannot_exclude),
         }
 
 
@@ -105,7 +129,35 @@ def grade_crs(facts: Facts, kb: Any, *, window_start: datetime, exposure_start: 
     waiver = fever_waiver(facts, exposure_start)
     hypotension = assess_hypotension(facts, kb, window_start, hours)
     hypoxia = assess_hypoxia(facts, kb, window_start, hours)
-    return _combine(facts, fever, waiver, hypotension, hypoxia)
+    unusable = assess_unusable(facts, window_start, fever, hypotension, hypoxia)
+    return _combine(facts, fever, waiver, hypotension, hypoxia, unusable)
+
+
+def assess_unusable(
+    facts: Facts, start: datetime, fever: Fever, hypotension: Hypotension, hypoxia: HypoxiaResult
+) -> Unusable:
+    """Values in the window present but not usable, where they could change the result: that sign stays open.
+
+    A temperature when no fever was found; a blood pressure when no hypotension was found; an FiO2, oxygen
+    device or flow when hypoxia is below grade 4.
+    """
+    open_signs = {
+        "fever": fever.present is not True,
+        "hypotension": not hypotension.part.present,
+        "hypoxia": hypoxia.part.grade < 4,
+    }
+    signs: list[str] = []
+    missing: list[str] = []
+    steps: list[str] = []
+    for sign, concepts in UNUSABLE_SIGNS:
+        values = unusable_in_window(facts, concepts, start)
+        if not values or not open_signs[sign]:
+            continue
+        signs.append(sign)
+        missing += [unusable_text(v, facts.now) for v in values]
+        latest = unusable_text(values[-1], facts.now)
+        steps.append(f"{latest[:1].upper()}{latest[1:]}: {sign} cannot be excluded.")
+    return Unusable(tuple(signs), tuple(missing), tuple(steps))
 
 
 def assess_fever(facts: Facts, kb: Any, start: datetime, hours: int) -> Fever:
@@ -257,16 +309,17 @@ def _combine(
     waiver: TreatmentGiven | None,
     hypotension: Hypotension,
     hypoxia: HypoxiaResult,
+    unusable: Unusable,
 ) -> Grading:
     hyp, oxy = hypotension.part, hypoxia.part
     organ = max(hyp.grade, oxy.grade)
     grade: int | None = None
     if fever.present or waiver is not None:
         grade = max(organ, 1 if fever.present else 0) or None
-    missing = [*fever.part.missing, *hyp.missing, *oxy.missing]
+    missing = [*fever.part.missing, *hyp.missing, *oxy.missing, *unusable.missing]
     if _has_gap(facts.data_gaps, VITAL_GAP_KEYS):
         missing.append("vital signs (they could not be read)")
-    lower_bound = hyp.minimum or oxy.minimum or _has_gap(facts.data_gaps, VITAL_GAP_KEYS)
+    lower_bound = hyp.minimum or oxy.minimum or unusable.lower_bound or _has_gap(facts.data_gaps, VITAL_GAP_KEYS)
     is_minimum = grade is not None and grade < 4 and lower_bound
     steps = [*fever.part.steps]
     if waiver is not None:
@@ -274,7 +327,7 @@ def _combine(
             f"Fever not required: {waiver.treatment_id} given at {clock(waiver.time, facts.now)} "
             "after the exposure (ASTCT)."
         )
-    steps += [*hyp.steps, *oxy.steps, _conclusion(grade, fever, waiver, hyp.grade, oxy.grade)]
+    steps += [*hyp.steps, *oxy.steps, *unusable.steps, _conclusion(grade, fever, waiver, hyp.grade, oxy.grade)]
     if is_minimum:
         steps.append(f"Grade {grade} is a minimum: missing {'; '.join(missing)}.")
     evidence = [*fever.part.evidence, *hyp.evidence, *oxy.evidence]
@@ -299,6 +352,7 @@ def _combine(
         steps=tuple(steps),
         missing=tuple(dict.fromkeys(missing)),
         evidence=tuple(evidence),
+        cannot_exclude=unusable.cannot_exclude,
     )
 
 

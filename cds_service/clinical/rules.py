@@ -3,7 +3,7 @@
     evaluate(facts, kb, hook=..., config=...) -> list[Finding]
 
     every hook:        crs.active | crs.monitoring-window (one per patient, inside an exposure window)
-                       data.unreadable (when some data could not be read)
+                       data.unreadable (data could not be read, or values are present but not usable)
     patient-view:      crs.monitoring-gap (inside a high-tier window, vitals older than the gap)
     order-select/sign: order.risk, order.premedication, order.pre-infusion-risk per ordered catalogue drug
 
@@ -13,15 +13,17 @@ docs/FINDINGS.md is the contract.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from cds_service.clinical.model import Category, Facts, Finding, Severity
 from cds_service.clinical.order_rules import order_findings
 from cds_service.clinical.rules_crs import crs_status_finding, monitoring_gap_finding
-from cds_service.clinical.windows import exposures_in_window
+from cds_service.clinical.windows import exposures_in_window, unusable_text
 
 ORDER_HOOKS = frozenset({"order-select", "order-sign"})
+_SKIPPED_NOTE = re.compile(r"^\d+ malformed resources? (was|were) skipped$")  # already said by skipped_count
 _SEVERITY_RANK = {Severity.critical: 0, Severity.warning: 1, Severity.info: 2}
 
 
@@ -65,13 +67,17 @@ def evaluate(facts: Facts, kb: Any, *, hook: str, config: RuleConfig) -> list[Fi
 
 
 def data_gap_finding(facts: Facts) -> Finding | None:
-    """One `data.unreadable` finding listing every data gap and skipped resource; None when all could be read."""
+    """One `data.unreadable` finding: data gaps, skipped resources, values present but not usable, and the
+    data-quality notes; None when there is no gap, no skipped resource and no unusable value."""
     skipped = facts.skipped_count
-    if not facts.data_gaps and not skipped:
+    if not facts.data_gaps and not skipped and not facts.unusable:
         return None
-    items = list(dict.fromkeys(gap.description for gap in facts.data_gaps))
+    items = [gap.description for gap in facts.data_gaps]
     if skipped:
         items.append(f"{skipped} FHIR resource(s) were malformed and skipped")
+    items += [unusable_text(value, facts.now) for value in facts.unusable]
+    items += [note for note in facts.quality_notes if not _SKIPPED_NOTE.match(note)]
+    items = list(dict.fromkeys(items))
     return Finding(
         rule_id="data.unreadable",
         category=Category.data_gap,

@@ -15,10 +15,22 @@ from cds_service.clinical.age import age_days_at
 from cds_service.clinical.grading import Grading, grade_crs
 from cds_service.clinical.model import Category, DiagnosisFact, Evidence, Facts, Finding, Severity
 from cds_service.clinical.signals import Signals, detect_signals
-from cds_service.clinical.windows import WindowExposure, drug_ref, iso, num, tier_at_least
+from cds_service.clinical.windows import (
+    WindowExposure,
+    drug_ref,
+    iso,
+    num,
+    tier_at_least,
+    unusable_in_window,
+)
 
 ADULT_FROM_AGE_DAYS = 18 * 365
 BLOOD_PRESSURE = ("systolic", "diastolic", "map")
+#: Concepts whose unusable values count as "present but not usable" for each monitoring-gap concept.
+GAP_CONCEPTS: dict[str, tuple[str, ...]] = {
+    "temperature": ("temperature",),
+    "blood pressure": (*BLOOD_PRESSURE, "bp_panel"),
+}
 
 
 def crs_status_finding(
@@ -45,7 +57,8 @@ def crs_status_finding(
     # such as an antiemetic dexamethasone, is no sign of CRS.
     if grading.fever.present or grading.organ_signs or documented is not None:
         return _active(primary, grading, signals, documented, common)
-    if not signals.warning and not any(tier_at_least(w.drug.risk_tier, quiet_min_tier) for w in windows):
+    alarming = signals.warning or bool(grading.cannot_exclude)
+    if not alarming and not any(tier_at_least(w.drug.risk_tier, quiet_min_tier) for w in windows):
         return None
     return _monitoring(primary, grading, signals, common)
 
@@ -113,11 +126,14 @@ def _monitoring(primary: WindowExposure, grading: Grading, signals: Signals, com
         "day_of_window": primary.days_since + 1,
         "window_days": primary.window_days,
         "treatment_given": grading.fever_waived,
+        "cannot_exclude": list(grading.cannot_exclude),
     }
+    # A vital sign present but not usable leaves fever, hypotension or hypoxia open: not a quiet card.
+    alarming = signals.warning or bool(grading.cannot_exclude)
     return Finding(
         rule_id="crs.monitoring-window",
         category=Category.monitoring_window,
-        severity=Severity.warning if signals.warning else Severity.info,
+        severity=Severity.warning if alarming else Severity.info,
         template="monitoring-window",
         params=params,
         drug=drug_ref(primary.drug),
@@ -129,6 +145,8 @@ def _monitoring(primary: WindowExposure, grading: Grading, signals: Signals, com
 
 def monitoring_gap_finding(facts: Facts, windows: list[WindowExposure], *, hours: int) -> Finding | None:
     """`crs.monitoring-gap` in a high-tier window when temperature or blood pressure is older than `hours`.
+
+    `unusable` names the missing concepts with a value present in that time but not usable (unknown unit...).
 
     Not raised when vital signs could not be read (that is a data gap, not a monitoring gap).
     """
@@ -143,6 +161,9 @@ def monitoring_gap_finding(facts: Facts, windows: list[WindowExposure], *, hours
     missing = [name for name, seen in last_seen.items() if seen is None or seen < since]
     if not missing:
         return None
+    unusable = [
+        name for name in missing if unusable_in_window(facts, GAP_CONCEPTS[name], max(since, last_seen[name] or since))
+    ]
     return Finding(
         rule_id="crs.monitoring-gap",
         category=Category.monitoring_gap,
@@ -153,10 +174,13 @@ def monitoring_gap_finding(facts: Facts, windows: list[WindowExposure], *, hours
             "hours": int(num(hours)),
             "missing": missing,
             "last_seen": {name: iso(seen) for name, seen in last_seen.items()},
+            "unusable": unusable,
         },
         drug=drug_ref(high[0].drug),
         days_since_exposure=high[0].days_since,
-        missing=tuple(f"{name} in the last {hours} h" for name in missing),
+        missing=tuple(
+            f"{'usable ' if name in unusable else ''}{name} in the last {hours} h" for name in missing
+        ),
     )
 
 

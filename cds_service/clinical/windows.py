@@ -12,9 +12,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from cds_service.clinical.model import DrugRef, Evidence, Exposure, Facts, Measurement
+from cds_service.clinical.model import DrugRef, Evidence, Exposure, Facts, Measurement, UnusableValue
 
 TIER_RANK: dict[str, int] = {"low": 0, "moderate": 1, "high": 2}
+#: How a value of a concept is named in "... could not be used" sentences (other concepts: their id in words).
+UNUSABLE_NAMES: dict[str, str] = {
+    "temperature": "a temperature",
+    "systolic": "a systolic blood pressure",
+    "diastolic": "a diastolic blood pressure",
+    "map": "a mean arterial pressure",
+    "bp_panel": "a blood pressure",
+    "fio2": "an FiO2",
+    "o2_device": "an oxygen device record",
+    "o2_flow": "an oxygen flow rate",
+    "spo2": "an SpO2",
+    "crp": "a CRP",
+    "hs_crp": "a high-sensitivity CRP",
+    "ldh": "an LDH",
+    "il6": "an IL-6",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,3 +175,19 @@ def series(facts: Facts, concept: str) -> list[Measurement]:
 
 def measurement_order(m: Measurement) -> tuple[datetime, float, str, str]:
     return (m.effective, m.value, m.reference or "", m.code or "")
+
+
+def unusable_in_window(facts: Facts, concepts: tuple[str, ...], start: datetime) -> list[UnusableValue]:
+    """Values of these concepts present in [start, now] but not usable, oldest first (unknown times excluded)."""
+    found = [
+        u
+        for u in facts.unusable
+        if u.concept in concepts and u.effective is not None and in_window(u.effective, start, facts.now)
+    ]
+    return sorted(found, key=lambda u: (u.effective or facts.now, u.concept, u.reason, u.reference or ""))
+
+
+def unusable_text(value: UnusableValue, now: datetime) -> str:
+    """ "a temperature at 14:20 could not be used: unit 'degrees F' is not known" (never the value itself)."""
+    name = UNUSABLE_NAMES.get(value.concept, "a " + value.concept.replace("_", " "))
+    return f"{name} at {clock(value.effective, now)} could not be used: {value.reason}"

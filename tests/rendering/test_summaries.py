@@ -53,6 +53,11 @@ WORST_CASES: list[tuple[str, str, Finding]] = [
     ("active-crs", "ungraded", _crs({"hypotension": False, "hypoxia": None}, None)),
     ("monitoring-window", "quiet", _with_drug(cases.monitoring_window(**WINDOW))),
     ("monitoring-window", "warning", _with_drug(cases.monitoring_window(**WINDOW, signals=NEURO))),
+    (
+        "monitoring-window",
+        "unexcluded",
+        _with_drug(cases.monitoring_window(**WINDOW, cannot_exclude=["fever", "hypotension", "hypoxia"])),
+    ),
     ("monitoring-gap", "gap", _with_drug(cases.monitoring_gap(drug_name=LONGEST_TEST_NAME, hours=999))),
     ("data-gap", "unreadable", cases.data_gap(items=["x" * 500] * 20, skipped_count=99999)),
     ("order-risk", "high-boxed", cases.order_risk(LONG, tier="high", already_exposed_days=999)),
