@@ -22,11 +22,33 @@ from cds_service.knowledge.schema import (
     Vasopressor,
 )
 from cds_service.knowledge.site import SiteConfig
-from cds_service.knowledge.text import PhraseIndex
+from cds_service.knowledge.text import PhraseIndex, tokenize
 from cds_service.knowledge.thresholds import Thresholds
 
 CELLULAR_CLASSES = frozenset({"car-t", "tcr-t"})
 GENERIC_CAR_T = "car-t-unspecified"
+# Procedure text that says cells were given (needed when no product is named) ...
+INFUSION_WORDS = frozenset(
+    {"infusion", "infusions", "infused", "infuse", "reinfusion", "administration", "administered", "introduction"}
+)
+# ... and words of the steps around an infusion, which never make a Procedure an exposure.
+NOT_AN_INFUSION = frozenset(
+    {
+        "consult",
+        "consultation",
+        "referral",
+        "education",
+        "collection",
+        "leukapheresis",
+        "apheresis",
+        "harvest",
+        "harvesting",
+        "lymphodepleting",
+        "lymphodepletion",
+        "lymphodepletive",
+        "conditioning",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +138,21 @@ class KnowledgeBase:
         return False
 
     def identify_procedure(self, concept: ConceptInput) -> DrugMatch | None:
-        """The cellular therapy a Procedure records (CAR-T or TCR-T), or the generic CAR-T entry, or None."""
+        """The cellular therapy a Procedure gives (CAR-T or TCR-T), the generic CAR-T entry, or None.
+
+        A Procedure is an exposure by a catalogued (administration or product) code; by text only when the text
+        names the product or says the cells were infused or administered, and never when it describes a step
+        around the infusion ("CAR-T consult", "cell collection (leukapheresis)", "lymphodepleting chemotherapy").
+        """
         match = self.identify_drug(concept)
         if match is None or match.drug.drug_class not in CELLULAR_CLASSES:
+            return None
+        if match.matched_by.startswith("code:"):
+            return match
+        words = {word for text in _texts(concept) for word in tokenize(text).words}
+        if words & NOT_AN_INFUSION:
+            return None
+        if match.drug.id == GENERIC_CAR_T and not words & INFUSION_WORDS:
             return None
         return match
 
