@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 SUMMARY_MAX = 140  # the spec: "<140 characters"; we enforce at most 140
+MAX_ID = 256  # card, suggestion and hookInstance ids: UUIDs in practice; the store keeps up to this length
 
 
 class _Tolerant(BaseModel):
@@ -79,7 +80,7 @@ class HookContext(_Tolerant):
 
 class HookRequest(_Tolerant):
     hook: str = Field(min_length=1)
-    hookInstance: str = Field(min_length=1)
+    hookInstance: str = Field(min_length=1, max_length=MAX_ID)
     fhirServer: str | None = None
     fhirAuthorization: FhirAuthorization | None = None
     context: HookContext
@@ -200,16 +201,24 @@ class CdsResponse(BaseModel):
 
 
 class AcceptedSuggestion(_Tolerant):
-    id: str = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=MAX_ID)
+
+
+class FeedbackCoding(_Tolerant):
+    """A Coding as an EHR sends it back (extra fields such as userSelected tolerated)."""
+
+    system: str | None = None
+    code: str | None = None
+    display: str | None = None
 
 
 class OverrideReasonFeedback(_Tolerant):
-    reason: Coding | None = None
-    userComment: str | None = None
+    reason: FeedbackCoding | None = None
+    userComment: str | None = Field(None, max_length=10_000)
 
 
 class FeedbackEntry(_Tolerant):
-    card: str = Field(min_length=1)
+    card: str = Field(min_length=1, max_length=MAX_ID)
     outcome: Literal["accepted", "overridden"]
     acceptedSuggestions: list[AcceptedSuggestion] | None = None
     overrideReason: OverrideReasonFeedback | None = None
@@ -233,7 +242,7 @@ class FeedbackEntry(_Tolerant):
 
 
 class FeedbackRequest(_Tolerant):
-    feedback: list[FeedbackEntry] = Field(min_length=1)
+    feedback: list[FeedbackEntry] = Field(min_length=1, max_length=1000)  # a batch; more is a 400
 
 
 # ---------------------------------------------------------------- discovery

@@ -27,6 +27,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     create_engine,
     select,
     text,
@@ -44,10 +45,10 @@ metadata = MetaData()
 issued_card = Table(
     "issued_card",
     metadata,
-    Column("card_uuid", String(64), primary_key=True),
+    Column("card_uuid", String(256), primary_key=True),
     Column("service_id", String(64), nullable=False),
-    Column("hook_instance", String(128), nullable=False),
-    Column("patient_id", String(128)),
+    Column("hook_instance", String(256), nullable=False),
+    Column("patient_id", Text),
     Column("rule_id", String(64), nullable=False),
     Column("indicator", String(16), nullable=False),
     Column("issued_at", DateTime(timezone=True), nullable=False),
@@ -59,7 +60,7 @@ feedback = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("dedupe_key", String(64), nullable=False, unique=True),
     Column("service_id", String(64), nullable=False),
-    Column("card_uuid", String(128), nullable=False, index=True),
+    Column("card_uuid", String(256), nullable=False, index=True),
     Column("outcome", String(16), nullable=False),
     Column("accepted_suggestions", JSON),
     Column("override_reason", JSON),
@@ -92,13 +93,17 @@ class StoredFeedback:
     known_card: bool = False
 
 
+_CHUNK = 200  # rows per INSERT: well under SQLite's bound-parameter limit (9 columns x 200)
+
+
 def _engine_for(url: str) -> Engine:
     if url == "sqlite:///:memory:":  # one shared connection, usable from the worker threads that write
         return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    for prefix in ("postgresql://", "postgres://"):  # both spellings in the wild; psycopg 3 is the driver
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url.removeprefix(prefix)
     return create_engine(url, pool_pre_ping=True)
 
 
@@ -165,13 +170,14 @@ class SqlStore:
             row["known_card"] = entry.card_uuid in known
             row["dedupe_key"] = _dedupe_key(entry)
             rows.append(row)
-        statement = (
+        statements = [
             self._insert(feedback)
-            .values(rows)
+            .values(rows[start : start + _CHUNK])
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
             .returning(feedback.c.id)
-        )
-        return self._execute(statement)
+            for start in range(0, len(rows), _CHUNK)
+        ]
+        return self._execute(*statements)  # one transaction: the whole batch is stored, or none of it
 
     def feedback_for(self, card_uuid: str) -> list[StoredFeedback]:
         with self._engine.connect() as conn:
@@ -201,11 +207,14 @@ class SqlStore:
             rows = conn.execute(select(issued_card.c.card_uuid).where(issued_card.c.card_uuid.in_(uuids)))
             return {r[0] for r in rows}
 
-    def _execute(self, statement: Any) -> int:
+    def _execute(self, *statements: Any) -> int:
         try:
             with self._engine.begin() as conn:
-                result = conn.execute(statement)
-                return len(result.all()) if result.returns_rows else int(result.rowcount or 0)
+                count = 0
+                for statement in statements:
+                    result = conn.execute(statement)
+                    count += len(result.all()) if result.returns_rows else int(result.rowcount or 0)
+                return count
         except SQLAlchemyError as exc:
             raise StoreError(f"store write failed: {type(exc).__name__}") from exc
 

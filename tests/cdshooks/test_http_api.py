@@ -286,3 +286,17 @@ def test_production_does_not_publish_the_api_document(tmp_path):
     with make_client(settings) as client:
         assert client.get("/openapi.json").status_code == 404
         assert client.get("/docs").status_code == 404
+
+
+def test_feedback_tolerates_extra_fields_in_the_override_coding(client):
+    body = {"feedback": [{"card": "card-y", "outcome": "overridden", "outcomeTimestamp": "2026-11-24T12:05:00Z",
+                          "overrideReason": {"reason": {"system": "https://ehr.example.org/reasons", "code": "x",
+                                                        "display": "X", "userSelected": True}}}]}
+    assert client.post("/cds-services/crs-order-sign/feedback", json=body).status_code == 200
+
+
+def test_feedback_ids_longer_than_the_store_keeps_are_refused_not_truncated(client):
+    body = _feedback("c" * 300)
+    response = client.post("/cds-services/crs-order-sign/feedback", json=body)
+    assert response.status_code == 400
+    assert "feedback[0].card" in _is_outcome(response)["issue"][0]["expression"]

@@ -99,3 +99,12 @@ def test_feedback_survives_a_new_store_on_the_same_database(database_url):
     assert [(f.card_uuid, f.known_card) for f in stored] == [("unknown-card", False)]
     assert second.ping()
     second.dispose()
+
+
+def test_a_large_batch_is_stored_whole(database_url):
+    store = SqlStore(database_url)
+    store.create_schema()
+    batch = [_feedback(f"card-{i}", suggestions=[f"s-{i}"]) for i in range(1000)]
+    assert store.record_feedback(batch) == 1000
+    assert store.count_feedback() == 1000
+    store.dispose()
