@@ -29,6 +29,7 @@ from cds_service.clinical.model import (
 from cds_service.clinical.windows import (
     Part,
     clock,
+    completed_years,
     in_window,
     iso,
     measurement_evidence,
@@ -254,7 +255,9 @@ def _systolic_step(
 ) -> str:
     if lowest is not None:
         m, limit = lowest
-        group = age_group(age_days_at(facts.birth_date, m.effective))
+        moment = m.effective.astimezone(facts.now.tzinfo).date()
+        years = None if facts.birth_date is None else completed_years(facts.birth_date, moment)
+        group = age_group(age_days_at(facts.birth_date, m.effective), years)
         return (
             f"Systolic {value_text(m.value)} mmHg at {clock(m.effective, facts.now)} below the threshold "
             f"of {value_text(limit)} mmHg ({group})."
@@ -278,15 +281,15 @@ def _pressor_step(others: list[str], vasopressin: bool, low: bool) -> str:
     return "No vasopressor: grade 2." if low else ""
 
 
-def age_group(age_days: int | None) -> str:
-    """How the age-appropriate threshold was chosen, in two or three words."""
+def age_group(age_days: int | None, years: int | None = None) -> str:
+    """How the age-appropriate threshold was chosen, in two or three words (`years`: completed calendar years)."""
     if age_days is None:
         return "adult; age unknown"
     if age_days < 28:
         return "neonate"
     if age_days < 365:
         return "infant"
-    years = int(age_days // 365.25)
+    years = int(age_days // 365) if years is None else years
     return "adult" if years >= 18 else f"age {years} years"
 
 

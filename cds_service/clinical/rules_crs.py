@@ -17,6 +17,7 @@ from cds_service.clinical.model import Category, DiagnosisFact, Evidence, Facts,
 from cds_service.clinical.signals import Signals, detect_signals
 from cds_service.clinical.windows import (
     WindowExposure,
+    completed_years,
     drug_ref,
     iso,
     num,
@@ -79,7 +80,7 @@ def _common_params(facts: Facts, kb: Any, windows: list[WindowExposure], signals
         "signals": [dict(s) for s in signals.items],
         "differential": list(signals.differential),
         "paediatric": age_days is not None and age_days < adult_from,
-        "age_years": None if age_days is None else round(age_days / 365.25, 1),
+        "age_years": None if facts.birth_date is None else completed_years(facts.birth_date, facts.now.date()),
     }
 
 

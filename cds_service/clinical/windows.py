@@ -9,7 +9,7 @@ the most recent), and opens the CRS-status finding.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from cds_service.clinical.model import DrugRef, Evidence, Exposure, Facts, Measurement, UnusableValue
@@ -191,3 +191,13 @@ def unusable_text(value: UnusableValue, now: datetime) -> str:
     """ "a temperature at 14:20 could not be used: unit 'degrees F' is not known" (never the value itself)."""
     name = UNUSABLE_NAMES.get(value.concept, "a " + value.concept.replace("_", " "))
     return f"{name} at {clock(value.effective, now)} could not be used: {value.reason}"
+
+
+def completed_years(birth_date: date, on_date: date) -> int:
+    """Completed calendar years (birthdays passed) from the birth date to a date; 0 before the first birthday.
+
+    The age shown to clinicians. Note: the knowledge thresholds still count 365-day years from age_days; once
+    `knowledge.thresholds.completed_years` and the `age_years=` keyword land, pass these years to them too.
+    """
+    before_birthday = (on_date.month, on_date.day) < (birth_date.month, birth_date.day)
+    return max(0, on_date.year - birth_date.year - int(before_birthday))

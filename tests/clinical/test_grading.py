@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from rules_kit import KB, NOW, born_days_before, facts, gap, m, o2, pressor, treatment
 
 from cds_service.clinical.grading import Grading, grade_crs
 from cds_service.clinical.model import Facts
+from cds_service.clinical.windows import completed_years
 
 EXPOSED = NOW - timedelta(days=3)
 
@@ -199,3 +200,15 @@ def test_the_highest_oxygen_support_in_the_window_sets_hypoxia() -> None:
     )
     assert graded.grade == 3
     assert graded.hypoxia.device == "face-mask"
+
+
+def test_the_age_in_the_step_text_is_in_completed_calendar_years() -> None:
+    birth = date(2017, 11, 24)  # 9th birthday today (NOW is 2026-11-24): 3287 days, 8.999 years of 365.25 days
+    graded = _grade(facts(m("temperature", 38.5), m("systolic", 60), birth=birth))
+    assert any("(age 9 years)" in step for step in graded.steps)
+
+
+def test_completed_years_count_birthdays_not_days() -> None:
+    assert completed_years(date(2020, 1, 1), date(2027, 12, 30)) == 7
+    assert completed_years(date(2020, 1, 1), date(2028, 1, 1)) == 8
+    assert completed_years(date(2020, 2, 29), date(2021, 2, 28)) == 0
