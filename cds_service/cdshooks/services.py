@@ -26,9 +26,6 @@ PREFETCH_TEMPLATES: dict[str, str] = {
     "labs": f"Observation?patient={_P}&category=laboratory&_sort=-date&_count=200",
 }
 
-#: Keys without which no evaluation is possible: if neither prefetch nor the FHIR server provide them, 412.
-REQUIRED_KEYS: frozenset[str] = frozenset({"patient"})
-
 _USAGE = (
     "Needs read access to the patient's Patient, MedicationRequest, MedicationAdministration, "
     "MedicationStatement, MedicationDispense, Procedure, Condition and Observation (vital-signs and laboratory) "

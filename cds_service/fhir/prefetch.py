@@ -84,7 +84,8 @@ async def build_record(
     reader = _reader(request, gateway, settings, loop.time() + settings.fhir_deadline_seconds, fhir_allowed)
     outcomes, jobs = _plan(request, service, reader, fhir_allowed)
     await run_until(reader.deadline if reader else loop.time(), jobs)
-    if not any(o.obtained for o in outcomes):
+    # An order hook's draft orders are data too: the order-time checks need nothing else, so no 412 for them.
+    if not any(o.obtained for o in outcomes) and not _has_draft_orders(request):
         raise PreconditionFailed(_nothing_obtained_message(outcomes), expression=["prefetch", "fhirServer"])
 
     record = PatientRecord(
@@ -101,6 +102,11 @@ async def build_record(
     if record.patient_id is None and record.patient is not None:
         record.patient_id = record.patient.id
     return record
+
+
+def _has_draft_orders(request: HookRequest) -> bool:
+    entries = (request.context.draftOrders or {}).get("entry")
+    return isinstance(entries, list) and any(isinstance(e, dict) and e.get("resource") for e in entries)
 
 
 def _add_outcomes(builder: RecordBuilder, outcomes: list[KeyOutcome]) -> None:

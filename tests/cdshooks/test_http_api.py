@@ -300,3 +300,22 @@ def test_feedback_ids_longer_than_the_store_keeps_are_refused_not_truncated(clie
     response = client.post("/cds-services/crs-order-sign/feedback", json=body)
     assert response.status_code == 400
     assert "feedback[0].card" in _is_outcome(response)["issue"][0]["expression"]
+
+
+def test_an_order_with_no_patient_data_still_gets_its_order_cards_and_says_what_is_missing(client):
+    request = load_json(ORDER_SIGN)
+    del request["prefetch"]
+    response = client.post("/cds-services/crs-order-sign", json=request)
+    assert response.status_code == 200
+    categories = {c["extension"]["org.crs-cds.finding"]["category"] for c in response.json()["cards"]}
+    assert {"order-risk", "premedication", "data-gap"} <= categories
+
+
+def test_patient_view_with_no_data_obtainable_is_412(client):
+    request = load_json(ORDER_SIGN)
+    del request["prefetch"]
+    request["hook"] = "patient-view"
+    del request["context"]["draftOrders"]
+    response = client.post("/cds-services/crs-patient-view", json=request)
+    assert response.status_code == 412
+    _is_outcome(response)
