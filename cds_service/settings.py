@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     auth_mode: AuthMode = AuthMode.required
     trusted_issuers_file: Path | None = None
     jwt_clock_skew_seconds: int = Field(60, ge=0, le=600)
+    # CDS Hooks JWTs are per call; a captured long-lived one would otherwise stay usable (and fill the replay cache).
+    jwt_max_lifetime_seconds: int = Field(3600, ge=60)
     jwks_refresh_min_seconds: int = Field(60, ge=1)
 
     public_base_url: str = "http://127.0.0.1:8080"

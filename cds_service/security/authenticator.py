@@ -140,6 +140,9 @@ class Authenticator:
         issued_at = _time_claim(claims, "iat", required=True)
         if issued_at is None or issued_at > now + self._skew:
             raise AuthenticationError("token issued in the future (iat)")
+        lifetime = self._settings.jwt_max_lifetime_seconds
+        if (expires_at - issued_at).total_seconds() > lifetime or (now - issued_at).total_seconds() > lifetime:
+            raise AuthenticationError(f"token lives longer than jwt_max_lifetime_seconds ({lifetime} s)")
         not_before = _time_claim(claims, "nbf", required=False)
         if not_before is not None and not_before > now + self._skew:
             raise AuthenticationError("token not yet valid (nbf)")

@@ -84,6 +84,13 @@ def test_a_token_expired_within_the_clock_skew_is_still_accepted() -> None:
     assert authenticate(authenticator(), bearer(mint(exp=recent, iat=recent - 300))).issuer == ISS
 
 
+def test_a_token_living_longer_than_the_maximum_lifetime_is_refused() -> None:
+    now = int(NOW.timestamp())
+    assert "lifetime" in refusal(authenticator(), bearer(mint(iat=now, exp=now + 10 * 365 * 86400)))
+    assert "lifetime" in refusal(authenticator(), bearer(mint(iat=now - 7200, exp=now + 60)))
+    assert authenticate(authenticator(), bearer(mint(iat=now, exp=now + 3600))).issuer == ISS
+
+
 def test_a_token_issued_in_the_future_beyond_the_skew_is_refused() -> None:
     future = int(NOW.timestamp()) + 120
     assert "iat" in refusal(authenticator(), bearer(mint(iat=future, exp=future + 300)))
