@@ -1,12 +1,13 @@
 # crs-cds: production image. Authentication is required here (no development mode): mount a trusted-issuer
 # file and set CRS_CDS_TRUSTED_ISSUERS_FILE and CRS_CDS_PUBLIC_BASE_URL (see README, "Configuration").
-FROM python:3.11-slim
+FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     CRS_CDS_KNOWLEDGE_DIR=/app/cards \
-    CRS_CDS_DATABASE_URL=sqlite:////var/lib/crs-cds/crs-cds.sqlite3
+    CRS_CDS_DATABASE_URL=sqlite:////var/lib/crs-cds/crs-cds.sqlite3 \
+    PORT=8080
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -20,5 +21,5 @@ RUN pip install . \
 USER crs
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
-    CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2).status == 200 else 1)"
-CMD ["crs-cds", "serve", "--host", "0.0.0.0", "--port", "8080"]
+    CMD python -c "import os,urllib.request,sys; sys.exit(0 if urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz', timeout=2).status == 200 else 1)"
+CMD ["sh", "-c", "exec crs-cds serve --host 0.0.0.0 --port \"$PORT\""]

@@ -35,7 +35,9 @@ run: install
 
 ## make test: install what the tests need and run the whole suite.
 test: install-test
-	$(PY) -m pytest
+	$(PY) -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; exit 1; fi; \
+	exit $$status
 
 lint: install-test
 	$(PY) -m pip install --quiet ruff

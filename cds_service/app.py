@@ -42,9 +42,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        warning = startup_warning(settings)
-        if warning:
-            log.warning(warning)
+        for warning in (startup_warning(settings), _base_url_warning(settings)):
+            if warning:
+                log.warning(warning)
         runtime = factory(settings)
         app.state.runtime = runtime
         log.info(
@@ -80,6 +80,16 @@ def create_app(
     )
     _install_error_handlers(app)
     return app
+
+
+def _base_url_warning(settings: Settings) -> str | None:
+    """Production with the default loopback base URL: every JWT's `aud` would be refused; say why at start-up."""
+    if settings.is_development or not settings.public_base_url.startswith(("http://127.", "http://localhost")):
+        return None
+    return (
+        f"CRS_CDS_PUBLIC_BASE_URL is {settings.public_base_url}: JWTs must name the exact URL EHRs call as their "
+        "aud, so set it to the service's public https address"
+    )
 
 
 def quiet_http_client_logs() -> None:
