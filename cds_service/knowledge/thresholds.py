@@ -1,13 +1,17 @@
 """Clinical thresholds from cards/thresholds.yaml: each value with its unit and source.
 
-Age-dependent thresholds take `age_days` (None means adult). Paediatric bands are half-open
-[min_age_days, max_age_days); a "year" in a formula is 365 days of age, counted in whole years
-(PALS: SBP < 70 + 2 x age in years for ages 1-10).
+Age-dependent thresholds take `age_days` (None means adult) and, optionally, `age_years`: the completed
+calendar years from the birth date (`completed_years`). Paediatric bands are half-open
+[min_age_days, max_age_days); every boundary from one year up is a whole number of 365-day years, so with
+`age_years` the band is chosen at the birthday and the PALS formula (SBP < 70 + 2 x age in years for ages
+1-10) uses the age in completed years. Without it, a year is 365 days of age (leap days shift the birthday).
+Under one completed year the neonate and infant bands are chosen by `age_days`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from pydantic import Field, model_validator
 
@@ -57,15 +61,33 @@ class AgeDependent(Strict):
             expected = band.max_age_days
         return self
 
-    def at(self, age_days: int | None, adult_from_age_days: int) -> Threshold:
-        """The threshold for a patient of this age (None or >= adult_from_age_days: the adult value)."""
-        if age_days is None or age_days >= adult_from_age_days:
+    def at(self, age_days: int | None, adult_from_age_days: int, age_years: int | None = None) -> Threshold:
+        """The threshold for a patient of this age (unknown or >= adult_from_age_days: the adult value)."""
+        band_days = _band_days(age_days, age_years)
+        if band_days is None or band_days >= adult_from_age_days:
             return self.adult.threshold()
+        years = age_years if age_years is not None else band_days // 365
         for band in self.paediatric:
-            if band.max_age_days is None or age_days < band.max_age_days:
-                years = max(age_days, 0) // 365
-                return Threshold(band.base + band.per_year * years, self.unit, band.source, band.id)
+            if band.max_age_days is None or band_days < band.max_age_days:
+                return Threshold(band.base + band.per_year * max(years, 0), self.unit, band.source, band.id)
         return self.adult.threshold()
+
+
+def _band_days(age_days: int | None, age_years: int | None) -> int | None:
+    """The age, in days, that picks the band: whole 365-day years from completed years, else days."""
+    if age_years is None:
+        return None if age_days is None else max(age_days, 0)
+    if age_years >= 1 or age_days is None:
+        return max(age_years, 0) * 365
+    return min(max(age_days, 0), 364)  # under one completed year, never past the first birthday band
+
+
+def completed_years(birth_date: date, on_date: date) -> int:
+    """Completed calendar years of age on a date (the last birthday counts; 29 February falls on 1 March)."""
+    years = on_date.year - birth_date.year
+    if (on_date.month, on_date.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years
 
 
 class ThresholdFile(Strict):
@@ -114,14 +136,14 @@ class Thresholds:
         self.lab_max_age_days = spec.lab_max_age_days.threshold()
         self.adult_from_age_days = spec.adult_from_age_days
 
-    def hypotension_sbp(self, age_days: int | None) -> Threshold:
+    def hypotension_sbp(self, age_days: int | None, *, age_years: int | None = None) -> Threshold:
         """SBP below this value (mm[Hg]) is hypotension: ASTCT adult 90, PALS for children."""
-        return self._spec.hypotension_sbp.at(age_days, self.adult_from_age_days)
+        return self._spec.hypotension_sbp.at(age_days, self.adult_from_age_days, age_years)
 
-    def tachycardia_hr(self, age_days: int | None) -> Threshold:
+    def tachycardia_hr(self, age_days: int | None, *, age_years: int | None = None) -> Threshold:
         """Heart rate above this value (/min) is tachycardia: SIRS adult, age-specific for children."""
-        return self._spec.tachycardia_hr.at(age_days, self.adult_from_age_days)
+        return self._spec.tachycardia_hr.at(age_days, self.adult_from_age_days, age_years)
 
-    def tachypnoea_rr(self, age_days: int | None) -> Threshold:
+    def tachypnoea_rr(self, age_days: int | None, *, age_years: int | None = None) -> Threshold:
         """Respiratory rate above this value (/min) is tachypnoea: SIRS adult, age-specific for children."""
-        return self._spec.tachypnoea_rr.at(age_days, self.adult_from_age_days)
+        return self._spec.tachypnoea_rr.at(age_days, self.adult_from_age_days, age_years)
