@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from cds_service.knowledge.thresholds import completed_years
+
 
 def age_days_at(birth_date: date | None, when: datetime) -> int | None:
     """Whole days from the birth date to the calendar date of `when` (in its own time zone).
@@ -13,3 +15,10 @@ def age_days_at(birth_date: date | None, when: datetime) -> int | None:
     if birth_date is None:
         return None
     return max(0, (when.date() - birth_date).days)
+
+
+def years_at(birth_date: date | None, when: datetime) -> int | None:
+    """Completed calendar years on the date of `when` (birthdays passed); None without a birth date."""
+    if birth_date is None:
+        return None
+    return max(0, completed_years(birth_date, when.date()))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cds_service.clinical.age import age_days_at
+from cds_service.clinical.age import age_days_at, years_at
 from cds_service.clinical.grading_hypoxia import HypoxiaResult, assess_hypoxia
 from cds_service.clinical.model import (
     DataGap,
@@ -243,7 +243,9 @@ def assess_hypotension(facts: Facts, kb: Any, start: datetime, hours: int) -> Hy
 
 
 def _sbp_threshold(facts: Facts, kb: Any, at: datetime) -> float:
-    return num(kb.thresholds.hypotension_sbp(age_days_at(facts.birth_date, at)))
+    return num(
+        kb.thresholds.hypotension_sbp(age_days_at(facts.birth_date, at), age_years=years_at(facts.birth_date, at))
+    )
 
 
 def _systolic_step(

@@ -72,6 +72,29 @@ NON_SYSTEMIC_WORDS = frozenset({"im", "sc"})
 LOCAL_ANAESTHETICS = ("lidocaine", "bupivacaine", "articaine", "prilocaine")
 
 
+#: Local forms of a corticosteroid (a cream, eye drops, an inhaler, an enema...) that do not act systemically, so
+#: they do not lift ASTCT's fever requirement (reviewed design choice; systemic routes, IM and SC included, count).
+TOPICAL_STEMS = (
+    "ophthalmic",
+    "nasal",
+    "inhal",
+    "nebul",
+    "topical",
+    "cream",
+    "ointment",
+    "lotion",
+    "enema",
+    "rectal",
+    "suppositor",
+    "dermal",
+    "intra articular",
+    "intraarticular",
+    "drops",
+)
+#: Short words matched only whole ("ear" is not in "clear").
+TOPICAL_WORDS = frozenset({"eye", "ear", "otic", "gel", "foam"})
+
+
 # ---------------------------------------------------------------- vasopressors
 
 
@@ -154,9 +177,26 @@ def treatments_given(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> 
 def _treatment(
     record: PatientRecord, kb: KnowledgeBase, resource: Any, time: datetime | None
 ) -> Iterator[TreatmentGiven]:
-    found = kb.identify_treatment(record.medication_concept(resource))
-    if found is not None and found.kind in TREATMENT_KINDS:
-        yield TreatmentGiven(found.id, found.kind, time, reference_of(resource))
+    concept = record.medication_concept(resource)
+    found = kb.identify_treatment(concept)
+    if found is None or found.kind not in TREATMENT_KINDS:
+        return
+    if found.kind == "corticosteroid" and _topical(concept, _dosage_routes(resource)):
+        return  # hydrocortisone cream or an inhaled steroid does not lift the fever requirement
+    yield TreatmentGiven(found.id, found.kind, time, reference_of(resource))
+
+
+def _dosage_routes(resource: Any) -> list[Any]:
+    """The routes of an administration (dosage.route) or a statement (dosage[].route)."""
+    dosage = getattr(resource, "dosage", None)
+    if isinstance(dosage, list):
+        return [d.route for d in dosage if d.route is not None]
+    return [getattr(dosage, "route", None)]
+
+
+def _topical(concept: ConceptInput, routes: list[Any]) -> bool:
+    texts = [t for route in routes if route is not None for t in _words_of(concept_of(route))] + _words_of(concept)
+    return any(any(stem in text for stem in TOPICAL_STEMS) or TOPICAL_WORDS & set(text.split()) for text in texts)
 
 
 # ---------------------------------------------------------------- diagnoses

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from cds_service.clinical.age import age_days_at
+from cds_service.clinical.age import age_days_at, years_at
 from cds_service.clinical.grading_hypoxia import lowest_spo2_below
 from cds_service.clinical.model import Evidence, Facts, Measurement, O2Device
 from cds_service.clinical.windows import (
@@ -96,6 +96,11 @@ def _point(signal_id: str, label: str, m: Measurement, **values: Any) -> Found:
     return signal, (measurement_evidence(label, m),)
 
 
+def _limit(facts: Facts, threshold: Any, m: Measurement) -> float:
+    """The age-specific threshold at the time of the measurement (age in days and completed years)."""
+    return num(threshold(age_days_at(facts.birth_date, m.effective), age_years=years_at(facts.birth_date, m.effective)))
+
+
 def _above(
     facts: Facts,
     concept: str,
@@ -105,11 +110,7 @@ def _above(
     start: datetime,
 ) -> Found | None:
     """The reading furthest above its age-specific threshold, if any is above."""
-    over = [
-        (m, limit)
-        for m in _recent(facts, concept, start)
-        if m.value > (limit := num(threshold(age_days_at(facts.birth_date, m.effective))))
-    ]
+    over = [(m, limit) for m in _recent(facts, concept, start) if m.value > (limit := _limit(facts, threshold, m))]
     if not over:
         return None
     m, limit = max(over, key=lambda pair: (pair[0].value - pair[1], measurement_order(pair[0])))

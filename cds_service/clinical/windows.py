@@ -9,10 +9,11 @@ the most recent), and opens the CRS-status finding.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cds_service.clinical.model import DrugRef, Evidence, Exposure, Facts, Measurement, UnusableValue
+from cds_service.knowledge.thresholds import completed_years  # noqa: F401 - the one definition, used by rules
 
 TIER_RANK: dict[str, int] = {"low": 0, "moderate": 1, "high": 2}
 #: How a value of a concept is named in "... could not be used" sentences (other concepts: their id in words).
@@ -191,13 +192,3 @@ def unusable_text(value: UnusableValue, now: datetime) -> str:
     """ "a temperature at 14:20 could not be used: unit 'degrees F' is not known" (never the value itself)."""
     name = UNUSABLE_NAMES.get(value.concept, "a " + value.concept.replace("_", " "))
     return f"{name} at {clock(value.effective, now)} could not be used: {value.reason}"
-
-
-def completed_years(birth_date: date, on_date: date) -> int:
-    """Completed calendar years (birthdays passed) from the birth date to a date; 0 before the first birthday.
-
-    The age shown to clinicians. Note: the knowledge thresholds still count 365-day years from age_days; once
-    `knowledge.thresholds.completed_years` and the `age_years=` keyword land, pass these years to them too.
-    """
-    before_birthday = (on_date.month, on_date.day) < (birth_date.month, birth_date.day)
-    return max(0, on_date.year - birth_date.year - int(before_birthday))

@@ -65,7 +65,7 @@ class FakeThresholds:
     lab_max_age_days: T = T(7)
     adult_from_age_days: int = 18 * 365
 
-    def hypotension_sbp(self, age_days: int | None) -> T:
+    def hypotension_sbp(self, age_days: int | None, age_years: int | None = None) -> T:
         """PALS: < 60 neonates, < 70 infants, < 70 + 2 x years (1-10), < 90 above; adult 90."""
         if age_days is None or age_days >= 11 * 365:
             return T(90)
@@ -75,10 +75,10 @@ class FakeThresholds:
             return T(70)
         return T(70 + 2 * (age_days // 365))
 
-    def tachycardia_hr(self, age_days: int | None) -> T:
+    def tachycardia_hr(self, age_days: int | None, age_years: int | None = None) -> T:
         return T(100 if age_days is None or age_days >= 13 * 365 else 140)
 
-    def tachypnoea_rr(self, age_days: int | None) -> T:
+    def tachypnoea_rr(self, age_days: int | None, age_years: int | None = None) -> T:
         return T(20 if age_days is None or age_days >= 13 * 365 else 30)
 
 
