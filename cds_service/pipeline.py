@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from typing import Any
 
 import anyio
 
@@ -49,18 +47,9 @@ def check_request(request: HookRequest, service: ServiceDefinition) -> None:
 
 
 async def answer_hook(
-    request: HookRequest,
-    service: ServiceDefinition,
-    runtime: Runtime,
-    caller: Caller,
-    *,
-    defer: Callable[..., Any] | None = None,
+    request: HookRequest, service: ServiceDefinition, runtime: Runtime, caller: Caller
 ) -> CdsResponse:
-    """Evaluate one hook call and return its response; the cards issued are recorded for feedback.
-
-    With `defer` (the route passes FastAPI's BackgroundTasks.add_task) the audit write runs after the response
-    is sent, off the clinician's path; without it (CLI, validation) it is awaited here.
-    """
+    """Evaluate one hook call and return its response; the cards issued are recorded for feedback."""
     check_request(request, service)
     started = time.perf_counter()
     now = runtime.clock()
@@ -80,10 +69,7 @@ async def answer_hook(
     facts = extract_facts(record, runtime.knowledge, now)
     findings = evaluate(facts, runtime.knowledge, hook=service.hook, config=runtime.rule_config)
     cards = runtime.renderer.render(findings, patient_id=request.context.patientId)
-    if defer is not None:
-        defer(_audit, runtime, service, request, cards)
-    else:
-        await _audit(runtime, service, request, cards)
+    await _audit(runtime, service, request, cards)
     log.info(
         "hook answered service=%s hookInstance=%s cards=%d findings=%d gaps=%d skipped=%d "
         "record_ms=%.1f total_ms=%.1f",

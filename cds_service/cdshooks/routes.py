@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from cds_service.cdshooks.body import parse_json, read_body, validate
@@ -64,13 +64,13 @@ async def discovery(request: Request) -> JSONResponse:
 @router.post(
     "/cds-services/{service_id}", response_model=CdsResponse, openapi_extra=_body_schema(HookRequest)
 )
-async def invoke(service_id: str, request: Request, background: BackgroundTasks) -> JSONResponse:
+async def invoke(service_id: str, request: Request) -> JSONResponse:
     runtime = _runtime(request)
     caller = await _caller(request)
     service = _service(service_id)
     raw = await read_body(request, runtime.settings.max_body_bytes)
     hook_request = validate(HookRequest, parse_json(raw, runtime.settings))
-    return _json(await answer_hook(hook_request, service, runtime, caller, defer=background.add_task))
+    return _json(await answer_hook(hook_request, service, runtime, caller))
 
 
 @router.post("/cds-services/{service_id}/feedback", openapi_extra=_body_schema(FeedbackRequest))
