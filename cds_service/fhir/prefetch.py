@@ -93,8 +93,13 @@ async def build_record(
     )
     add_draft_orders(record, request.context.draftOrders)
     builder = RecordBuilder(record, knowledge, now, lookback=_lookback(knowledge, settings))
-    # Validation is CPU-bound (~0.2 ms per resource): in a worker thread, the event loop serves other calls.
-    await asyncio.to_thread(_add_outcomes, builder, outcomes)
+    # Validation is CPU-bound (~0.2 ms per resource). A heavy chart is validated in a worker thread so the event
+    # loop keeps serving other calls; a typical one inline, since the thread hop lets later calls overtake and
+    # stretches the latency tail under load (docs/PERFORMANCE.md).
+    if sum(len(o.resources) for o in outcomes) > INLINE_PARSE_MAX_RESOURCES:
+        await asyncio.to_thread(_add_outcomes, builder, outcomes)
+    else:
+        _add_outcomes(builder, outcomes)
     medication_outcome = await _resolve_medications(record, builder, reader, request.fhirServer, fhir_allowed)
     for outcome in [*outcomes, medication_outcome]:
         if outcome is not None and outcome.reason is not None:
@@ -102,6 +107,9 @@ async def build_record(
     if record.patient_id is None and record.patient is not None:
         record.patient_id = record.patient.id
     return record
+
+
+INLINE_PARSE_MAX_RESOURCES = 300  # raw resources; above this the pre-filter and validation run in a thread
 
 
 def _has_draft_orders(request: HookRequest) -> bool:
