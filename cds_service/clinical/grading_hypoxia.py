@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cds_service.clinical.model import Evidence, Facts, Measurement, O2Device, O2Support
+from cds_service.clinical.model import ASTCT_HYPOXIA_LEVEL, Evidence, Facts, Measurement, O2Device, O2Support
 from cds_service.clinical.windows import (
     Part,
     clock,
@@ -45,17 +45,8 @@ DEVICE_WORDS: dict[O2Device, str] = {
     O2Device.mechanical_ventilation: "mechanical ventilation",
     O2Device.unknown: "oxygen, device not recorded",
 }
-_FIXED_LEVELS: dict[O2Device, int] = {
-    O2Device.room_air: 0,
-    O2Device.blow_by: 2,
-    O2Device.high_flow_nasal_cannula: 3,
-    O2Device.face_mask: 3,
-    O2Device.non_rebreather: 3,
-    O2Device.venturi: 3,
-    O2Device.cpap: 4,
-    O2Device.bipap: 4,
-    O2Device.mechanical_ventilation: 4,
-}
+#: Devices whose level does not depend on the flow (a nasal cannula's does).
+_FIXED_LEVELS = {d: level for d, level in ASTCT_HYPOXIA_LEVEL.items() if d is not O2Device.nasal_cannula}
 
 
 DEVICE_MISSING = "oxygen delivery device"
@@ -78,10 +69,7 @@ def o2_level(support: O2Support, low_flow_max: float) -> tuple[int, tuple[str, .
         return (
             3,
             (),
-            (
-                f"Nasal cannula {value_text(flow)} L/min (above {value_text(low_flow_max)} L/min, "
-                "high-flow): grade 3."
-            ),
+            (f"Nasal cannula {value_text(flow)} L/min (above {value_text(low_flow_max)} L/min, high-flow): grade 3."),
         )
     if device is O2Device.unknown:
         if flow is None:

@@ -34,6 +34,24 @@ class O2Device(StrEnum):
     unknown = "unknown"  # O2 given, device not stated
 
 
+#: ASTCT 2019 hypoxia level of each device (Lee et al., BBMT 2019;25:625, table 1): room air 0; low-flow nasal
+#: cannula (<= 6 L/min) and blow-by 2; high-flow nasal cannula, face mask, non-rebreather and Venturi 3; positive
+#: pressure 4. A nasal cannula is 2 unless its flow says high flow; "unknown" has no level of its own (the grading
+#: decides from the flow, and says the device is missing).
+ASTCT_HYPOXIA_LEVEL: dict[O2Device, int] = {
+    O2Device.room_air: 0,
+    O2Device.blow_by: 2,
+    O2Device.nasal_cannula: 2,
+    O2Device.high_flow_nasal_cannula: 3,
+    O2Device.face_mask: 3,
+    O2Device.non_rebreather: 3,
+    O2Device.venturi: 3,
+    O2Device.cpap: 4,
+    O2Device.bipap: 4,
+    O2Device.mechanical_ventilation: 4,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Exposure:
     """One record of a catalogue drug reaching (or being ordered for) the patient."""
@@ -153,9 +171,7 @@ class Facts:
 
     def series(self, concept: str) -> tuple[Measurement, ...]:
         """Measurements of one concept, oldest first."""
-        return tuple(
-            sorted((m for m in self.measurements if m.concept == concept), key=lambda m: m.effective)
-        )
+        return tuple(sorted((m for m in self.measurements if m.concept == concept), key=lambda m: m.effective))
 
 
 # ---------------------------------------------------------------- findings

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from cds_service.clinical.model import O2Device
+from cds_service.clinical.model import ASTCT_HYPOXIA_LEVEL, O2Device
 from cds_service.errors import KnowledgeError
 from cds_service.knowledge import concepts as c
 from cds_service.knowledge.base import GENERIC_CAR_T, Indexes, KnowledgeBase
@@ -122,9 +122,7 @@ def build_knowledge(cat: Catalogue, version: str) -> KnowledgeBase:
             check.code(item.system, item.code, "baseline-monitoring.yaml", item.id, "code")
     site = SiteConfig()
     if cat.site is not None:
-        site, drugs = _apply_site(
-            cat, drugs, check, (drug_codes, vaso_codes, treat_codes, obs_codes, o2_codes)
-        )
+        site, drugs = _apply_site(cat, drugs, check, (drug_codes, vaso_codes, treat_codes, obs_codes, o2_codes))
     indexes = Indexes(
         resolver,
         _frozen(drug_codes),
@@ -172,9 +170,7 @@ def _check_systems(cat: Catalogue, check: _Checker) -> None:
         check.source(system.source, "code-systems.yaml", system.id, "source")
 
 
-def _drugs(
-    cat: Catalogue, check: _Checker
-) -> tuple[dict[str, Drug], dict[tuple[str, str], str], PhraseIndex[str]]:
+def _drugs(cat: Catalogue, check: _Checker) -> tuple[dict[str, Drug], dict[tuple[str, str], str], PhraseIndex[str]]:
     drugs: dict[str, Drug] = {}
     codes: dict[tuple[str, str], str] = {}
     names: PhraseIndex[str] = PhraseIndex()
@@ -216,9 +212,7 @@ def _index_drug_codes(drug: Drug, file: str, check: _Checker, codes: dict[tuple[
             check.fail(file, drug.id, f"codes[{i}].level", f"level '{code.level}' does not fit {code.system}")
         key = check.coding(code, file, drug.id, f"codes[{i}]")
         if key in codes and codes[key] != drug.id:
-            check.fail(
-                file, drug.id, f"codes[{i}].code", f"code {code.code} is also claimed by '{codes[key]}'"
-            )
+            check.fail(file, drug.id, f"codes[{i}].code", f"code {code.code} is also claimed by '{codes[key]}'")
         codes[key] = drug.id
 
 
@@ -248,9 +242,7 @@ def _named_entries(file: str, entries: Iterable[object], check: _Checker) -> tup
         for i, coding in enumerate(codings):
             key = check.coding(coding, file, ident, f"codes[{i}]")
             if codes.get(key, ident) != ident:
-                check.fail(
-                    file, ident, f"codes[{i}].code", f"code {coding.code} is also claimed by '{codes[key]}'"
-                )
+                check.fail(file, ident, f"codes[{i}].code", f"code {coding.code} is also claimed by '{codes[key]}'")
             codes[key] = ident
         for name in (entry.name, *entry.synonyms):  # type: ignore[attr-defined]
             other = names.add(name, ident)
@@ -267,37 +259,18 @@ def _observations(cat: Catalogue, check: _Checker) -> dict[tuple[str, str], str]
         for i, coding in enumerate(concept.codes):
             key = check.coding(coding, "observations.yaml", concept.id, f"codes[{i}]")
             if codes.get(key, concept.id) != concept.id:
-                check.fail(
-                    "observations.yaml", concept.id, f"codes[{i}].code", f"also claimed by '{codes[key]}'"
-                )
+                check.fail("observations.yaml", concept.id, f"codes[{i}].code", f"also claimed by '{codes[key]}'")
             codes[key] = concept.id
     return codes
 
 
-# Text-match priority of each device: its ASTCT 2019 hypoxia level (Lee 2019, table 1; room air 0, low-flow
-# nasal cannula and blow-by 2, high-flow nasal cannula and masks 3, positive pressure 4), so a text naming two
-# devices ("BiPAP via full face mask") gives the higher support. "unknown" (oxygen given, device not gradable)
-# ranks above room air and below every named device: it says oxygen is given but not how.
-O2_TEXT_RANK: Mapping[O2Device, int] = MappingProxyType(
-    {
-        O2Device.room_air: 0,
-        O2Device.unknown: 1,
-        O2Device.blow_by: 2,
-        O2Device.nasal_cannula: 2,
-        O2Device.high_flow_nasal_cannula: 3,
-        O2Device.face_mask: 3,
-        O2Device.non_rebreather: 3,
-        O2Device.venturi: 3,
-        O2Device.cpap: 4,
-        O2Device.bipap: 4,
-        O2Device.mechanical_ventilation: 4,
-    }
-)
+# Text-match priority of each device: its ASTCT 2019 hypoxia level (clinical.model.ASTCT_HYPOXIA_LEVEL), so a
+# text naming two devices ("BiPAP via full face mask") gives the higher support. "unknown" (oxygen given, device
+# not gradable) ranks above room air and below every named device: it says oxygen is given but not how.
+O2_TEXT_RANK: Mapping[O2Device, int] = MappingProxyType({**ASTCT_HYPOXIA_LEVEL, O2Device.unknown: 1})
 
 
-def _o2_devices(
-    cat: Catalogue, check: _Checker
-) -> tuple[dict[tuple[str, str], O2Device], PhraseIndex[O2Device]]:
+def _o2_devices(cat: Catalogue, check: _Checker) -> tuple[dict[tuple[str, str], O2Device], PhraseIndex[O2Device]]:
     """Device codes, and device names indexed with their ASTCT level as priority (ties: highest level)."""
     codes: dict[tuple[str, str], O2Device] = {}
     names: PhraseIndex[O2Device] = PhraseIndex()
