@@ -179,12 +179,12 @@ def measurement_order(m: Measurement) -> tuple[datetime, float, str, str]:
 
 
 def unusable_in_window(facts: Facts, concepts: tuple[str, ...], start: datetime) -> list[UnusableValue]:
-    """Values of these concepts present in [start, now] but not usable, oldest first (unknown times excluded)."""
-    found = [
-        u
-        for u in facts.unusable
-        if u.concept in concepts and u.effective is not None and in_window(u.effective, start, facts.now)
-    ]
+    """Values of these concepts present since `start` but not usable, oldest first (unknown times excluded).
+
+    No upper bound: a value stamped in the future beyond the clock-skew tolerance is unusable, and it is still
+    a sign that something was measured, so it counts as "present but not usable" rather than absent.
+    """
+    found = [u for u in facts.unusable if u.concept in concepts and u.effective is not None and u.effective >= start]
     return sorted(found, key=lambda u: (u.effective or facts.now, u.concept, u.reason, u.reference or ""))
 
 

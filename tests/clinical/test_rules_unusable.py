@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rules_kit import CONFIG, KB, at, facts, m, o2
+from rules_kit import CONFIG, KB, NOW, at, facts, m, o2
 
 from cds_service.clinical.model import Facts, Finding, Severity, UnusableValue
 from cds_service.clinical.rules import evaluate
@@ -78,3 +78,13 @@ def test_the_monitoring_gap_says_present_but_not_usable_for_an_unusable_temperat
     assert finding.params["missing"] == ["temperature"]
     assert finding.params["unusable"] == ["temperature"]
     assert finding.missing == ("usable temperature in the last 8 h",)
+
+
+def test_a_temperature_stamped_beyond_the_skew_tolerance_is_present_but_not_usable_not_absent() -> None:
+    from datetime import timedelta
+
+    from cds_service.clinical.windows import unusable_in_window
+
+    future = UnusableValue("temperature", NOW + timedelta(minutes=30), "recorded in the future", "Observation/t1")
+    found = unusable_in_window(facts(unusable=(future,)), ("temperature",), NOW - timedelta(hours=8))
+    assert found == [future]
