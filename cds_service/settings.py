@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     fhir_retries: int = Field(2, ge=0, le=5)
     fhir_max_pages: int = Field(10, ge=1)
     fhir_max_connections: int = Field(20, ge=1)
+    # Observations validated per call (newest first); the rest is reported as a data gap. Bounds CPU per call:
+    # validating one costs ~0.25 ms, so 5,000 is ~1.2 s (docs/PERFORMANCE.md).
+    max_observations: int = Field(5000, ge=100)
 
     knowledge_dir: Path = _REPO_CARDS
     site_knowledge_file: Path | None = None

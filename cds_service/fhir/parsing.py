@@ -35,6 +35,7 @@ from pydantic import ValidationError
 
 from cds_service.fhir.record import (
     Condition,
+    DataGap,
     Medication,
     MedicationAdministration,
     MedicationDispense,
@@ -275,8 +276,11 @@ class RecordBuilder:
         *,
         prefilter: bool = True,
         lookback: ConceptLookback | None = None,
+        max_observations: int | None = None,
     ) -> None:
         self.record = record
+        self._max_observations = max_observations
+        self._observations_over = 0
         self._knowledge = knowledge
         self._now = now
         self._prefilter = prefilter
@@ -324,6 +328,7 @@ class RecordBuilder:
         for index in sorted(needed):
             self._validate_and_place(self._older[index][0], Observation, "Observation")
         self._older.clear()
+        self._report_cap()
 
     def _outside_concept_window(self, raw: dict[str, Any]) -> bool:
         """Hold back (for `finish`) an Observation older than its concept's look-back window."""
@@ -339,9 +344,30 @@ class RecordBuilder:
         return True
 
     def _validate_and_place(self, raw: dict[str, Any], model: Any, resource_type: str) -> None:
+        if resource_type == "Observation" and self._over_observation_cap():
+            return
         resource = validate_resource(raw, model, self.record)
         if resource is not None:
             self._place(resource_type, resource)
+
+    def _over_observation_cap(self) -> bool:
+        """True (and counted) once `max_observations` were validated: a bound on CPU per call (the searches are
+        sorted newest first, so the newest are kept); `finish` reports what was left out as a data gap."""
+        if self._max_observations is None or len(self.record.observations) < self._max_observations:
+            return False
+        self._observations_over += 1
+        return True
+
+    def _report_cap(self) -> None:
+        if self._observations_over:
+            self.record.gaps.append(
+                DataGap(
+                    "observations",
+                    f"{self._observations_over} older observations beyond the {self._max_observations} read per "
+                    "call were not read",
+                    "too-large",
+                )
+            )
 
     def _duplicate(self, resource_type: Any, resource_id: Any) -> bool:
         if not isinstance(resource_id, str):

@@ -92,7 +92,9 @@ async def build_record(
         patient_id=request.context.patientId, selections=tuple(request.context.selections or ())
     )
     add_draft_orders(record, request.context.draftOrders)
-    builder = RecordBuilder(record, knowledge, now, lookback=_lookback(knowledge, settings))
+    builder = RecordBuilder(
+        record, knowledge, now, lookback=_lookback(knowledge, settings), max_observations=settings.max_observations
+    )
     # Validation is CPU-bound (~0.2 ms per resource). A heavy chart is validated in a worker thread so the event
     # loop keeps serving other calls; a typical one inline, since the thread hop lets later calls overtake and
     # stretches the latency tail under load (docs/PERFORMANCE.md).

@@ -44,3 +44,26 @@ def test_links_and_references_stay_under_the_fhir_base():
     assert medication_key("https://ehr.example.org/r4/other/Medication/m1", base) is None
     assert medication_key("Medication/..", base) is None
     assert medication_key("x/../../Medication/a?_format=json", base) is None
+
+
+def test_observations_beyond_the_per_call_cap_are_reported_as_a_data_gap_not_dropped_silently():
+    from datetime import UTC, datetime, timedelta
+
+    from cds_service.fhir.parsing import RecordBuilder
+    from cds_service.fhir.record import PatientRecord
+
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    record = PatientRecord("p1")
+    builder = RecordBuilder(record, KB, now, max_observations=100)
+    builder.add_all(
+        {"resourceType": "Observation", "id": f"t{i}", "status": "final",
+         "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+         "subject": {"reference": "Patient/p1"},
+         "effectiveDateTime": (now - timedelta(minutes=i)).isoformat(),
+         "valueQuantity": {"value": 37.0, "unit": "Cel", "system": "http://unitsofmeasure.org", "code": "Cel"}}
+        for i in range(130)
+    )
+    builder.finish()
+    assert len(record.observations) == 100
+    assert [g.reason for g in record.gaps] == ["too-large"]
+    assert "30 older observations" in record.gaps[0].description
