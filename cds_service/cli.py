@@ -84,9 +84,20 @@ def cmd_check_knowledge(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from cds_service.validation import run_validation
+    from cds_service.scenarios import ScenarioError, default_now
+    from cds_service.validation import render_table, summary_line, validate_fixtures, write_validation_report
 
-    return run_validation(Path(args.fixtures), write_report=Path(args.report) if args.report else None)
+    now = default_now()
+    try:
+        results = validate_fixtures(Path(args.fixtures), now=now)
+    except ScenarioError as exc:
+        print(f"crs-cds validate: {exc}", file=sys.stderr)
+        return 2
+    print(render_table(results, markdown=False))
+    print(summary_line(results))
+    if args.report:
+        write_validation_report(Path(args.report), results, now)
+    return 0 if results and all(r.passed for r in results) else 1
 
 
 def build_parser() -> argparse.ArgumentParser:

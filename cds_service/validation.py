@@ -10,7 +10,6 @@ its own transaction Bundle.
 from __future__ import annotations
 
 import asyncio
-import sys
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +26,6 @@ from cds_service.errors import CrsCdsError
 from cds_service.scenarios import (
     DEFAULT_FHIR_SERVER,
     Scenario,
-    ScenarioError,
     build_request,
     compare,
     default_now,
@@ -189,23 +187,14 @@ def report_markdown(results: list[ScenarioResult], now: datetime, knowledge_vers
     )
 
 
-def run_validation(fixtures_dir: Path, write_report: Path | None, *, now: datetime | None = None) -> int:
-    """Run every scenario, print the table and the summary line.
+def validate_fixtures(fixtures_dir: Path, *, now: datetime | None = None) -> list[ScenarioResult]:
+    """Run every scenario of `fixtures_dir` at `now` (raises ScenarioError when a folder cannot be read)."""
+    return asyncio.run(_check_all(load_scenarios(fixtures_dir), now or default_now()))
 
-    Returns 0 only when every scenario passes, 1 otherwise, 2 when a scenario folder cannot be read.
-    """
-    moment = now or default_now()
-    try:
-        scenarios = load_scenarios(fixtures_dir)
-    except ScenarioError as exc:
-        print(f"crs-cds validate: {exc}", file=sys.stderr)
-        return 2
-    results = asyncio.run(_check_all(scenarios, moment))
-    print(render_table(results, markdown=False))
-    print(summary_line(results))
-    if write_report is not None:
-        write_report.write_text(report_markdown(results, moment, _knowledge_version()), encoding="utf-8")
-    return 0 if results and all(r.passed for r in results) else 1
+
+def write_validation_report(path: Path, results: list[ScenarioResult], now: datetime) -> None:
+    """docs/VALIDATION.md: the table with its date, version and knowledge version."""
+    path.write_text(report_markdown(results, now, _knowledge_version()), encoding="utf-8")
 
 
 async def _check_all(scenarios: list[Scenario], now: datetime) -> list[ScenarioResult]:

@@ -64,3 +64,19 @@ def test_the_service_refuses_to_start_on_an_invalid_knowledge_file(tmp_path):
                         database_url=f"sqlite:///{tmp_path / 's.sqlite3'}")
     with pytest.raises(KnowledgeError, match=r"thresholds\.yaml"), make_client(settings):
         pass
+
+
+def test_validate_prints_the_table_and_summary_and_writes_the_report(tmp_path):
+    fixtures = tmp_path / "fixtures"
+    shutil.copytree(FIXTURES / "scenarios" / "grade-2-hypotension", fixtures / "scenarios" / "grade-2-hypotension")
+    shutil.copytree(FIXTURES / "background", fixtures / "background")
+    report = tmp_path / "VALIDATION.md"
+    result = _run("validate", "--fixtures", str(fixtures), "--report", str(report))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "grade-2-hypotension" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "1 passed, 0 failed"
+    assert "grade-2-hypotension" in report.read_text()
+
+
+def test_validate_with_no_scenario_fails(tmp_path):
+    assert _run("validate", "--fixtures", str(tmp_path)).returncode == 1
