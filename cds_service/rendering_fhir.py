@@ -53,13 +53,27 @@ def suggestions(
     return result
 
 
+#: Per draft type: where the concept goes and where the order text goes (R4 MedicationRequest / ServiceRequest).
+_DRAFT_FIELDS = {
+    "MedicationRequest": ("medicationCodeableConcept", "dosageInstruction"),
+    "ServiceRequest": ("code", "note"),
+}
+
+
 def _action(order: SuggestedOrder, patient_id: str, now: datetime) -> Action:
-    """A create action for one suggested order."""
-    resource = (
-        _medication_request(order, patient_id, now)
-        if order.resource_type == "MedicationRequest"
-        else _service_request(order, patient_id, now)
-    )
+    """A create action for one suggested order: a draft MedicationRequest or ServiceRequest for this patient."""
+    resource_type = order.resource_type if order.resource_type in _DRAFT_FIELDS else "ServiceRequest"
+    concept_field, text_field = _DRAFT_FIELDS[resource_type]
+    resource: dict[str, Any] = {
+        "resourceType": resource_type,
+        "status": "draft",
+        "intent": "order",
+        concept_field: codeable_concept(order),
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "authoredOn": utc_iso(now),
+    }
+    if order.text:
+        resource[text_field] = [{"text": order.text}]
     return Action(type="create", description=order.label, resource=resource)
 
 
@@ -69,31 +83,3 @@ def codeable_concept(order: SuggestedOrder) -> dict[str, Any]:
     if order.system and order.code:
         concept["coding"] = [{"system": order.system, "code": order.code, "display": order.display}]
     return concept
-
-
-def _medication_request(order: SuggestedOrder, patient_id: str, now: datetime) -> dict[str, Any]:
-    resource: dict[str, Any] = {
-        "resourceType": "MedicationRequest",
-        "status": "draft",
-        "intent": "order",
-        "medicationCodeableConcept": codeable_concept(order),
-        "subject": {"reference": f"Patient/{patient_id}"},
-        "authoredOn": utc_iso(now),
-    }
-    if order.text:
-        resource["dosageInstruction"] = [{"text": order.text}]
-    return resource
-
-
-def _service_request(order: SuggestedOrder, patient_id: str, now: datetime) -> dict[str, Any]:
-    resource: dict[str, Any] = {
-        "resourceType": "ServiceRequest",
-        "status": "draft",
-        "intent": "order",
-        "code": codeable_concept(order),
-        "subject": {"reference": f"Patient/{patient_id}"},
-        "authoredOn": utc_iso(now),
-    }
-    if order.text:
-        resource["note"] = [{"text": order.text}]
-    return resource
