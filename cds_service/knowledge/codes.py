@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Annotated
+
+from pydantic import BeforeValidator
 
 from cds_service.knowledge import concepts as c
 
@@ -41,6 +44,14 @@ _PATTERNS: Mapping[str, re.Pattern[str]] = {
 def expand_system(system: str) -> str:
     """A short name from the knowledge files ("rxnorm") as its canonical URI; URIs pass unchanged."""
     return SHORT_NAMES.get(system, system)
+
+
+def _expand_if_text(value: object) -> object:
+    return expand_system(value) if isinstance(value, str) else value
+
+
+#: A code-system field of a knowledge file: a short name ("rxnorm") or a URI, stored as the canonical URI.
+SystemUri = Annotated[str, BeforeValidator(_expand_if_text)]
 
 
 def is_well_formed(system: str, code: str) -> bool:

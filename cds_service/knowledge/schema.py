@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from cds_service.clinical.model import O2Device
-from cds_service.knowledge.codes import expand_system
+from cds_service.knowledge.codes import SystemUri
 
 _ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
@@ -77,15 +77,10 @@ class Strict(BaseModel):
 class Coding(Strict):
     """A code with its system (short name such as "rxnorm", or a URI) and the source that verifies it."""
 
-    system: str
+    system: SystemUri
     code: str = Field(min_length=1)
     display: str | None = None
     source: str
-
-    @field_validator("system", mode="before")
-    @classmethod
-    def _expand(cls, value: object) -> object:
-        return expand_system(value) if isinstance(value, str) else value
 
 
 class DrugCode(Coding):
@@ -103,7 +98,7 @@ class Premedication(Strict):
     treatment_id: str | None = None
     label: str
     display: str
-    system: str | None = None
+    system: SystemUri | None = None
     code: str | None = None
     dose_text: str
     timing: str
@@ -233,15 +228,10 @@ class BaselineItem(Strict):
     id: str = Field(pattern=_ID)
     label: str
     resource_type: Literal["ServiceRequest", "MedicationRequest"] = "ServiceRequest"
-    system: str | None = None
+    system: SystemUri | None = None
     code: str | None = None
     display: str
     source: str
-
-    @field_validator("system", mode="before")
-    @classmethod
-    def _expand(cls, value: object) -> object:
-        return expand_system(value) if isinstance(value, str) else value
 
 
 class BaselineFile(Strict):
@@ -263,14 +253,9 @@ class SourceFile(Strict):
 
 class SystemAlias(Strict):
     id: str = Field(pattern=_ID)
-    system: str
+    system: SystemUri
     aliases: tuple[str, ...]
     source: str
-
-    @field_validator("system", mode="before")
-    @classmethod
-    def _expand(cls, value: object) -> object:
-        return expand_system(value) if isinstance(value, str) else value
 
 
 class SystemFile(Strict):

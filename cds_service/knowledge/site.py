@@ -20,22 +20,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from cds_service.clinical.model import O2Device
-from cds_service.knowledge.codes import expand_system
+from cds_service.knowledge.codes import SystemUri
 from cds_service.knowledge.schema import ObservationConceptName, RiskTierName, Strict
 
 
 class LocalCode(Strict):
-    system: str = Field(min_length=1)
+    system: SystemUri = Field(min_length=1)
     code: str = Field(min_length=1)
     display: str | None = None
-
-    @field_validator("system", mode="before")
-    @classmethod
-    def _expand(cls, value: object) -> object:
-        return expand_system(value) if isinstance(value, str) else value
 
 
 class SiteDrug(Strict):
