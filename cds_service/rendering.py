@@ -34,7 +34,7 @@ from cds_service.cdshooks.models import (
     Source,
     utc_iso,
 )
-from cds_service.clinical.model import Category, Finding
+from cds_service.domain.findings import Category, Finding
 from cds_service.errors import KnowledgeError
 from cds_service.rendering_crs import active_crs, data_gap, monitoring_gap, monitoring_window
 from cds_service.rendering_fhir import suggestions

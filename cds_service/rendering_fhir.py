@@ -17,8 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from cds_service.cdshooks.models import Action, Suggestion, utc_iso
-from cds_service.clinical.model import SuggestedOrder
-from cds_service.clinical.model import Suggestion as SuggestionFinding
+from cds_service.domain.findings import SuggestedOrder
+from cds_service.domain.findings import Suggestion as SuggestionFinding
 
 SUPPORTED_RESOURCE_TYPES = frozenset({"MedicationRequest", "ServiceRequest"})
 

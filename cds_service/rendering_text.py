@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cds_service.cdshooks.models import SUMMARY_MAX
-from cds_service.clinical.model import Finding
+from cds_service.domain.findings import Finding
 from cds_service.rendering_knowledge import LOCAL_PROTOCOL_SOURCE, DrugView, FactView, KnowledgeView
 from cds_service.rendering_markdown import bullets, escape, heading, number, plain, table, utc_text
 from cds_service.templates import CardTemplate, Item, TemplateSet, fill

@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from cds_service.clinical.facts_time import Notes, effective_time, period_bounds, to_aware
-from cds_service.clinical.model import Exposure
-from cds_service.knowledge.concepts import CodingRef, ConceptInput
+from cds_service.domain.concepts import CodingRef, ConceptInput
+from cds_service.domain.facts import Exposure
 
 if TYPE_CHECKING:
     from cds_service.fhir.record import PatientRecord

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from cds_service.clinical.exposure import recorded_exposures
 from cds_service.clinical.facts_time import Notes, sort_key_time, to_date
 from cds_service.clinical.medication_facts import diagnoses, draft_orders, treatments_given, vasopressor_uses
-from cds_service.clinical.model import (
+from cds_service.clinical.observations import read_observations
+from cds_service.clinical.oxygen import o2_support
+from cds_service.domain.facts import (
     DiagnosisFact,
     Exposure,
     Facts,
@@ -29,8 +31,6 @@ from cds_service.clinical.model import (
     UnusableValue,
     VasopressorUse,
 )
-from cds_service.clinical.observations import read_observations
-from cds_service.clinical.oxygen import o2_support
 
 if TYPE_CHECKING:
     from cds_service.fhir.record import PatientRecord

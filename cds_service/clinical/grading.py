@@ -16,20 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cds_service.clinical.age import age_days_at, years_at
 from cds_service.clinical.grading_hypoxia import HypoxiaResult, assess_hypoxia
-from cds_service.clinical.model import (
-    DataGap,
-    Evidence,
-    Facts,
-    Measurement,
-    TreatmentGiven,
-    VasopressorUse,
-)
 from cds_service.clinical.windows import (
     Part,
     clock,
-    completed_years,
     in_window,
     iso,
     measurement_evidence,
@@ -40,6 +30,9 @@ from cds_service.clinical.windows import (
     unusable_text,
     value_text,
 )
+from cds_service.domain.age import age_days_at, completed_years, years_at
+from cds_service.domain.facts import DataGap, Facts, Measurement, TreatmentGiven, VasopressorUse
+from cds_service.domain.findings import Evidence
 
 MEDICATION_GAP_KEYS = frozenset({"medicationAdministrations", "medicationRequests"})
 VITAL_GAP_KEYS = frozenset({"vitalSigns"})

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cds_service.clinical.model import ASTCT_HYPOXIA_LEVEL, Evidence, Facts, Measurement, O2Device, O2Support
 from cds_service.clinical.windows import (
     Part,
     clock,
@@ -23,6 +22,8 @@ from cds_service.clinical.windows import (
     series,
     value_text,
 )
+from cds_service.domain.facts import ASTCT_HYPOXIA_LEVEL, Facts, Measurement, O2Device, O2Support
+from cds_service.domain.findings import Evidence
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,8 @@ from cds_service.clinical.exposure import (
     reference_of,
 )
 from cds_service.clinical.facts_time import Notes, effective_time, period_bounds, to_aware
-from cds_service.clinical.model import DiagnosisFact, DraftOrder, Exposure, TreatmentGiven, VasopressorUse
-from cds_service.knowledge.concepts import ConceptInput
+from cds_service.domain.concepts import ConceptInput
+from cds_service.domain.facts import DiagnosisFact, DraftOrder, Exposure, TreatmentGiven, VasopressorUse
 from cds_service.knowledge.text import normalise
 
 if TYPE_CHECKING:

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from cds_service.clinical.exposure import reference_of
 from cds_service.clinical.facts_time import Notes, effective_time, observed_at
-from cds_service.clinical.model import Measurement, O2Device, UnusableValue
 from cds_service.clinical.units import SCORES, canonical_unit, quantity_spellings, to_canonical
+from cds_service.domain.facts import Measurement, O2Device, UnusableValue
 from cds_service.knowledge.text import normalise
 
 if TYPE_CHECKING:

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from cds_service.clinical.model import Category, DraftOrder, Evidence, Facts, Finding, Severity, Suggestion
-from cds_service.clinical.model import SuggestedOrder as Order
 from cds_service.clinical.risk import pre_infusion_risk
 from cds_service.clinical.windows import drug_ref, latest_exposure_days, num, tier_at_least
+from cds_service.domain.facts import DraftOrder, Facts
+from cds_service.domain.findings import Category, Evidence, Finding, Severity, Suggestion
+from cds_service.domain.findings import SuggestedOrder as Order
 from cds_service.knowledge.text import normalise
 
 #: Premedication kinds where any drug of the kind will do (an H1 antihistamine, an antipyretic).

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from cds_service.clinical.model import Evidence, Facts, Measurement
 from cds_service.clinical.windows import in_window, iso, measurement_evidence, num, series
+from cds_service.domain.facts import Facts, Measurement
+from cds_service.domain.findings import Evidence
 
 RISK_LABS = ("ldh", "creatinine", "platelets", "crp")
 _LABELS = {"ldh": "LDH", "creatinine": "Creatinine", "platelets": "Platelets", "crp": "CRP"}

@@ -17,10 +17,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from cds_service.clinical.model import Category, Facts, Finding, Severity
 from cds_service.clinical.order_rules import order_findings
 from cds_service.clinical.rules_crs import crs_status_finding, monitoring_gap_finding
 from cds_service.clinical.windows import exposures_in_window, unusable_text
+from cds_service.domain.facts import Facts
+from cds_service.domain.findings import Category, Finding, Severity
 
 ORDER_HOOKS = frozenset({"order-select", "order-sign"})
 _SKIPPED_NOTE = re.compile(r"^\d+ malformed resources? (was|were) skipped$")  # already said by skipped_count

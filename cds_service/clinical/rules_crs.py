@@ -11,19 +11,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from cds_service.clinical.age import age_days_at
 from cds_service.clinical.grading import Grading, grade_crs
-from cds_service.clinical.model import Category, DiagnosisFact, Evidence, Facts, Finding, Severity
 from cds_service.clinical.signals import Signals, detect_signals
 from cds_service.clinical.windows import (
     WindowExposure,
-    completed_years,
     drug_ref,
     iso,
     num,
     tier_at_least,
     unusable_in_window,
 )
+from cds_service.domain.age import age_days_at, completed_years
+from cds_service.domain.facts import DiagnosisFact, Facts
+from cds_service.domain.findings import Category, Evidence, Finding, Severity
 
 ADULT_FROM_AGE_DAYS = 18 * 365
 BLOOD_PRESSURE = ("systolic", "diastolic", "map")

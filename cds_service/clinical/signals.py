@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from cds_service.clinical.age import age_days_at, years_at
 from cds_service.clinical.grading_hypoxia import lowest_spo2_below
-from cds_service.clinical.model import Evidence, Facts, Measurement, O2Device
 from cds_service.clinical.windows import (
     in_window,
     iso,
@@ -23,6 +21,9 @@ from cds_service.clinical.windows import (
     num,
     series,
 )
+from cds_service.domain.age import age_days_at, years_at
+from cds_service.domain.facts import Facts, Measurement, O2Device
+from cds_service.domain.findings import Evidence
 
 #: Signals that raise a monitoring-window finding to warning (docs/FINDINGS.md).
 WARNING_SIGNALS = frozenset(

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from cds_service.clinical.model import DrugRef, Evidence, Exposure, Facts, Measurement, UnusableValue
-from cds_service.knowledge.thresholds import completed_years  # noqa: F401 - the one definition, used by rules
+from cds_service.domain.facts import Exposure, Facts, Measurement, UnusableValue
+from cds_service.domain.findings import DrugRef, Evidence
 
 TIER_RANK: dict[str, int] = {"low": 0, "moderate": 1, "high": 2}
 #: How a value of a concept is named in "... could not be used" sentences (other concepts: their id in words).

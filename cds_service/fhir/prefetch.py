@@ -24,7 +24,7 @@ from typing import Any
 
 from cds_service.cdshooks.models import HookRequest
 from cds_service.cdshooks.services import ServiceDefinition
-from cds_service.clinical.model import DataGap
+from cds_service.domain.facts import DataGap
 from cds_service.errors import PreconditionFailed
 from cds_service.fhir.client import REASON_WORDS, FhirGateway
 from cds_service.fhir.fetching import KeyOutcome, Reader, next_link, read_one, read_pages, run_until

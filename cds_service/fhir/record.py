@@ -22,8 +22,8 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.procedure import Procedure
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from cds_service.clinical.model import DataGap
-from cds_service.knowledge.concepts import CodingRef, ConceptInput
+from cds_service.domain.concepts import CodingRef, ConceptInput
+from cds_service.domain.facts import DataGap
 
 __all__ = [
     "CodeableConcept",

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from cds_service.clinical.model import O2Device
+from cds_service.domain.concepts import ConceptInput
+from cds_service.domain.facts import O2Device
 from cds_service.knowledge.codes import SystemResolver
-from cds_service.knowledge.concepts import ConceptInput
 from cds_service.knowledge.schema import (
     AstctVasopressorRule,
     BaselineItem,

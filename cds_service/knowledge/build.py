@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from cds_service.clinical.model import ASTCT_HYPOXIA_LEVEL, O2Device
+from cds_service.domain import concepts as c
+from cds_service.domain.facts import ASTCT_HYPOXIA_LEVEL, O2Device
 from cds_service.errors import KnowledgeError
-from cds_service.knowledge import concepts as c
 from cds_service.knowledge.base import GENERIC_CAR_T, Indexes, KnowledgeBase
 from cds_service.knowledge.codes import SystemResolver, is_well_formed
 from cds_service.knowledge.schema import (
@@ -264,7 +264,7 @@ def _observations(cat: Catalogue, check: _Checker) -> dict[tuple[str, str], str]
     return codes
 
 
-# Text-match priority of each device: its ASTCT 2019 hypoxia level (clinical.model.ASTCT_HYPOXIA_LEVEL), so a
+# Text-match priority of each device: its ASTCT 2019 hypoxia level (domain.facts.ASTCT_HYPOXIA_LEVEL), so a
 # text naming two devices ("BiPAP via full face mask") gives the higher support. "unknown" (oxygen given, device
 # not gradable) ranks above room air and below every named device: it says oxygen is given but not how.
 O2_TEXT_RANK: Mapping[O2Device, int] = MappingProxyType({**ASTCT_HYPOXIA_LEVEL, O2Device.unknown: 1})

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator
 
-from cds_service.knowledge import concepts as c
+from cds_service.domain import concepts as c
 
 SHORT_NAMES: Mapping[str, str] = {
     "rxnorm": c.RXNORM,

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cds_service.clinical.model import O2Device
+from cds_service.domain.facts import O2Device
 from cds_service.knowledge.codes import SystemUri
 
 _ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"

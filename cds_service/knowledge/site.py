@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from pydantic import Field
 
-from cds_service.clinical.model import O2Device
+from cds_service.domain.facts import O2Device
 from cds_service.knowledge.codes import SystemUri
 from cds_service.knowledge.schema import ObservationConceptName, RiskTierName, Strict
 

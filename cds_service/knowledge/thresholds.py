@@ -11,7 +11,6 @@ Under one completed year the neonate and infant bands are chosen by `age_days`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from pydantic import Field, model_validator
 
@@ -80,14 +79,6 @@ def _band_days(age_days: int | None, age_years: int | None) -> int | None:
     if age_years >= 1 or age_days is None:
         return max(age_years, 0) * 365
     return min(max(age_days, 0), 364)  # under one completed year, never past the first birthday band
-
-
-def completed_years(birth_date: date, on_date: date) -> int:
-    """Completed calendar years of age on a date (the last birthday counts; 29 February falls on 1 March)."""
-    years = on_date.year - birth_date.year
-    if (on_date.month, on_date.day) < (birth_date.month, birth_date.day):
-        years -= 1
-    return years
 
 
 class ThresholdFile(Strict):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cds_service.clinical.facts import extract_facts
-from cds_service.clinical.model import Facts
+from cds_service.domain.facts import Facts
 from cds_service.fhir.parsing import add_draft_orders, record_from_resources, validate_resource
 from cds_service.fhir.record import (
     Condition,

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from cds_service.clinical.model import (
+from cds_service.clinical.rules import RuleConfig
+from cds_service.domain.facts import (
     DataGap,
     DiagnosisFact,
     DraftOrder,
@@ -22,7 +23,6 @@ from cds_service.clinical.model import (
     TreatmentGiven,
     VasopressorUse,
 )
-from cds_service.clinical.rules import RuleConfig
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 ADULT_BIRTH = date(1970, 5, 1)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cds_service.clinical.exposure import days_since, in_window
-from cds_service.clinical.model import Exposure
+from cds_service.domain.facts import Exposure
 from tests.clinical.facts_kit import (
     NOW,
     PATIENT,

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from cds_service.clinical.model import DiagnosisFact
+from cds_service.domain.facts import DiagnosisFact
 from tests.clinical.facts_kit import (
     NOW,
     PATIENT,

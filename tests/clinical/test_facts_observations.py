@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cds_service.clinical.facts_time import FUTURE_SKEW_TOLERANCE
-from cds_service.clinical.model import Measurement, UnusableValue
+from cds_service.domain.facts import Measurement, UnusableValue
 from tests.clinical.facts_kit import (
     NOW,
     UCUM,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cds_service.clinical.model import O2Device, O2Support
+from cds_service.domain.facts import O2Device, O2Support
 from tests.clinical.facts_kit import component, facts_of, hours_ago, observation, quantity
 
 METHOD = "107117-4"

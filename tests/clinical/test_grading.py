@@ -8,8 +8,8 @@ import pytest
 from rules_kit import KB, NOW, born_days_before, facts, gap, m, o2, pressor, treatment
 
 from cds_service.clinical.grading import Grading, grade_crs
-from cds_service.clinical.model import Facts
-from cds_service.clinical.windows import completed_years
+from cds_service.domain.age import completed_years
+from cds_service.domain.facts import Facts
 
 EXPOSED = NOW - timedelta(days=3)
 

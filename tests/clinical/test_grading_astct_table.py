@@ -8,7 +8,7 @@ import pytest
 from rules_kit import KB, NOW, facts, m, o2, pressor
 
 from cds_service.clinical.grading import grade_crs
-from cds_service.clinical.model import Facts
+from cds_service.domain.facts import Facts
 
 HYPOTENSION = {
     "none": (m("systolic", 118),),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from rules_kit import KB, LOINC, RXNORM, draft, exposure, facts, m
 
-from cds_service.clinical.model import Finding, Severity
 from cds_service.clinical.rules import RuleConfig, evaluate
+from cds_service.domain.findings import Finding, Severity
 
 TEC = draft("MedicationRequest/tec", drug_id="teclistamab", text="teclistamab 0.06 mg/kg sc")
 DEX_ORDER = draft("MedicationRequest/dex", treatment_id="dexamethasone", text="dexamethasone 16 mg iv")

@@ -6,8 +6,9 @@ from dataclasses import replace
 
 from rules_kit import CONFIG, KB, FakeSite, diagnosis, exposure, facts, gap, m, o2, pressor, treatment
 
-from cds_service.clinical.model import Category, DataGap, Facts, Finding, Severity
 from cds_service.clinical.rules import RuleConfig, evaluate
+from cds_service.domain.facts import DataGap, Facts
+from cds_service.domain.findings import Category, Finding, Severity
 from cds_service.settings import Settings
 
 VITALS = (m("temperature", 37.0), m("systolic", 120))

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rules_kit import CONFIG, KB, diagnosis, draft, exposure, facts, m, o2, pressor, treatment
 
-from cds_service.clinical.model import Facts, O2Device
 from cds_service.clinical.rules import evaluate
+from cds_service.domain.facts import Facts, O2Device
 
 DEVICES = [d for d in O2Device]
 PRESSORS = ["norepinephrine", "epinephrine", "phenylephrine", "dopamine", "vasopressin"]

@@ -23,8 +23,8 @@ from rules_kit import (
 )
 
 from cds_service.clinical.grading import grade_crs
-from cds_service.clinical.model import Finding, Severity
 from cds_service.clinical.rules import RuleConfig, evaluate
+from cds_service.domain.findings import Finding, Severity
 from cds_service.knowledge.loader import load_knowledge
 from cds_service.rendering import CardRenderer
 from cds_service.settings import Settings

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from rules_kit import CONFIG, KB, NOW, at, facts, m, o2
 
-from cds_service.clinical.model import Facts, Finding, Severity, UnusableValue
 from cds_service.clinical.rules import evaluate
+from cds_service.domain.facts import Facts, UnusableValue
+from cds_service.domain.findings import Finding, Severity
 
 DEGREES_F = "unit 'degrees F' is not known"
 

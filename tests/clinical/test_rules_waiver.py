@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from rules_kit import CONFIG, KB, exposure, facts, m, treatment
 
-from cds_service.clinical.model import Facts, Finding
 from cds_service.clinical.rules import evaluate
+from cds_service.domain.facts import Facts
+from cds_service.domain.findings import Finding
 
 
 def _findings(f: Facts) -> dict[str, Finding]:

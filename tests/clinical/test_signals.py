@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from rules_kit import KB, NOW, born_days_before, diagnosis, facts, m, o2, treatment
 
-from cds_service.clinical.model import Facts
 from cds_service.clinical.signals import Signals, detect_signals
+from cds_service.domain.facts import Facts
 
 EXPOSED = NOW - timedelta(days=3)
 

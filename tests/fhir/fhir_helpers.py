@@ -9,7 +9,7 @@ from typing import Any
 
 from cds_service.cdshooks.models import HookRequest
 from cds_service.cdshooks.services import SERVICES_BY_ID
-from cds_service.knowledge.concepts import LOINC
+from cds_service.domain.concepts import LOINC
 
 BASE = "https://ehr.example.org/fhir"
 TOKEN = "secret-token-abc"

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from fhir_helpers import NOW, PATIENT, FakeKnowledge, bundle, observation, patient
 
+from cds_service.domain.concepts import LOINC
 from cds_service.fhir.parsing import observation_wanted, parse_fhir_time, record_from_resources
-from cds_service.knowledge.concepts import LOINC
 
 
 def parse(*resources: dict[str, object]):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fhir_helpers import BASE, PATIENT, bundle, empty_prefetch, hook_request, medication_request
 
+from cds_service.domain.concepts import RXNORM
 from cds_service.fhir.references import medication_key
-from cds_service.knowledge.concepts import RXNORM
 
 
 def medication(

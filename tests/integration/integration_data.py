@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cds_service.cdshooks.models import HookRequest
-from cds_service.knowledge.concepts import ICD10CM, LOINC, RXNORM
+from cds_service.domain.concepts import ICD10CM, LOINC, RXNORM
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 PATIENT = "crs-int-1"

@@ -13,11 +13,11 @@ from sekmet_server import SekmetServer
 
 from cds_service.cdshooks.models import HookRequest
 from cds_service.cdshooks.services import SERVICES_BY_ID, ServiceDefinition
+from cds_service.domain.concepts import LOINC
 from cds_service.errors import PreconditionFailed
 from cds_service.fhir.client import FhirGateway
 from cds_service.fhir.prefetch import build_record
 from cds_service.fhir.record import PatientRecord
-from cds_service.knowledge.concepts import LOINC
 from cds_service.settings import Settings
 from tests.integration.conftest import TOKEN
 

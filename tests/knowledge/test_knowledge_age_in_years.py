@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from knowledge_fixtures import shipped_kb
 
-from cds_service.knowledge.thresholds import completed_years
+from cds_service.domain.age import completed_years
 
 
 @pytest.mark.parametrize(

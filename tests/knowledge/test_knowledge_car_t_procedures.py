@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from knowledge_fixtures import shipped_kb
 
-from cds_service.knowledge import concepts as c
-from cds_service.knowledge.concepts import CodingRef, ConceptInput
+from cds_service.domain import concepts as c
+from cds_service.domain.concepts import CodingRef, ConceptInput
 
 
 def text(*texts: str) -> ConceptInput:

@@ -7,7 +7,7 @@ import re
 import pytest
 from knowledge_fixtures import shipped_kb
 
-from cds_service.knowledge import concepts as c
+from cds_service.domain import concepts as c
 from cds_service.knowledge.base import KnowledgeBase
 from cds_service.knowledge.codes import is_well_formed
 

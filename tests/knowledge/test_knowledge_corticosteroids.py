@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from knowledge_fixtures import shipped_kb
 
-from cds_service.knowledge.concepts import ConceptInput
+from cds_service.domain.concepts import ConceptInput
 
 
 @pytest.mark.parametrize(

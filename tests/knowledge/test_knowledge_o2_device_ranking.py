@@ -6,7 +6,7 @@ import pytest
 from knowledge_fixtures import shipped_kb
 
 from cds_service.clinical.grading_hypoxia import _FIXED_LEVELS
-from cds_service.clinical.model import O2Device
+from cds_service.domain.facts import O2Device
 from cds_service.knowledge.build import O2_TEXT_RANK
 
 

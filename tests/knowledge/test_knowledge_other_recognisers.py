@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from knowledge_fixtures import shipped_kb
 
-from cds_service.clinical.model import O2Device
-from cds_service.knowledge import concepts as c
+from cds_service.domain import concepts as c
+from cds_service.domain.concepts import CodingRef, ConceptInput
+from cds_service.domain.facts import O2Device
 from cds_service.knowledge.base import KnowledgeBase
-from cds_service.knowledge.concepts import CodingRef, ConceptInput
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from knowledge_fixtures import CARDS, shipped_kb
 
-from cds_service.clinical.model import O2Device
+from cds_service.domain.concepts import CodingRef, ConceptInput
+from cds_service.domain.facts import O2Device
 from cds_service.errors import KnowledgeError
 from cds_service.knowledge.base import KnowledgeBase
-from cds_service.knowledge.concepts import CodingRef, ConceptInput
 from cds_service.knowledge.loader import load_knowledge
 
 

@@ -5,16 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from cds_service.clinical.model import (
-    Category,
-    DrugRef,
-    Evidence,
-    Finding,
-    Severity,
-    SuggestedOrder,
-    Suggestion,
-)
-from cds_service.knowledge.concepts import LOINC, RXNORM
+from cds_service.domain.concepts import LOINC, RXNORM
+from cds_service.domain.findings import Category, DrugRef, Evidence, Finding, Severity, SuggestedOrder, Suggestion
 
 T0 = datetime(2026, 11, 24, 14, 20, tzinfo=UTC)
 AXICEL = DrugRef("axicabtagene-ciloleucel", "axicabtagene ciloleucel", "car-t", "high")

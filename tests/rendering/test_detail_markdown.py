@@ -10,7 +10,7 @@ import rendering_cases as cases
 from markdown_it import MarkdownIt
 from test_golden_cards import SCENARIOS
 
-from cds_service.clinical.model import Evidence
+from cds_service.domain.findings import Evidence
 from cds_service.rendering import CardRenderer
 
 

@@ -15,7 +15,7 @@ import rendering_cases as cases
 from contract import assert_finding_contract
 
 from cds_service.cdshooks.models import CdsResponse
-from cds_service.clinical.model import Finding
+from cds_service.domain.findings import Finding
 from cds_service.rendering import CardRenderer
 
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -16,7 +16,7 @@ from contract import assert_finding_contract
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from cds_service.clinical.model import DrugRef, Finding, SuggestedOrder, Suggestion
+from cds_service.domain.findings import DrugRef, Finding, SuggestedOrder, Suggestion
 from cds_service.knowledge.loader import KnowledgeBase, load_knowledge
 from cds_service.rendering import CardRenderer
 from cds_service.settings import Settings

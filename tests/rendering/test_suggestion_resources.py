@@ -7,7 +7,7 @@ import rendering_cases as cases
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from cds_service.clinical.model import SuggestedOrder, Suggestion
+from cds_service.domain.findings import SuggestedOrder, Suggestion
 from cds_service.rendering import CardRenderer
 
 MODELS = {"MedicationRequest": MedicationRequest, "ServiceRequest": ServiceRequest}

@@ -12,7 +12,7 @@ import pytest
 import rendering_cases as cases
 from rendering_fakes import LONGEST_TEST_NAME, FakeKnowledge
 
-from cds_service.clinical.model import DrugRef, Finding
+from cds_service.domain.findings import DrugRef, Finding
 from cds_service.rendering import CardRenderer
 from cds_service.templates import TemplateSet, placeholders
 from cds_service.templates_registry import TEMPLATE_SPECS

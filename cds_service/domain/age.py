@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from cds_service.knowledge.thresholds import completed_years
-
 
 def age_days_at(birth_date: date | None, when: datetime) -> int | None:
     """Whole days from the birth date to the calendar date of `when` (in its own time zone).
@@ -22,3 +20,11 @@ def years_at(birth_date: date | None, when: datetime) -> int | None:
     if birth_date is None:
         return None
     return max(0, completed_years(birth_date, when.date()))
+
+
+def completed_years(birth_date: date, on_date: date) -> int:
+    """Completed calendar years of age on a date (the last birthday counts; 29 February falls on 1 March)."""
+    years = on_date.year - birth_date.year
+    if (on_date.month, on_date.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years

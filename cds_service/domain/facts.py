@@ -1,21 +1,15 @@
-"""The typed vocabulary shared by the clinical stages: facts (what the chart says) and findings (what it means).
+"""Facts: what the chart says, in canonical units with aware datetimes (the output of `reading/`).
 
-    PatientRecord --extract_facts--> Facts --evaluate--> list[Finding] --render--> cards
+    PatientRecord --reading.extract_facts--> Facts --clinical.evaluate--> list[Finding]
 
-Facts are in canonical units with aware datetimes; findings carry a stable rule id, a category of the finding
-contract (README "Finding contract"), their evidence and the parameters their card template needs.
-Nothing here knows FHIR models or card wording.
+Nothing here knows FHIR, the knowledge base or card wording; this package imports nothing of the service.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
-
-# ---------------------------------------------------------------- facts
 
 
 class O2Device(StrEnum):
@@ -172,76 +166,3 @@ class Facts:
     def series(self, concept: str) -> tuple[Measurement, ...]:
         """Measurements of one concept, oldest first."""
         return tuple(sorted((m for m in self.measurements if m.concept == concept), key=lambda m: m.effective))
-
-
-# ---------------------------------------------------------------- findings
-
-
-class Severity(StrEnum):
-    info = "info"
-    warning = "warning"
-    critical = "critical"
-
-
-class Category(StrEnum):
-    order_risk = "order-risk"
-    active_crs = "active-crs"
-    monitoring_window = "monitoring-window"
-    monitoring_gap = "monitoring-gap"
-    pre_infusion_risk = "pre-infusion-risk"
-    premedication = "premedication"
-    data_gap = "data-gap"
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    label: str  # "Temperature", "Systolic blood pressure", "Norepinephrine administration"
-    reference: str | None
-    code: str | None
-    value: float | str | None
-    unit: str | None
-    effective: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class DrugRef:
-    id: str
-    name: str
-    drug_class: str
-    risk_tier: str
-
-
-@dataclass(frozen=True, slots=True)
-class SuggestedOrder:
-    """An order the card proposes, as data; the renderer turns it into a FHIR R4 draft resource."""
-
-    resource_type: str  # "MedicationRequest" | "ServiceRequest"
-    label: str  # "Dexamethasone 20 mg IV 1 h before blinatumomab"
-    system: str | None
-    code: str | None
-    display: str
-    text: str | None = None  # dosage or order text
-    source: str | None = None  # where the requirement comes from
-
-
-@dataclass(frozen=True, slots=True)
-class Suggestion:
-    label: str
-    orders: tuple[SuggestedOrder, ...]
-    is_recommended: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    rule_id: str  # stable: "crs.active", "crs.monitoring-window", "order.risk", ...
-    category: Category
-    severity: Severity
-    template: str  # template id under cards/templates
-    params: Mapping[str, Any] = field(default_factory=dict)
-    drug: DrugRef | None = None
-    astct_grade: int | None = None
-    astct_grade_is_minimum: bool = False
-    days_since_exposure: int | None = None
-    evidence: tuple[Evidence, ...] = ()
-    missing: tuple[str, ...] = ()  # what data was missing, in words
-    suggestions: tuple[Suggestion, ...] = ()
