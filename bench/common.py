@@ -51,14 +51,14 @@ def now_utc() -> datetime:
 
 def scenario_request(name: str, now: datetime | None = None) -> dict[str, Any]:
     """A scenario's hook request with its times shifted to `now` (background chart merged in)."""
-    from cds_service.scenarios import build_request, load_scenario
+    from cds_service.tooling.scenarios import build_request, load_scenario
 
     return build_request(load_scenario(SCENARIOS / name), now or now_utc())
 
 
 def typical_request(now: datetime | None = None) -> dict[str, Any]:
     """About 60 KB: the typical scenario plus a second background chart for the same patient."""
-    from cds_service.scenarios import merge_background
+    from cds_service.tooling.scenarios import merge_background
 
     request = scenario_request(TYPICAL_SCENARIO, now)
     merge_background(request, json.loads((CHARTS / f"{EXTRA_CHART}.json").read_text(encoding="utf-8")))

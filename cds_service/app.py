@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cds_service import __version__
-from cds_service.cdshooks.routes import router
+from cds_service.api.routes import router
 from cds_service.errors import AuthenticationError, CrsCdsError, operation_outcome, outcome_for
 from cds_service.runtime import Runtime, build_runtime
 from cds_service.security.authenticator import startup_warning

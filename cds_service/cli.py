@@ -54,7 +54,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from cds_service.offline import evaluate_file
+    from cds_service.tooling.offline import evaluate_file
 
     settings = _settings()
     configure_logging("WARNING")
@@ -70,7 +70,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_check_knowledge(args: argparse.Namespace) -> int:
     from cds_service.knowledge.loader import load_knowledge
     from cds_service.knowledge.summary import summarise
-    from cds_service.templates import load_templates
+    from cds_service.rendering.templates import load_templates
 
     settings = _settings()
     try:
@@ -84,8 +84,8 @@ def cmd_check_knowledge(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from cds_service.scenarios import ScenarioError, default_now
-    from cds_service.validation import render_table, summary_line, validate_fixtures, write_validation_report
+    from cds_service.tooling.scenarios import ScenarioError, default_now
+    from cds_service.tooling.validation import render_table, summary_line, validate_fixtures, write_validation_report
 
     now = default_now()
     try:

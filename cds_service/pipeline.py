@@ -13,11 +13,11 @@ import anyio
 
 from cds_service.cdshooks.models import Card, CdsResponse, HookRequest
 from cds_service.cdshooks.services import ServiceDefinition
-from cds_service.clinical.facts import extract_facts
 from cds_service.clinical.rules import evaluate
 from cds_service.errors import InvalidRequest, StoreError
 from cds_service.fhir.parsing import printable
 from cds_service.fhir.prefetch import build_record
+from cds_service.reading.extract import extract_facts
 from cds_service.runtime import Runtime
 from cds_service.security.authenticator import Caller
 from cds_service.security.fhir_guard import fhir_server_permitted

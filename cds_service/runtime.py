@@ -13,11 +13,11 @@ import httpx
 from cds_service.clinical.rules import RuleConfig
 from cds_service.fhir.client import FhirGateway
 from cds_service.knowledge.loader import KnowledgeBase, load_knowledge
-from cds_service.rendering import CardRenderer
+from cds_service.rendering.renderer import CardRenderer
+from cds_service.rendering.templates import load_templates
 from cds_service.security.authenticator import Authenticator, build_authenticator
 from cds_service.settings import Settings
 from cds_service.store import SqlStore
-from cds_service.templates import load_templates
 
 Clock = Callable[[], datetime]
 

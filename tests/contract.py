@@ -1,7 +1,7 @@
 """The finding contract every card must honour: `assert_finding_contract(card_json)` for any test to call.
 
 `card_json` is one card as sent on the wire (a dict from `Card.model_dump(mode="json")` or a response body).
-The contract (README "Finding contract"; cds_service/rendering.py docstring):
+The contract (README "Finding contract"; cds_service/rendering/renderer.py docstring):
 
     extension["org.crs-cds.finding"] = {
         "ruleId": str, "category": one of CATEGORIES,

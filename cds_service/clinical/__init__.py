@@ -1,1 +1,4 @@
-"""Pure clinical logic: facts from the record, rules over facts, findings. No I/O, no FHIR models, no wording."""
+"""Facts -> findings (pure): exposure windows, ASTCT grading, signals, order-time checks. No I/O, no FHIR, no wording.
+
+May import: domain, knowledge. Never reading, rendering, fhir or the wire models.
+"""

@@ -8,7 +8,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from cds_service.clinical.facts import extract_facts
 from cds_service.domain.facts import Facts
 from cds_service.fhir.parsing import add_draft_orders, record_from_resources, validate_resource
 from cds_service.fhir.record import (
@@ -23,6 +22,7 @@ from cds_service.fhir.record import (
 )
 from cds_service.knowledge.base import KnowledgeBase
 from cds_service.knowledge.loader import load_knowledge
+from cds_service.reading.extract import extract_facts
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cds_service.clinical.exposure import days_since, in_window
 from cds_service.domain.facts import Exposure
+from cds_service.reading.exposure import days_since, in_window
 from tests.clinical.facts_kit import (
     NOW,
     PATIENT,

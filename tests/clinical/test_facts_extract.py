@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cds_service.clinical.facts import extract_facts
-from cds_service.clinical.facts_time import NAIVE_NOTE, Notes, to_aware
 from cds_service.domain.age import age_days_at
 from cds_service.domain.facts import DataGap, O2Device
 from cds_service.fhir.record import SkippedResource
+from cds_service.reading.extract import extract_facts
+from cds_service.reading.times import NAIVE_NOTE, Notes, to_aware
 from tests.clinical.facts_kit import (
     NOW,
     administration,

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cds_service.clinical.facts_time import FUTURE_SKEW_TOLERANCE
 from cds_service.domain.facts import Measurement, UnusableValue
+from cds_service.reading.times import FUTURE_SKEW_TOLERANCE
 from tests.clinical.facts_kit import (
     NOW,
     UCUM,

@@ -26,9 +26,9 @@ from cds_service.clinical.grading import grade_crs
 from cds_service.clinical.rules import RuleConfig, evaluate
 from cds_service.domain.findings import Finding, Severity
 from cds_service.knowledge.loader import load_knowledge
-from cds_service.rendering import CardRenderer
+from cds_service.rendering.renderer import CardRenderer
+from cds_service.rendering.templates import load_templates
 from cds_service.settings import Settings
-from cds_service.templates import load_templates
 
 CARDS = Path(__file__).resolve().parents[2] / "cards"
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cds_service.clinical.units import TABLE, canonical_unit, quantity_spellings, to_canonical
+from cds_service.reading.units import TABLE, canonical_unit, quantity_spellings, to_canonical
 
 UCUM = "http://unitsofmeasure.org"
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sekmet_server import SekmetServer
 
-from cds_service.scenarios import build_request, load_scenario, prefetch_resources
 from cds_service.settings import Settings
+from cds_service.tooling.scenarios import build_request, load_scenario, prefetch_resources
 from tests.conftest import FIXTURES, NOW, make_client
 from tests.integration.conftest import TOKEN
 

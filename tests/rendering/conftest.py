@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from rendering_fakes import FakeKnowledge
 
-from cds_service.rendering import CardRenderer
+from cds_service.rendering.renderer import CardRenderer
+from cds_service.rendering.templates import TemplateSet, load_templates
 from cds_service.settings import Settings
-from cds_service.templates import TemplateSet, load_templates
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "cards" / "templates"
 RENDER_NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from markdown_it import MarkdownIt
 from test_golden_cards import SCENARIOS
 
 from cds_service.domain.findings import Evidence
-from cds_service.rendering import CardRenderer
+from cds_service.rendering.renderer import CardRenderer
 
 
 def to_html(markdown: str) -> str:

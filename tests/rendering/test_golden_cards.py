@@ -16,7 +16,7 @@ from contract import assert_finding_contract
 
 from cds_service.cdshooks.models import CdsResponse
 from cds_service.domain.findings import Finding
-from cds_service.rendering import CardRenderer
+from cds_service.rendering.renderer import CardRenderer
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 REGENERATE = os.environ.get("CRS_CDS_REGENERATE_GOLDEN") == "1"

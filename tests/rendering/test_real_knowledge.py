@@ -18,9 +18,9 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from cds_service.domain.findings import DrugRef, Finding, SuggestedOrder, Suggestion
 from cds_service.knowledge.loader import KnowledgeBase, load_knowledge
-from cds_service.rendering import CardRenderer
+from cds_service.rendering.renderer import CardRenderer
+from cds_service.rendering.templates import TemplateSet
 from cds_service.settings import Settings
-from cds_service.templates import TemplateSet
 from tests.rendering.conftest import RENDER_NOW, sequential_uuids
 
 CARDS_DIR = Path(__file__).resolve().parents[2] / "cards"

@@ -9,8 +9,8 @@ from contract import assert_finding_contract
 from rendering_fakes import FakeKnowledge
 
 from cds_service.domain.findings import Severity
-from cds_service.rendering import FINDING_EXTENSION, CardRenderer
-from cds_service.templates import TemplateSet
+from cds_service.rendering.renderer import FINDING_EXTENSION, CardRenderer
+from cds_service.rendering.templates import TemplateSet
 from tests.rendering.conftest import make_renderer
 
 

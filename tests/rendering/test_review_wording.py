@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import rendering_cases as cases
 
-from cds_service.rendering import CardRenderer
+from cds_service.rendering.renderer import CardRenderer
 
 
 def _detail(renderer: CardRenderer, finding: cases.Finding) -> str:

@@ -8,7 +8,7 @@ from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from cds_service.domain.findings import SuggestedOrder, Suggestion
-from cds_service.rendering import CardRenderer
+from cds_service.rendering.renderer import CardRenderer
 
 MODELS = {"MedicationRequest": MedicationRequest, "ServiceRequest": ServiceRequest}
 

@@ -13,9 +13,9 @@ import rendering_cases as cases
 from rendering_fakes import LONGEST_TEST_NAME, FakeKnowledge
 
 from cds_service.domain.findings import DrugRef, Finding
-from cds_service.rendering import CardRenderer
-from cds_service.templates import TemplateSet, placeholders
-from cds_service.templates_registry import TEMPLATE_SPECS
+from cds_service.rendering.registry import TEMPLATE_SPECS
+from cds_service.rendering.renderer import CardRenderer
+from cds_service.rendering.templates import TemplateSet, placeholders
 
 LONG = DrugRef("longest-name", LONGEST_TEST_NAME, "anti-thymocyte-globulin", "moderate")
 OTHERS = [LONGEST_TEST_NAME + f" {i}" for i in range(4)]

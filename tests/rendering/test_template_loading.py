@@ -12,8 +12,8 @@ import yaml
 from rendering_fakes import FakeKnowledge
 
 from cds_service.errors import KnowledgeError
-from cds_service.templates import load_templates, placeholders
-from cds_service.templates_registry import TEMPLATE_SPECS
+from cds_service.rendering.registry import TEMPLATE_SPECS
+from cds_service.rendering.templates import load_templates, placeholders
 from tests.rendering.conftest import TEMPLATES_DIR, make_renderer
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cds_service.scenarios import merge_background
+from cds_service.tooling.scenarios import merge_background
 
 CHARTS = Path(__file__).resolve().parents[2] / "fixtures" / "background" / "charts"
 LOINC = "http://loinc.org"
@@ -201,7 +201,7 @@ def population(now: datetime, count: int = 200, seed: int = 20260115) -> list[di
 
 
 def _shifted_chart(chart: dict[str, Any], now: datetime) -> dict[str, Any]:
-    from cds_service.scenarios import shift_times
+    from cds_service.tooling.scenarios import shift_times
 
     anchor = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
     return shift_times(chart, now - anchor)

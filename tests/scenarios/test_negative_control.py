@@ -9,18 +9,18 @@ from synthetic_population import population
 
 from cds_service.cdshooks.models import HookRequest
 from cds_service.cdshooks.services import SERVICES_BY_ID
-from cds_service.scenarios import CRS_CATEGORIES, summarise_cards
 from cds_service.settings import Settings
-from cds_service.validation import BASE_SETTINGS
+from cds_service.tooling.scenarios import CRS_CATEGORIES, summarise_cards
+from cds_service.tooling.validation import BASE_SETTINGS
 from tests.conftest import NOW, fixed_clock
 
 POPULATION = 200
 
 
 async def _false_alerts(requests: list[dict[str, object]]) -> list[str]:
-    from cds_service.offline import CLI_CALLER, _memory_store
     from cds_service.pipeline import answer_hook
     from cds_service.runtime import build_runtime
+    from cds_service.tooling.offline import CLI_CALLER, _memory_store
 
     runtime = build_runtime(Settings(**BASE_SETTINGS), clock=fixed_clock, store=_memory_store())
     alerts = []

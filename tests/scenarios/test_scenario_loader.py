@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cds_service.scenarios import (
+from cds_service.tooling.scenarios import (
     CardSummary,
     Expectation,
     ExpectedCard,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cds_service.scenarios import (
+from cds_service.tooling.scenarios import (
     FINDING_EXTENSION,
     Scenario,
     build_request,
@@ -15,7 +15,7 @@ from cds_service.scenarios import (
     scenario_bundle,
     summarise_cards,
 )
-from cds_service.validation import fhir_transport, scenario_settings
+from cds_service.tooling.validation import fhir_transport, scenario_settings
 from tests.conftest import FIXTURES, NOW, make_client
 
 SCENARIOS = load_scenarios(FIXTURES)

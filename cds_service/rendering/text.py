@@ -1,6 +1,6 @@
 """The wording toolkit of one card: template lookups, summaries that fit, shared detail blocks, citations.
 
-A `CardText` is built per finding; the per-template modules (`rendering_crs`, `rendering_orders`) use it to
+A `CardText` is built per finding; the per-template modules (`rendering.crs`, `rendering.orders`) use it to
 choose
 a summary variant and assemble the detail. Values from data are escaped here, never in the templates.
 """
@@ -14,10 +14,10 @@ from typing import Any
 
 from cds_service.cdshooks.models import SUMMARY_MAX
 from cds_service.domain.findings import Finding
-from cds_service.rendering_knowledge import LOCAL_PROTOCOL_SOURCE, DrugView, FactView, KnowledgeView
-from cds_service.rendering_markdown import bullets, escape, heading, number, plain, table, utc_text
-from cds_service.templates import CardTemplate, Item, TemplateSet, fill
-from cds_service.templates_registry import DRUG_LABEL_SOURCE, SIGNAL_PARAMS, WARNING_SIGNALS
+from cds_service.rendering.knowledge_view import LOCAL_PROTOCOL_SOURCE, DrugView, FactView, KnowledgeView
+from cds_service.rendering.markdown import bullets, escape, heading, number, plain, table, utc_text
+from cds_service.rendering.registry import DRUG_LABEL_SOURCE, SIGNAL_PARAMS, WARNING_SIGNALS
+from cds_service.rendering.templates import CardTemplate, Item, TemplateSet, fill
 
 #: The CDS Hooks spec says "<140 characters"; the wire model allows 140. We stay strictly below.
 SUMMARY_BUDGET = SUMMARY_MAX - 1

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cds_service.rendering_markdown import escape, join_blocks, number, table, utc_text
-from cds_service.rendering_text import CardText
-from cds_service.templates_registry import WARNING_SIGNALS
+from cds_service.rendering.markdown import escape, join_blocks, number, table, utc_text
+from cds_service.rendering.registry import WARNING_SIGNALS
+from cds_service.rendering.text import CardText
 
 
 def active_crs(text: CardText) -> tuple[str, str]:

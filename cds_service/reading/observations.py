@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from cds_service.clinical.exposure import reference_of
-from cds_service.clinical.facts_time import Notes, effective_time, observed_at
-from cds_service.clinical.units import SCORES, canonical_unit, quantity_spellings, to_canonical
 from cds_service.domain.facts import Measurement, O2Device, UnusableValue
 from cds_service.knowledge.text import normalise
+from cds_service.reading.exposure import reference_of
+from cds_service.reading.times import Notes, effective_time, observed_at
+from cds_service.reading.units import SCORES, canonical_unit, quantity_spellings, to_canonical
 
 if TYPE_CHECKING:
     from cds_service.fhir.record import Observation, PatientRecord

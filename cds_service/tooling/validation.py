@@ -23,7 +23,8 @@ from cds_service import __version__
 from cds_service.cdshooks.models import HookRequest
 from cds_service.cdshooks.services import SERVICES_BY_ID
 from cds_service.errors import CrsCdsError
-from cds_service.scenarios import (
+from cds_service.settings import Settings
+from cds_service.tooling.scenarios import (
     DEFAULT_FHIR_SERVER,
     Scenario,
     build_request,
@@ -33,7 +34,6 @@ from cds_service.scenarios import (
     scenario_bundle,
     summarise_cards,
 )
-from cds_service.settings import Settings
 
 #: Settings every scenario runs with (a scenario's `settings:` may override them); explicit values, so the
 #: operator's CRS_CDS_* environment does not change a validation run.
@@ -107,9 +107,9 @@ async def evaluate_scenario(scenario: Scenario, now: datetime, database_url: str
 
     The card audit goes to `database_url` (a file: an in-memory SQLite store is not shared across threads).
     """
-    from cds_service.offline import CLI_CALLER
     from cds_service.pipeline import answer_hook
     from cds_service.runtime import build_runtime
+    from cds_service.tooling.offline import CLI_CALLER
 
     transport = fhir_transport(scenario_bundle(scenario, now)) if scenario.no_prefetch else None
     settings = scenario_settings(scenario, database_url=database_url)

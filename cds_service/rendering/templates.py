@@ -10,7 +10,7 @@
 
 `load_templates(dir)` refuses (KnowledgeError naming file and field) any file that does not match the schema,
 any template the findings contract names but the directory lacks, and any placeholder the template's
-rule does not supply (the registry in `templates_registry.py` mirrors docs/FINDINGS.md).
+rule does not supply (the registry in `rendering/registry.py` mirrors docs/FINDINGS.md).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cds_service.errors import KnowledgeError
-from cds_service.templates_registry import (
+from cds_service.rendering.registry import (
     COMMON_PHRASE_PARAMS,
     DIFFERENTIAL_IDS,
     DRUG_LABEL_SOURCE,

@@ -22,17 +22,17 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from cds_service.clinical.exposure import (
+from cds_service.domain.concepts import ConceptInput
+from cds_service.domain.facts import DiagnosisFact, DraftOrder, Exposure, TreatmentGiven, VasopressorUse
+from cds_service.knowledge.text import normalise
+from cds_service.reading.exposure import (
     ADMINISTRATION_STATUSES,
     STATEMENT_IGNORED,
     concept_of,
     is_order,
     reference_of,
 )
-from cds_service.clinical.facts_time import Notes, effective_time, period_bounds, to_aware
-from cds_service.domain.concepts import ConceptInput
-from cds_service.domain.facts import DiagnosisFact, DraftOrder, Exposure, TreatmentGiven, VasopressorUse
-from cds_service.knowledge.text import normalise
+from cds_service.reading.times import Notes, effective_time, period_bounds, to_aware
 
 if TYPE_CHECKING:
     from cds_service.fhir.record import PatientRecord

@@ -16,11 +16,6 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from cds_service.clinical.exposure import recorded_exposures
-from cds_service.clinical.facts_time import Notes, sort_key_time, to_date
-from cds_service.clinical.medication_facts import diagnoses, draft_orders, treatments_given, vasopressor_uses
-from cds_service.clinical.observations import read_observations
-from cds_service.clinical.oxygen import o2_support
 from cds_service.domain.facts import (
     DiagnosisFact,
     Exposure,
@@ -31,6 +26,11 @@ from cds_service.domain.facts import (
     UnusableValue,
     VasopressorUse,
 )
+from cds_service.reading.exposure import recorded_exposures
+from cds_service.reading.medications import diagnoses, draft_orders, treatments_given, vasopressor_uses
+from cds_service.reading.observations import read_observations
+from cds_service.reading.oxygen import o2_support
+from cds_service.reading.times import Notes, sort_key_time, to_date
 
 if TYPE_CHECKING:
     from cds_service.fhir.record import PatientRecord

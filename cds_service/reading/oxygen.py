@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from cds_service.clinical.observations import ROOM_AIR_FIO2_PERCENT, O2Part
 from cds_service.domain.facts import O2Device, O2Support
+from cds_service.reading.observations import ROOM_AIR_FIO2_PERCENT, O2Part
 
 __all__ = ["ROOM_AIR_FIO2_PERCENT", "o2_support"]
 

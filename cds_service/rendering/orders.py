@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cds_service.rendering_knowledge import LOCAL_PROTOCOL_SOURCE, PremedicationView
-from cds_service.rendering_markdown import escape, join_blocks, number, plain, table, utc_text
-from cds_service.rendering_text import CardText
+from cds_service.rendering.knowledge_view import LOCAL_PROTOCOL_SOURCE, PremedicationView
+from cds_service.rendering.markdown import escape, join_blocks, number, plain, table, utc_text
+from cds_service.rendering.text import CardText
 
 
 def order_risk(text: CardText) -> tuple[str, str]:

@@ -19,9 +19,9 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from cds_service.clinical.facts_time import Notes, effective_time, period_bounds, to_aware
 from cds_service.domain.concepts import CodingRef, ConceptInput
 from cds_service.domain.facts import Exposure
+from cds_service.reading.times import Notes, effective_time, period_bounds, to_aware
 
 if TYPE_CHECKING:
     from cds_service.fhir.record import PatientRecord

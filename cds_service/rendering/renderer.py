@@ -1,7 +1,7 @@
 """Findings -> CDS Hooks cards: pure, with an injected uuid factory and clock; wording from cards/templates/.
 
-    list[Finding] --dedupe--> --per finding: summary + detail (rendering_crs / rendering_orders)
-                  --+ source, links, override reasons, suggestions (rendering_fhir), finding extension
+    list[Finding] --dedupe--> --per finding: summary + detail (rendering/crs.py, rendering/orders.py)
+                  --+ source, links, override reasons, suggestions (rendering/suggestions.py), finding extension
                   --sort critical, warning, info--> list[Card]
 
 The finding contract (`extension["org.crs-cds.finding"]`) on every card:
@@ -36,14 +36,14 @@ from cds_service.cdshooks.models import (
 )
 from cds_service.domain.findings import Category, Finding
 from cds_service.errors import KnowledgeError
-from cds_service.rendering_crs import active_crs, data_gap, monitoring_gap, monitoring_window
-from cds_service.rendering_fhir import suggestions
-from cds_service.rendering_knowledge import KnowledgeView
-from cds_service.rendering_orders import order_risk, pre_infusion_risk, premedication
-from cds_service.rendering_text import CardText
+from cds_service.rendering.crs import active_crs, data_gap, monitoring_gap, monitoring_window
+from cds_service.rendering.knowledge_view import KnowledgeView
+from cds_service.rendering.orders import order_risk, pre_infusion_risk, premedication
+from cds_service.rendering.registry import DRUG_LABEL_SOURCE
+from cds_service.rendering.suggestions import suggestions
+from cds_service.rendering.templates import TemplateSet, fill
+from cds_service.rendering.text import CardText
 from cds_service.settings import Settings
-from cds_service.templates import TemplateSet, fill
-from cds_service.templates_registry import DRUG_LABEL_SOURCE
 
 FINDING_EXTENSION = "org.crs-cds.finding"
 CRS_STATUS_RULES = frozenset({"crs.active", "crs.monitoring-window"})
