@@ -15,8 +15,8 @@ from cds_service.cdshooks.models import Card, CdsResponse, HookRequest
 from cds_service.cdshooks.services import ServiceDefinition
 from cds_service.clinical.rules import evaluate
 from cds_service.errors import InvalidRequest, StoreError
-from cds_service.fhir.parsing import printable
 from cds_service.fhir.prefetch import build_record
+from cds_service.intake.builder import printable
 from cds_service.reading.extract import extract_facts
 from cds_service.runtime import Runtime
 from cds_service.security.authenticator import Caller
@@ -71,14 +71,14 @@ async def answer_hook(
     cards = runtime.renderer.render(findings, patient_id=request.context.patientId)
     await _audit(runtime, service, request, cards)
     log.info(
-        "hook answered service=%s hookInstance=%s cards=%d findings=%d gaps=%d skipped=%d "
+        "hook answered service=%s hookInstance=%s cards=%d findings=%d gaps=%d set_aside=%d "
         "record_ms=%.1f total_ms=%.1f",
         service.id,
         printable(request.hookInstance, 64),
         len(cards),
         len(findings),
         len(record.gaps),
-        len(record.skipped),
+        len(record.set_aside),
         (fetched - started) * 1000,
         (time.perf_counter() - started) * 1000,
     )

@@ -22,7 +22,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "intake": {"domain"},
     "cdshooks": {"errors", "settings", "security"},
     "fhir": {"cdshooks", "domain", "errors", "intake", "security", "settings"},
-    "reading": {"domain", "fhir", "intake", "knowledge"},  # fhir: PatientRecord, until the typed intake lands
+    "reading": {"domain", "intake", "knowledge"},
     "clinical": {"domain", "knowledge"},
     "rendering": {"cdshooks", "domain", "errors", "knowledge", "settings"},
     "runtime": {"clinical", "fhir", "knowledge", "rendering", "security", "settings", "store"},

@@ -13,18 +13,28 @@ docs/FINDINGS.md is the contract.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from cds_service.clinical.order_rules import order_findings
 from cds_service.clinical.rules_crs import crs_status_finding, monitoring_gap_finding
-from cds_service.clinical.windows import exposures_in_window, unusable_text
-from cds_service.domain.facts import Facts
+from cds_service.clinical.windows import WindowExposure, exposures_in_window
+from cds_service.domain.facts import DataGap, Facts
 from cds_service.domain.findings import Category, Finding, Severity
 
 ORDER_HOOKS = frozenset({"order-select", "order-sign"})
-_SKIPPED_NOTE = re.compile(r"^\d+ malformed resources? (was|were) skipped$")  # already said by skipped_count
+#: Prefetch keys whose loss could hide an exposure to a CRS drug: always worth a card.
+MEDICATION_KEYS = frozenset(
+    {
+        "medicationRequests",
+        "medicationAdministrations",
+        "medicationStatements",
+        "medicationDispenses",
+        "procedures",
+        "medications",
+    }
+)
 _SEVERITY_RANK = {Severity.critical: 0, Severity.warning: 1, Severity.info: 2}
 
 
@@ -58,7 +68,7 @@ def evaluate(facts: Facts, kb: Any, *, hook: str, config: RuleConfig) -> list[Fi
         crs_status_finding(
             facts, kb, windows, hours=config.grading_window_hours, quiet_min_tier=config.min_window_card_tier
         ),
-        data_gap_finding(facts),
+        data_gap_finding(facts, windows, hook),
     ]
     if hook in ORDER_HOOKS:
         candidates += order_findings(facts, kb, hook=hook, min_tier=config.min_order_alert_tier)
@@ -67,29 +77,38 @@ def evaluate(facts: Facts, kb: Any, *, hook: str, config: RuleConfig) -> list[Fi
     return sort_findings(f for f in candidates if f is not None)
 
 
-def data_gap_finding(facts: Facts) -> Finding | None:
-    """One `data.unreadable` finding: data gaps, skipped resources, values present but not usable, and the
-    data-quality notes; None when there is no gap, no skipped resource and no unusable value."""
-    skipped = facts.skipped_count
-    if not facts.data_gaps and not skipped and not facts.unusable:
-        return None
-    items = [gap.description for gap in facts.data_gaps]
-    if skipped:
-        items.append(f"{skipped} FHIR resource(s) were malformed and skipped")
-    items += [unusable_text(value, facts.now) for value in facts.unusable]
-    items += [note for note in facts.quality_notes if not _SKIPPED_NOTE.match(note)]
+def data_gap_finding(facts: Facts, windows: list[WindowExposure], hook: str) -> Finding | None:
+    """One `data.unreadable` finding naming, once each, the data that could not be read and could change a
+    finding; None when nothing missing could.
+
+    Medication data (and resources set aside whose medication could not be read) could hide an exposure, so they
+    always count. Vital signs, labs, diagnoses and set-aside observations count only inside an exposure window
+    or at order time. Values present but not usable are named on the CRS card they affect, not here.
+    """
+    relevant = bool(windows) or hook in ORDER_HOOKS
+    items = [gap.description for gap in facts.data_gaps if _gap_matters(gap, relevant)]
+    items += [
+        f"{item.reference} was not used: its {item.field} could not be read ({item.reason})"
+        for item in facts.set_aside
+        if item.kind in ("medication", "procedure") or relevant
+    ]
     items = list(dict.fromkeys(items))
+    if not items:
+        return None
     return Finding(
         rule_id="data.unreadable",
         category=Category.data_gap,
         severity=Severity.info,
         template="data-gap",
-        params={"items": items, "skipped_count": skipped},
-        missing=tuple(items),
+        params={"items": items},
     )
 
 
-def sort_findings(findings: Any) -> list[Finding]:
+def _gap_matters(gap: DataGap, relevant: bool) -> bool:
+    return relevant or gap.key in MEDICATION_KEYS
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     """Critical before warning before info; then rule id; then drug id."""
     return sorted(
         findings, key=lambda f: (_SEVERITY_RANK[f.severity], f.rule_id, f.drug.id if f.drug else "")

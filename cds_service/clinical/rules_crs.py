@@ -20,6 +20,7 @@ from cds_service.clinical.windows import (
     num,
     tier_at_least,
     unusable_in_window,
+    unusable_text,
 )
 from cds_service.domain.age import age_days_at, completed_years
 from cds_service.domain.facts import DiagnosisFact, Facts
@@ -54,14 +55,22 @@ def crs_status_finding(
     )
     documented = documented_crs(facts, since)
     common = _common_params(facts, kb, windows, signals)
+    missing = _with_other_unusable(facts, grading.missing, since)
     # The fever waiver (tocilizumab, corticosteroid) only matters once a sign is present: a treatment alone,
     # such as an antiemetic dexamethasone, is no sign of CRS.
     if grading.fever.present or grading.organ_signs or documented is not None:
-        return _active(primary, grading, signals, documented, common)
+        return _active(primary, grading, signals, documented, common, missing)
     alarming = signals.warning or bool(grading.cannot_exclude)
     if not alarming and not any(tier_at_least(w.drug.risk_tier, quiet_min_tier) for w in windows):
         return None
-    return _monitoring(primary, grading, signals, common)
+    return _monitoring(primary, grading, signals, common, missing)
+
+
+def _with_other_unusable(facts: Facts, missing: tuple[str, ...], since: datetime) -> tuple[str, ...]:
+    """The grading's missing items, then every other value since the exposure present but not usable (a lab,
+    a heart rate...): the CRS card names what it could not use, once each."""
+    others = [unusable_text(u, facts.now) for u in facts.unusable if u.effective is None or u.effective >= since]
+    return tuple(dict.fromkeys([*missing, *others]))
 
 
 def documented_crs(facts: Facts, since: datetime) -> DiagnosisFact | None:
@@ -90,6 +99,7 @@ def _active(
     signals: Signals,
     documented: DiagnosisFact | None,
     common: dict[str, Any],
+    missing: tuple[str, ...],
 ) -> Finding:
     critical = (grading.grade or 0) >= 2 or grading.organ_signs
     params = {**common, "status": "documented" if documented else "possible", **grading.params()}
@@ -117,11 +127,13 @@ def _active(
         astct_grade_is_minimum=grading.is_minimum,
         days_since_exposure=primary.days_since,
         evidence=tuple(evidence),
-        missing=grading.missing,
+        missing=missing,
     )
 
 
-def _monitoring(primary: WindowExposure, grading: Grading, signals: Signals, common: dict[str, Any]) -> Finding:
+def _monitoring(
+    primary: WindowExposure, grading: Grading, signals: Signals, common: dict[str, Any], missing: tuple[str, ...]
+) -> Finding:
     params = {
         **common,
         "day_of_window": primary.days_since + 1,
@@ -140,7 +152,7 @@ def _monitoring(primary: WindowExposure, grading: Grading, signals: Signals, com
         drug=drug_ref(primary.drug),
         days_since_exposure=primary.days_since,
         evidence=(*grading.evidence, *signals.evidence),
-        missing=grading.missing,
+        missing=missing,
     )
 
 

@@ -146,6 +146,16 @@ class DataGap:
 
 
 @dataclass(frozen=True, slots=True)
+class SetAsideResource:
+    """A resource not used because the element saying what it is about could not be read (never its content)."""
+
+    reference: str  # "MedicationAdministration/123", or "a MedicationAdministration" without an id
+    field: str  # "medicationCodeableConcept"
+    reason: str  # "not a CodeableConcept or Reference the service can read"
+    kind: str  # "medication" | "observation" | "procedure" | "condition"
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
     now: datetime
     patient_id: str | None
@@ -160,7 +170,7 @@ class Facts:
     data_gaps: tuple[DataGap, ...] = ()
     # Data-quality notes ("temperature with unit 'K' not used"): concepts and units, never clinical values.
     quality_notes: tuple[str, ...] = ()
-    skipped_count: int = 0  # malformed resources skipped at parsing (their content is never kept)
+    set_aside: tuple[SetAsideResource, ...] = ()  # resources whose identifying element could not be read
     unusable: tuple[UnusableValue, ...] = ()  # present in the chart but not usable: never read as normal
 
     def series(self, concept: str) -> tuple[Measurement, ...]:

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from cds_service.fhir.client import FetchError, FhirGateway
-from cds_service.fhir.parsing import bundle_resources
+from cds_service.intake.builder import bundle_resources
 from cds_service.security.fhir_guard import within_base
 
 log = logging.getLogger(__name__)

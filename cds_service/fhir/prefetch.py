@@ -28,7 +28,9 @@ from cds_service.domain.facts import DataGap
 from cds_service.errors import PreconditionFailed
 from cds_service.fhir.client import REASON_WORDS, FhirGateway
 from cds_service.fhir.fetching import KeyOutcome, Reader, next_link, read_one, read_pages, run_until
-from cds_service.fhir.parsing import (
+from cds_service.fhir.references import unresolved_medications
+from cds_service.fhir.templates import missing_tokens, render_template
+from cds_service.intake.builder import (
     ConceptLookback,
     ObservationKnowledge,
     RecordBuilder,
@@ -36,9 +38,7 @@ from cds_service.fhir.parsing import (
     bundle_resources,
     is_operation_outcome,
 )
-from cds_service.fhir.record import PatientRecord
-from cds_service.fhir.references import unresolved_medications
-from cds_service.fhir.templates import missing_tokens, render_template
+from cds_service.intake.record import PatientRecord
 from cds_service.settings import Settings
 
 log = logging.getLogger(__name__)

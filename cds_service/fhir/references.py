@@ -10,19 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
 
-from cds_service.fhir.record import PatientRecord
+from cds_service.intake.record import PatientRecord
+from cds_service.intake.types import MedicationResource, OtherOrder, ServiceRequest
 from cds_service.security.fhir_guard import within_base
-
-_MEDICATION_HOLDERS = (
-    "medication_requests",
-    "medication_administrations",
-    "medication_statements",
-    "medication_dispenses",
-    "draft_orders",
-)
-
 
 _FHIR_ID = re.compile(r"(?!\.{1,2}$)[A-Za-z0-9\-.]{1,64}")  # FHIR id datatype; "." and ".." refused
 
@@ -41,9 +32,12 @@ def medication_key(reference: str, fhir_server: str | None) -> str | None:
     return f"Medication/{parts[-1]}"
 
 
-def _holders(record: PatientRecord) -> Iterable[Any]:
-    for attribute in _MEDICATION_HOLDERS:
-        yield from getattr(record, attribute)
+def _holders(record: PatientRecord) -> Iterable[MedicationResource]:
+    yield from record.medication_requests
+    yield from record.medication_administrations
+    yield from record.medication_statements
+    yield from record.medication_dispenses
+    yield from (d for d in record.draft_orders if not isinstance(d, ServiceRequest | OtherOrder))
 
 
 def unresolved_medications(record: PatientRecord, fhir_server: str | None) -> list[str]:
@@ -52,7 +46,7 @@ def unresolved_medications(record: PatientRecord, fhir_server: str | None) -> li
     """
     wanted: list[str] = []
     for resource in _holders(record):
-        reference = getattr(getattr(resource, "medicationReference", None), "reference", None)
+        reference = resource.medication_reference.reference if resource.medication_reference else None
         key = medication_key(reference, fhir_server) if reference else None
         if key is not None and key not in record.medications and key not in wanted:
             wanted.append(key)

@@ -1,7 +1,7 @@
 """extract_facts: PatientRecord + knowledge base + now -> Facts (pure, linear in the size of the record).
 
     record ─┬─ exposure.py           exposures (administrations, orders, statements, dispenses, procedures)
-            ├─ medication_facts.py   draft orders (+ draft exposures), vasopressors, treatments, diagnoses
+            ├─ medications.py        draft orders (+ draft exposures), vasopressors, treatments, diagnoses
             ├─ observations.py       measurements in canonical units (units.py) and oxygen parts
             └─ oxygen.py             O2 support records from those parts
 
@@ -12,9 +12,9 @@ also an UnusableValue in Facts.unusable ("present but unreadable", so no rule re
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TypeVar
 
 from cds_service.domain.facts import (
     DiagnosisFact,
@@ -22,21 +22,31 @@ from cds_service.domain.facts import (
     Facts,
     Measurement,
     O2Support,
+    SetAsideResource,
     TreatmentGiven,
     UnusableValue,
     VasopressorUse,
 )
+from cds_service.intake.record import PatientRecord, SetAside
+from cds_service.knowledge.base import KnowledgeBase
 from cds_service.reading.exposure import recorded_exposures
 from cds_service.reading.medications import diagnoses, draft_orders, treatments_given, vasopressor_uses
 from cds_service.reading.observations import read_observations
 from cds_service.reading.oxygen import o2_support
 from cds_service.reading.times import Notes, sort_key_time, to_date
 
-if TYPE_CHECKING:
-    from cds_service.fhir.record import PatientRecord
-    from cds_service.knowledge.base import KnowledgeBase
-
 T = TypeVar("T")
+PARTIAL_BIRTH_DATE = "the birth date is partial: age is counted from its first day"
+UNREADABLE_BIRTH_DATE = "the birth date could not be read: adult thresholds were used"
+_SET_ASIDE_KINDS = {
+    "MedicationRequest": "medication",
+    "MedicationAdministration": "medication",
+    "MedicationStatement": "medication",
+    "MedicationDispense": "medication",
+    "Observation": "observation",
+    "Procedure": "procedure",
+    "Condition": "condition",
+}
 
 
 def extract_facts(record: PatientRecord, kb: KnowledgeBase, now: datetime) -> Facts:
@@ -47,9 +57,6 @@ def extract_facts(record: PatientRecord, kb: KnowledgeBase, now: datetime) -> Fa
     exposures = recorded_exposures(record, kb, now, notes)
     orders, draft_exposures = draft_orders(record, kb, notes)
     observed = read_observations(record, kb, notes, now)
-    if record.skipped:
-        count = len(record.skipped)
-        notes.add(f"{count} malformed resource{' was' if count == 1 else 's were'} skipped")
     return Facts(
         now=now,
         patient_id=record.patient_id,
@@ -63,45 +70,55 @@ def extract_facts(record: PatientRecord, kb: KnowledgeBase, now: datetime) -> Fa
         draft_orders=tuple(sorted(orders, key=lambda d: (d.reference, d.resource_type))),
         data_gaps=tuple(record.gaps),
         quality_notes=notes.render(),
-        skipped_count=len(record.skipped),
+        set_aside=tuple(_set_aside(item) for item in record.set_aside if item.could_matter),
         unusable=_sorted(observed.unusable, _unusable_key),
     )
 
 
 def _birth_date(record: PatientRecord, notes: Notes) -> date | None:
-    raw = getattr(record.patient, "birthDate", None) if record.patient is not None else None
-    if isinstance(raw, str):
-        notes.add("the birth date is partial: age is counted from its first day")
-    return to_date(raw)
+    patient = record.patient
+    if patient is None:
+        return None
+    if patient.birth_date is None:
+        if any(p.field == "birthDate" for p in patient.problems):
+            notes.add(UNREADABLE_BIRTH_DATE)
+        return None
+    if patient.birth_date.precision in ("year", "month"):
+        notes.add(PARTIAL_BIRTH_DATE)
+    return to_date(patient.birth_date)
 
 
-def _sorted(items: Iterable[T], key: Any) -> tuple[T, ...]:
-    return tuple(sorted(items, key=key))
+def _set_aside(item: SetAside) -> SetAsideResource:
+    return SetAsideResource(item.reference, item.field, item.reason, _SET_ASIDE_KINDS.get(item.resource_type, "other"))
 
 
-def _exposure_key(e: Exposure) -> tuple[Any, ...]:
+def _sorted(items: Iterable[T], key: Callable[[T], tuple[object, ...]]) -> tuple[T, ...]:
+    return tuple(sorted(items, key=key))  # type: ignore[arg-type]
+
+
+def _exposure_key(e: Exposure) -> tuple[object, ...]:
     return (e.drug_id, sort_key_time(e.last), sort_key_time(e.start), e.source, e.reference or "", e.matched_by)
 
 
-def _measurement_key(m: Measurement) -> tuple[Any, ...]:
+def _measurement_key(m: Measurement) -> tuple[object, ...]:
     return (m.effective, m.concept, m.reference or "", m.code or "", m.value)
 
 
-def _o2_key(s: O2Support) -> tuple[Any, ...]:
+def _o2_key(s: O2Support) -> tuple[object, ...]:
     return (s.effective, s.device.value, s.reference or "", s.flow_l_min or 0.0)
 
 
-def _vasopressor_key(v: VasopressorUse) -> tuple[Any, ...]:
+def _vasopressor_key(v: VasopressorUse) -> tuple[object, ...]:
     return (sort_key_time(v.start), v.vasopressor_id, v.reference or "", sort_key_time(v.end))
 
 
-def _treatment_key(t: TreatmentGiven) -> tuple[Any, ...]:
+def _treatment_key(t: TreatmentGiven) -> tuple[object, ...]:
     return (sort_key_time(t.time), t.treatment_id, t.reference or "")
 
 
-def _unusable_key(u: UnusableValue) -> tuple[Any, ...]:
+def _unusable_key(u: UnusableValue) -> tuple[object, ...]:
     return (sort_key_time(u.effective), u.concept, u.reference or "", u.reason)
 
 
-def _diagnosis_key(d: DiagnosisFact) -> tuple[Any, ...]:
+def _diagnosis_key(d: DiagnosisFact) -> tuple[object, ...]:
     return (d.concept, d.code, sort_key_time(d.onset), d.reference or "")

@@ -20,23 +20,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
 from cds_service.domain.concepts import ConceptInput
 from cds_service.domain.facts import DiagnosisFact, DraftOrder, Exposure, TreatmentGiven, VasopressorUse
+from cds_service.intake.record import PatientRecord
+from cds_service.intake.types import (
+    CodeableConcept,
+    Condition,
+    DraftResource,
+    MedicationAdministration,
+    MedicationRequest,
+    MedicationStatement,
+    OtherOrder,
+    reference_of,
+)
+from cds_service.knowledge.base import KnowledgeBase
 from cds_service.knowledge.text import normalise
+from cds_service.reading.concepts import concept_of, medication_concept
 from cds_service.reading.exposure import (
     ADMINISTRATION_STATUSES,
     STATEMENT_IGNORED,
-    concept_of,
+    administration_status,
     is_order,
-    reference_of,
+    request_status,
 )
 from cds_service.reading.times import Notes, effective_time, period_bounds, to_aware
-
-if TYPE_CHECKING:
-    from cds_service.fhir.record import PatientRecord
-    from cds_service.knowledge.base import KnowledgeBase
 
 TREATMENT_KINDS = frozenset({"anti-cytokine", "corticosteroid"})
 EXCLUDED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
@@ -103,43 +111,47 @@ def vasopressor_uses(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> 
     uses: list[VasopressorUse] = []
     for admin in record.medication_administrations:
         if _infusion_status(admin):
-            concept = record.medication_concept(admin)
+            concept = medication_concept(record, admin)
             found = kb.identify_vasopressor(concept)
-            if found is not None and not _local_use(concept, [getattr(admin.dosage, "route", None)]):
+            route = admin.dosage.route if admin.dosage is not None else None
+            if found is not None and not _local_use(concept, [route]):
                 start, end = _administration_span(admin, notes)
                 uses.append(VasopressorUse(found.id, found.is_vasopressin, start, end, reference_of(admin)))
     for request in record.medication_requests:
-        if request.status == "active" and is_order(request) and not _as_needed(request):
-            concept = record.medication_concept(request)
+        if request_status(request) == "active" and is_order(request) and not _as_needed(request):
+            concept = medication_concept(record, request)
             found = kb.identify_vasopressor(concept)
-            routes = [d.route for d in request.dosageInstruction or []]
-            if found is not None and not _local_use(concept, routes):
-                start = to_aware(request.authoredOn, notes)
+            if found is not None and not _local_use(concept, [d.route for d in request.dosage]):
+                start = to_aware(request.authored_on, notes)
                 uses.append(VasopressorUse(found.id, found.is_vasopressin, start, None, reference_of(request)))
     return uses
 
 
-def _infusion_status(admin: Any) -> bool:
-    """In progress; or completed, stopped or on hold with an effectivePeriod (a single-time dose is a bolus)."""
-    return admin.status == "in-progress" or (admin.status in FINISHED_INFUSION and admin.effectivePeriod is not None)
+def _infusion_status(admin: MedicationAdministration) -> bool:
+    """In progress; or completed, stopped or on hold with an effectivePeriod (a single-time dose is a bolus).
+
+    No status: an infusion with a period that has no end is read as running, with a period as finished.
+    """
+    status = admin.status
+    if status is None:
+        return admin.effective_period is not None
+    return status == "in-progress" or (status in FINISHED_INFUSION and admin.effective_period is not None)
 
 
-def _administration_span(admin: Any, notes: Notes) -> tuple[datetime | None, datetime | None]:
+def _administration_span(admin: MedicationAdministration, notes: Notes) -> tuple[datetime | None, datetime | None]:
     """(start, end) of a vasopressor administration; end None while it runs."""
-    start, end = effective_time(admin, "effective", notes)
+    start, end = effective_time(admin.effective_time, admin.effective_period, notes)
     if admin.status in FINISHED_INFUSION:
         return start, end or start  # finished, its end not charted: it ran at least until its start
-    return start, (end if admin.effectivePeriod is not None else None)  # in progress since a single time
+    return start, (end if admin.effective_period is not None else None)  # in progress since a single time
 
 
-def _as_needed(request: Any) -> bool:
+def _as_needed(request: MedicationRequest) -> bool:
     """Whether any dosage instruction of an order is as needed (asNeededBoolean or asNeededCodeableConcept)."""
-    return any(
-        d.asNeededBoolean is True or d.asNeededCodeableConcept is not None for d in request.dosageInstruction or []
-    )
+    return any(d.as_needed for d in request.dosage)
 
 
-def _local_use(concept: ConceptInput, routes: list[Any]) -> bool:
+def _local_use(concept: ConceptInput, routes: list[CodeableConcept | None]) -> bool:
     """Whether the route or the medication's words say a local, non-infusion use or a local-anaesthetic mix."""
     route_texts = [t for route in routes if route is not None for t in _words_of(concept_of(route))]
     medication_texts = _words_of(concept)
@@ -165,36 +177,35 @@ def treatments_given(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> 
     """Anti-cytokine and corticosteroid treatments that reached the patient."""
     given: list[TreatmentGiven] = []
     for admin in record.medication_administrations:
-        if admin.status in ADMINISTRATION_STATUSES:
-            given.extend(_treatment(record, kb, admin, effective_time(admin, "effective", notes)[0]))
+        if administration_status(admin) in ADMINISTRATION_STATUSES:
+            start = effective_time(admin.effective_time, admin.effective_period, notes)[0]
+            route = admin.dosage.route if admin.dosage is not None else None
+            given.extend(_treatment(record, kb, admin, start, [route]))
     for statement in record.medication_statements:
         if statement.status not in STATEMENT_IGNORED:
-            start = effective_time(statement, "effective", notes)[0] or to_aware(statement.dateAsserted, notes)
-            given.extend(_treatment(record, kb, statement, start))
+            start = effective_time(statement.effective_time, statement.effective_period, notes)[0]
+            start = start or to_aware(statement.date_asserted, notes)
+            given.extend(_treatment(record, kb, statement, start, [d.route for d in statement.dosage]))
     return given
 
 
 def _treatment(
-    record: PatientRecord, kb: KnowledgeBase, resource: Any, time: datetime | None
+    record: PatientRecord,
+    kb: KnowledgeBase,
+    resource: MedicationAdministration | MedicationStatement,
+    time: datetime | None,
+    routes: list[CodeableConcept | None],
 ) -> Iterator[TreatmentGiven]:
-    concept = record.medication_concept(resource)
+    concept = medication_concept(record, resource)
     found = kb.identify_treatment(concept)
     if found is None or found.kind not in TREATMENT_KINDS:
         return
-    if found.kind == "corticosteroid" and _topical(concept, _dosage_routes(resource)):
+    if found.kind == "corticosteroid" and _topical(concept, routes):
         return  # hydrocortisone cream or an inhaled steroid does not lift the fever requirement
     yield TreatmentGiven(found.id, found.kind, time, reference_of(resource))
 
 
-def _dosage_routes(resource: Any) -> list[Any]:
-    """The routes of an administration (dosage.route) or a statement (dosage[].route)."""
-    dosage = getattr(resource, "dosage", None)
-    if isinstance(dosage, list):
-        return [d.route for d in dosage if d.route is not None]
-    return [getattr(dosage, "route", None)]
-
-
-def _topical(concept: ConceptInput, routes: list[Any]) -> bool:
+def _topical(concept: ConceptInput, routes: list[CodeableConcept | None]) -> bool:
     texts = [t for route in routes if route is not None for t in _words_of(concept_of(route))] + _words_of(concept)
     return any(any(stem in text for stem in TOPICAL_STEMS) or TOPICAL_WORDS & set(text.split()) for text in texts)
 
@@ -206,9 +217,9 @@ def diagnoses(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> list[Di
     """CRS, ICANS (and seizure, when the knowledge base lists codes) diagnoses that stand."""
     facts: list[DiagnosisFact] = []
     for condition in record.conditions:
-        if not _stands(condition):
+        if not _stands(condition) or condition.code is None:
             continue
-        for coding in (condition.code.coding or []) if condition.code is not None else []:
+        for coding in condition.code.coding:
             found = kb.condition_concept(coding.system, coding.code)
             if found is not None:
                 concept, grade = found
@@ -220,27 +231,23 @@ def diagnoses(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> list[Di
     return facts
 
 
-def _codes(codeable: Any) -> set[str]:
-    return {c.code for c in codeable.coding or [] if c.code} if codeable is not None else set()
-
-
-def _stands(condition: Any) -> bool:
+def _stands(condition: Condition) -> bool:
     """Not refuted or entered in error, and clinically active (or with no clinical status)."""
-    if _codes(condition.verificationStatus) & EXCLUDED_VERIFICATION:
+    if condition.verification_status & EXCLUDED_VERIFICATION:
         return False
-    clinical = _codes(condition.clinicalStatus)
+    clinical = condition.clinical_status
     return not clinical or bool(clinical & ACTIVE_CLINICAL)
 
 
-def _confirmed(condition: Any) -> bool:
+def _confirmed(condition: Condition) -> bool:
     """Whether a condition's verification status is confirmed or absent (a documented diagnosis)."""
-    verification = _codes(condition.verificationStatus)
+    verification = condition.verification_status
     return not verification or bool(verification & DOCUMENTED_VERIFICATION)
 
 
-def _onset(condition: Any, notes: Notes) -> datetime | None:
-    onset = to_aware(condition.onsetDateTime, notes) or period_bounds(condition.onsetPeriod, notes)[0]
-    return onset or to_aware(condition.recordedDate, notes)
+def _onset(condition: Condition, notes: Notes) -> datetime | None:
+    onset = to_aware(condition.onset_time, notes) or period_bounds(condition.onset_period, notes)[0]
+    return onset or to_aware(condition.recorded_date, notes)
 
 
 # ---------------------------------------------------------------- draft orders
@@ -253,13 +260,13 @@ def draft_orders(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> tupl
     exposures: list[Exposure] = []
     for index, resource in enumerate(record.draft_orders):
         concept = _draft_concept(record, resource)
-        reference = reference_of(resource) or f"{resource.get_resource_type()}/#{index}"
+        reference = reference_of(resource) or f"{resource.resource_type}/#{index}"
         match = kb.identify_drug(concept)
         treatment = kb.identify_treatment(concept)
         orders.append(
             DraftOrder(
                 reference=reference,
-                resource_type=resource.get_resource_type(),
+                resource_type=resource.resource_type,
                 drug_id=match.drug.id if match else None,
                 treatment_id=treatment.id if treatment else None,
                 codes=tuple(f"{c.system or ''}|{c.code}" for c in concept.codings if c.code),
@@ -269,17 +276,18 @@ def draft_orders(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> tupl
             )
         )
         if match is not None:
-            start = to_aware(getattr(resource, "authoredOn", None), notes)
+            authored = None if isinstance(resource, OtherOrder) else resource.authored_on
+            start = to_aware(authored, notes)
             exposures.append(
                 Exposure(match.drug.id, "draft-order", reference, start, None, match.matched_by, is_draft=True)
             )
     return orders, exposures
 
 
-def _draft_concept(record: PatientRecord, resource: Any) -> ConceptInput:
-    if resource.get_resource_type().startswith("Medication"):
-        return record.medication_concept(resource)
-    return concept_of(getattr(resource, "code", None))
+def _draft_concept(record: PatientRecord, resource: DraftResource) -> ConceptInput:
+    if isinstance(resource, MedicationRequest):
+        return medication_concept(record, resource)
+    return concept_of(resource.code)
 
 
 def _text(concept: ConceptInput) -> str:

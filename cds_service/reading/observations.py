@@ -24,41 +24,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
 from cds_service.domain.facts import Measurement, O2Device, UnusableValue
+from cds_service.intake.record import PatientRecord
+from cds_service.intake.types import CodeableConcept, Observation, ObservationValue, Quantity, reference_of
+from cds_service.knowledge.base import KnowledgeBase
 from cds_service.knowledge.text import normalise
-from cds_service.reading.exposure import reference_of
 from cds_service.reading.times import Notes, effective_time, observed_at
 from cds_service.reading.units import SCORES, canonical_unit, quantity_spellings, to_canonical
-
-if TYPE_CHECKING:
-    from cds_service.fhir.record import Observation, PatientRecord
-    from cds_service.knowledge.base import KnowledgeBase
-
-USED_STATUSES = frozenset({"final", "amended", "corrected", "preliminary"})
-COMPUTED_MAP = "computed-map"
-_NOT_NUMERIC = frozenset({"bp_panel", "o2_device"})
-_PERCENTAGES = frozenset({"spo2", "fio2"})  # a percentage outside 0-100 means the unit is wrong: not guessed
-_UNIT_NOTE_MAX = 24
-ROOM_AIR_FIO2_PERCENT = 21.0  # FiO2 of ambient air: a lower FiO2 is not a breathing gas, so the unit is wrong
-FIO2_BELOW_ROOM_AIR = "FiO2 below room air: probably a fraction sent as percent"
-FUTURE_REASON = "recorded in the future"
-#: Delivery-method texts (normalised) that say no oxygen is given, besides any text starting "no " or "not ".
-#: A reviewed design choice: such a text the knowledge base does not map to room air is unusable, never "O2 given".
-NO_OXYGEN_TEXTS = frozenset({"no", "none", "nil", "off", "n a", "na"})
-_OTHER_VALUES = (
-    "valueInteger",
-    "valueString",
-    "valueCodeableConcept",
-    "valueBoolean",
-    "valueRange",
-    "valueRatio",
-    "valueSampledData",
-    "valueTime",
-    "valueDateTime",
-    "valuePeriod",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +45,17 @@ class O2Part:
     fio2_percent: float | None = None
 
 
+USED_STATUSES = frozenset({"final", "amended", "corrected", "preliminary"})
+COMPUTED_MAP = "computed-map"
+_NOT_NUMERIC = frozenset({"bp_panel", "o2_device"})
+_PERCENTAGES = frozenset({"spo2", "fio2"})  # a percentage outside 0-100 means the unit is wrong: not guessed
+_UNIT_NOTE_MAX = 24
+ROOM_AIR_FIO2_PERCENT = 21.0  # FiO2 of ambient air: a lower FiO2 is not a breathing gas, so the unit is wrong
+FIO2_BELOW_ROOM_AIR = "FiO2 below room air: probably a fraction sent as percent"
+FUTURE_REASON = "recorded in the future"
+#: Delivery-method texts (normalised) that say no oxygen is given, besides any text starting "no " or "not ".
+#: A reviewed design choice: such a text the knowledge base does not map to room air is unusable, never "O2 given".
+NO_OXYGEN_TEXTS = frozenset({"no", "none", "nil", "off", "n a", "na"})
 class Lookups:
     """The knowledge base's observation and O2-device recognisers, memoised for one extraction.
 
@@ -105,16 +89,22 @@ class ObservationFacts:
     unusable: list[UnusableValue] = field(default_factory=list)
 
 
+#: An observation with no status (spec-required, absent in some exports) is read as final: ignoring a charted
+#: fever because its status is missing would be a false reassurance (docs/FINDINGS.md).
+NO_STATUS = "final"
+
+
 def read_observations(record: PatientRecord, kb: KnowledgeBase, notes: Notes, now: datetime) -> ObservationFacts:
     """Measurements, oxygen-support parts and unusable values of every Observation of the record (linear)."""
     reader = _Reader(Lookups(kb), notes)
     facts = ObservationFacts([], [], reader.unusable)
     for observation in record.observations:
-        if observation.status not in USED_STATUSES:
+        if (observation.status or NO_STATUS) not in USED_STATUSES:
             continue
-        effective, in_future = observed_at(*effective_time(observation, "effective", notes), now)
+        start, end = effective_time(observation.effective_time, observation.effective_period, notes)
+        effective, in_future = observed_at(start, end, now)
         if effective is None:
-            notes.add("an observation without an effective time was not used")
+            reader.refuse_untimed(observation)
         elif in_future:
             reader.refuse_future(observation, effective)
         else:
@@ -140,43 +130,56 @@ class _Reader:
     def refuse_future(self, observation: Observation, effective: datetime) -> None:
         """Every value of an observation timed beyond the clock-skew tolerance: unusable, with a note."""
         reference = reference_of(observation)
-        for holder in _holders(observation):
-            concept, _ = _concept(holder.code, self.kb)
-            if concept is not None and concept != "bp_panel" and holder.dataAbsentReason is None:
+        for part in observation.parts():
+            concept, _ = _concept(part.code, self.kb)
+            if concept is not None and concept != "bp_panel" and not part.data_absent:
                 self.notes.add(f"{concept} recorded in the future not used")
                 self.refuse(concept, effective, reference, FUTURE_REASON)
+
+    def refuse_untimed(self, observation: Observation) -> None:
+        """An observation of a known concept whose time is missing or unreadable: present, not usable."""
+        reference = reference_of(observation)
+        unreadable = any(p.field.startswith(("effective", "issued")) for p in observation.problems)
+        reason = "its time could not be read" if unreadable else "it has no time"
+        self.notes.add("an observation without a readable effective time was not used")
+        for part in observation.parts():
+            concept, _ = _concept(part.code, self.kb)
+            if concept is not None and concept != "bp_panel" and part.has_value():
+                self.refuse(concept, None, reference, reason)
 
     def read_one(self, observation: Observation, effective: datetime) -> tuple[list[Measurement], O2Device | None]:
         """The measurements of one observation (its value and its components) and the O2 device it names."""
         reference = reference_of(observation)
         found: list[Measurement] = []
         devices: list[O2Device] = []
-        for holder in _holders(observation):
-            concept, code = _concept(holder.code, self.kb)
-            if concept is None or holder.dataAbsentReason is not None:
+        for part in observation.parts():
+            concept, code = _concept(part.code, self.kb)
+            if concept is None or part.data_absent:
                 continue
             if concept == "o2_device":
-                device = self.device(holder, effective, reference)
+                device = self.device(part, effective, reference)
                 devices.extend([device] if device is not None else [])
             elif concept not in _NOT_NUMERIC:
-                measurement = self.measure(holder, concept, code, effective, reference)
+                measurement = self.measure(part, concept, code, effective, reference)
                 found.extend([measurement] if measurement is not None else [])
         computed = _computed_map(found, effective, reference)
         return found + computed, (devices[0] if devices else None)
 
     def measure(
-        self, holder: Any, concept: str, code: str | None, effective: datetime, reference: str | None
+        self, part: ObservationValue, concept: str, code: str | None, effective: datetime, reference: str | None
     ) -> Measurement | None:
         """One value in canonical units, or None (no value; or refused: comparator, unknown unit, impossible)."""
         unit = canonical_unit(concept)
-        quantity = getattr(holder, "valueQuantity", None)
         if unit is None:
             return None
+        quantity = part.quantity
         if quantity is None or quantity.value is None:
-            integer = getattr(holder, "valueInteger", None)
-            if integer is not None and concept in SCORES:
-                return Measurement(concept, float(integer), unit, effective, reference, code)
-            if _has_other_value(holder):
+            if part.integer is not None and concept in SCORES:
+                return Measurement(concept, float(part.integer), unit, effective, reference, code)
+            if part.problems:
+                self.notes.add(f"{concept} with a value that could not be read not used")
+                self.refuse(concept, effective, reference, part.problems[0].reason.replace("not ", "value is not ", 1))
+            elif part.has_value():
                 self.notes.add(f"{concept} given as another type than a quantity not used")
                 self.refuse(concept, effective, reference, "value is not a quantity")
             return None
@@ -188,19 +191,18 @@ class _Reader:
             return None
         return Measurement(concept, value, unit, effective, reference, code)
 
-    def device(self, holder: Any, effective: datetime, reference: str | None) -> O2Device | None:
+    def device(self, part: ObservationValue, effective: datetime, reference: str | None) -> O2Device | None:
         """The O2 device a 107117-4 value names; an unrecognised non-empty value that does not say "no oxygen" is
         oxygen given by an unknown device (never discarded); one that does is unusable."""
-        concept = getattr(holder, "valueCodeableConcept", None)
+        concept = part.concept
         texts: list[str] = []
         if concept is not None:
-            for coding in concept.coding or []:
+            for coding in concept.coding:
                 device = self.kb.o2_device(coding.system, coding.code, coding.display)
                 if device is not None:
                     return device
             texts.extend([concept.text] if concept.text else [])
-        value_string = getattr(holder, "valueString", None)
-        texts.extend([value_string] if value_string else [])
+        texts.extend([part.string] if part.string else [])
         for text in texts:
             device = self.kb.o2_device(None, None, text)
             if device is not None:
@@ -215,23 +217,19 @@ class _Reader:
         return O2Device.unknown
 
 
-def _holders(observation: Observation) -> list[Any]:
-    return [observation, *(observation.component or [])]
-
-
-def _concept(codeable: Any, kb: Lookups) -> tuple[str | None, str | None]:
-    for coding in (codeable.coding or []) if codeable is not None else []:
+def _concept(codeable: CodeableConcept | None, kb: Lookups) -> tuple[str | None, str | None]:
+    for coding in codeable.coding if codeable is not None else ():
         concept = kb.observation_concept(coding.system, coding.code)
         if concept is not None:
             return concept, coding.code
     return None, None
 
 
-def _spellings(quantity: Any) -> tuple[str | None, ...]:
+def _spellings(quantity: Quantity) -> tuple[str | None, ...]:
     return quantity_spellings(quantity.unit, quantity.system, quantity.code)
 
 
-def _checked(concept: str, quantity: Any) -> tuple[float, None] | tuple[None, tuple[str, str]]:
+def _checked(concept: str, quantity: Quantity) -> tuple[float, None] | tuple[None, tuple[str, str]]:
     """(canonical value, None), or (None, (quality note, unusable reason)) for a quantity that cannot be used.
 
     Refused: a comparator, an unknown unit, a percentage outside 0-100, an FiO2 below room air. Neither the note
@@ -260,18 +258,13 @@ def _checked(concept: str, quantity: Any) -> tuple[float, None] | tuple[None, tu
     return value, None
 
 
-def _has_other_value(holder: Any) -> bool:
-    """Whether a holder carries a value[x] other than a Quantity (valueString "38.5", valueInteger 38...)."""
-    return any(getattr(holder, name, None) is not None for name in _OTHER_VALUES)
-
-
 def _says_no_oxygen(text: str) -> bool:
     """Whether an unrecognised delivery-method text says that no oxygen is given ("none", "off", "no O2")."""
     words = normalise(text)
     return words in NO_OXYGEN_TEXTS or words.startswith(("no ", "not "))
 
 
-def _unit_text(quantity: Any) -> str:
+def _unit_text(quantity: Quantity) -> str:
     text = quantity.code if quantity.code is not None else quantity.unit
     return "(none)" if text is None else str(text)[:_UNIT_NOTE_MAX]
 

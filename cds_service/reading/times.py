@@ -1,24 +1,22 @@
-"""FHIR times as aware datetimes, and the data-quality notes facts extraction makes.
+"""Intake times as aware datetimes, and the data-quality notes facts extraction makes.
 
-R4B models give a dateTime as an aware `datetime`, a full date as a `date`, and a partial date ("2026-05",
-"2026") as text. Dates without a time are read as the start of that day (month, year) in UTC. A naive
-datetime (possible only for resources built without validation) is read as UTC, with a quality note.
+A FhirTime counts from its earliest instant: a date (or a partial date, "2026-05", "2026") from the start of
+that day (month, year) in UTC. A time sent without a zone (not valid FHIR) is read as UTC, with a note.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 
-_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
+from cds_service.intake.types import FhirTime, Period
 
 #: Device clock skew accepted for an observation time (a reviewed design choice, clinical-safety review item 2):
 #: bedside monitors and point-of-care devices often run a few minutes fast, and dropping their newest value would
 #: hide the sign that matters most. A time up to this far after `now` is read as `now`; a time further ahead is
 #: not trusted (the value is reported as unusable, never silently dropped).
 FUTURE_SKEW_TOLERANCE = timedelta(minutes=15)
+NAIVE_NOTE = "a date-time without a time zone was read as UTC"
 
 
 class Notes:
@@ -45,69 +43,35 @@ class Notes:
         return tuple(sorted({*counted, *self._flags}))
 
 
-NAIVE_NOTE = "a date-time without a time zone was read as UTC"
-
-
-def to_aware(value: Any, notes: Notes) -> datetime | None:
-    """An aware datetime for a FHIR date, dateTime or instant value (see the module docstring), or None."""
+def to_aware(value: FhirTime | None, notes: Notes) -> datetime | None:
+    """The aware datetime a FhirTime counts from (its earliest instant), or None."""
     if value is None:
         return None
-    if isinstance(value, datetime):
-        if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-            notes.flag(NAIVE_NOTE)
-            return value.replace(tzinfo=UTC)
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if isinstance(value, str):
-        return _from_text(value.strip(), notes)
-    return None
+    if not value.zone_given:
+        notes.flag(NAIVE_NOTE)
+    return value.earliest
 
 
-def _from_text(text: str, notes: Notes) -> datetime | None:
-    partial = _PARTIAL_DATE.match(text)
-    if partial is not None:
-        return datetime(int(partial.group(1)), int(partial.group(2) or 1), 1, tzinfo=UTC)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        notes.flag("a date-time that could not be read was not used")
-        return None
-    return to_aware(parsed, notes)
+def to_date(value: FhirTime | None) -> date | None:
+    """The calendar date of a FHIR date (a partial date: its first day), or None."""
+    return None if value is None else value.earliest.date()
 
 
-def to_date(value: Any) -> date | None:
-    """A calendar date for a FHIR date (a partial date: its first day), or None."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        partial = _PARTIAL_DATE.match(value.strip())
-        if partial is not None:
-            return date(int(partial.group(1)), int(partial.group(2) or 1), 1)
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def period_bounds(period: Any, notes: Notes) -> tuple[datetime | None, datetime | None]:
+def period_bounds(period: Period | None, notes: Notes) -> tuple[datetime | None, datetime | None]:
     """(start, end) of a FHIR Period, each aware or None."""
     if period is None:
         return None, None
-    return to_aware(getattr(period, "start", None), notes), to_aware(getattr(period, "end", None), notes)
+    return to_aware(period.start, notes), to_aware(period.end, notes)
 
 
-def effective_time(resource: Any, prefix: str, notes: Notes) -> tuple[datetime | None, datetime | None]:
-    """(start, end) of a `<prefix>[x]` choice: DateTime (start = end), Period, or Instant (start = end)."""
-    moment = to_aware(getattr(resource, f"{prefix}DateTime", None), notes)
-    if moment is None:
-        moment = to_aware(getattr(resource, f"{prefix}Instant", None), notes)
+def effective_time(
+    moment: FhirTime | None, period: Period | None, notes: Notes
+) -> tuple[datetime | None, datetime | None]:
+    """(start, end) of a `[x]` choice: a single time (start = end) or a Period."""
     if moment is not None:
-        return moment, moment
-    return period_bounds(getattr(resource, f"{prefix}Period", None), notes)
+        aware = to_aware(moment, notes)
+        return aware, aware
+    return period_bounds(period, notes)
 
 
 def observed_at(start: datetime | None, end: datetime | None, now: datetime) -> tuple[datetime | None, bool]:

@@ -186,11 +186,8 @@ def data_gap(text: CardText) -> tuple[str, str]:
     """The info card saying which data could not be read (descriptions come from the FHIR layer)."""
     p = text.params
     summary = text.summary("unreadable", {}, "unused", [""])
-    skipped = p.get("skipped_count") or 0
     blocks = [
         text.section("intro"),
         text.list_block("items", [escape(item) for item in p.get("items") or []], escaped=True),
-        text.section("skipped", skipped_count=skipped) if skipped else None,
-        text.missing_block(),
     ]
     return summary, join_blocks(blocks)

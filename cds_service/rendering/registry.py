@@ -106,10 +106,10 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
     ),
     "data-gap": TemplateSpec(
         rule_id="data.unreadable",
-        params=_f("items", "skipped_count"),
+        params=_f("items"),
         derived=frozenset(),
         summaries=_f("unreadable"),
-        sections=_f("intro", "skipped"),
+        sections=_f("intro"),
     ),
     "order-risk": TemplateSpec(
         rule_id="order.risk",

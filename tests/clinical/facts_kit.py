@@ -1,4 +1,4 @@
-"""Builders for the facts-extraction tests: raw R4 JSON resources, records parsed as the FHIR stage parses them,
+"""Builders for the facts-extraction tests: raw R4 JSON resources, records read as the intake reads them,
 and the real knowledge base (loaded once)."""
 
 from __future__ import annotations
@@ -9,17 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from cds_service.domain.facts import Facts
-from cds_service.fhir.parsing import add_draft_orders, record_from_resources, validate_resource
-from cds_service.fhir.record import (
-    Condition,
-    MedicationAdministration,
-    MedicationDispense,
-    MedicationRequest,
-    MedicationStatement,
-    Observation,
-    PatientRecord,
-    Procedure,
-)
+from cds_service.intake.builder import add_draft_orders, record_from_resources
+from cds_service.intake.read import READERS
+from cds_service.intake.record import PatientRecord
 from cds_service.knowledge.base import KnowledgeBase
 from cds_service.knowledge.loader import load_knowledge
 from cds_service.reading.extract import extract_facts
@@ -32,13 +24,13 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 PATIENT = {"reference": "Patient/p1"}
 
 _LISTS = {
-    "MedicationRequest": ("medication_requests", MedicationRequest),
-    "MedicationAdministration": ("medication_administrations", MedicationAdministration),
-    "MedicationStatement": ("medication_statements", MedicationStatement),
-    "MedicationDispense": ("medication_dispenses", MedicationDispense),
-    "Procedure": ("procedures", Procedure),
-    "Observation": ("observations", Observation),
-    "Condition": ("conditions", Condition),
+    "MedicationRequest": "medication_requests",
+    "MedicationAdministration": "medication_administrations",
+    "MedicationStatement": "medication_statements",
+    "MedicationDispense": "medication_dispenses",
+    "Procedure": "procedures",
+    "Observation": "observations",
+    "Condition": "conditions",
 }
 
 
@@ -60,7 +52,7 @@ def hours_ago(hours: float) -> str:
 
 
 def parsed_record(*raws: dict[str, Any], drafts: list[dict[str, Any]] | None = None, **kw: Any) -> PatientRecord:
-    """A record built by the FHIR stage's own parser (no observation pre-filter)."""
+    """A record built by the intake's own builder (no observation pre-filter)."""
     bundle = {"resourceType": "Bundle", "entry": [{"resource": d} for d in drafts]} if drafts else None
     record = record_from_resources(list(raws), knowledge=kb(), now=NOW, draft_orders=bundle, prefilter=False)
     for key, value in kw.items():
@@ -69,13 +61,10 @@ def parsed_record(*raws: dict[str, Any], drafts: list[dict[str, Any]] | None = N
 
 
 def direct_record(*raws: dict[str, Any]) -> PatientRecord:
-    """A record holding every resource as given, entered-in-error ones included (the parser drops those)."""
+    """A record holding every resource as read, entered-in-error ones included (the builder drops those)."""
     record = PatientRecord(patient_id="p1")
     for raw in raws:
-        attribute, model = _LISTS[raw["resourceType"]]
-        resource = validate_resource(raw, model, record)
-        assert resource is not None, record.skipped
-        getattr(record, attribute).append(resource)
+        getattr(record, _LISTS[raw["resourceType"]]).append(READERS[raw["resourceType"]](raw))
     return record
 
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cds_service.domain.facts import Exposure
-from cds_service.reading.exposure import days_since, in_window
+from cds_service.clinical.windows import exposure_time, exposures_in_window, whole_days
+from cds_service.domain.facts import Exposure, Facts
 from tests.clinical.facts_kit import (
     NOW,
     PATIENT,
@@ -227,33 +227,42 @@ def test_a_date_without_a_time_is_the_start_of_that_day_in_utc():
     assert e.last == datetime(2026, 11, 20, tzinfo=UTC)
 
 
-# ---------------------------------------------------------------- helpers
+# ---------------------------------------------------------------- windows over exposures (clinical.windows)
 
 
 def exposure(last: datetime | None, *, ongoing: bool = False, draft: bool = False) -> Exposure:
     return Exposure(TISA, "MedicationAdministration", None, last, last, "text:x", is_draft=draft, ongoing=ongoing)
 
 
+def days_since(e: Exposure) -> int | None:
+    moment = exposure_time(e, NOW)
+    return None if moment is None else whole_days(NOW, moment)
+
+
 @pytest.mark.parametrize(
     ("hours", "days"), [(0, 0), (23.9, 0), (24, 1), (24 * 7 + 1, 7), (24 * 28, 28), (24 * 28 + 1, 28)]
 )
 def test_days_since_counts_whole_days_since_the_last_exposure(hours: float, days: int):
-    assert days_since(exposure(at(hours)), NOW) == days
+    assert days_since(exposure(at(hours))) == days
 
 
 def test_days_since_is_zero_while_ongoing_and_none_without_a_time():
-    assert days_since(exposure(at(100), ongoing=True), NOW) == 0
-    assert days_since(exposure(None), NOW) is None
+    assert days_since(exposure(at(100), ongoing=True)) == 0
+    assert days_since(exposure(None)) is None
+
+
+def _in_window(e: Exposure) -> bool:
+    facts = Facts(now=NOW, patient_id="p1", birth_date=None, exposures=(e,))
+    return bool(exposures_in_window(facts, kb()))
 
 
 @pytest.mark.parametrize(("offset_days", "inside"), [(-1000, True), (-1, True), (0, True), (0.01, False), (30, False)])
 def test_in_window_uses_the_drugs_exposure_window(offset_days: float, inside: bool):
     drug = kb().drugs[TISA]
     days = max(0, drug.exposure_window_days + offset_days)  # days since the last dose
-    assert in_window(exposure(NOW - timedelta(days=days)), drug, NOW) is inside
+    assert _in_window(exposure(NOW - timedelta(days=days))) is inside
 
 
 def test_a_draft_or_undated_exposure_is_never_in_a_window():
-    drug = kb().drugs[TISA]
-    assert not in_window(exposure(at(1), draft=True), drug, NOW)
-    assert not in_window(exposure(None), drug, NOW)
+    assert not _in_window(exposure(at(1), draft=True))
+    assert not _in_window(exposure(None))

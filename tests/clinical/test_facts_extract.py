@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from cds_service.domain.age import age_days_at
 from cds_service.domain.facts import DataGap, O2Device
-from cds_service.fhir.record import SkippedResource
+from cds_service.intake.times import parse_time
 from cds_service.reading.extract import extract_facts
 from cds_service.reading.times import NAIVE_NOTE, Notes, to_aware
 from tests.clinical.facts_kit import (
@@ -18,7 +18,6 @@ from tests.clinical.facts_kit import (
     administration,
     component,
     condition,
-    direct_record,
     facts_of,
     hours_ago,
     kb,
@@ -34,44 +33,39 @@ from tests.clinical.facts_kit import (
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"),
+    ("text", "expected"),
     [
-        (datetime(2026, 5, 3, 10, tzinfo=timezone(timedelta(hours=2))), datetime(2026, 5, 3, 8, tzinfo=UTC)),
-        (date(2026, 5, 3), datetime(2026, 5, 3, tzinfo=UTC)),
+        ("2026-05-03T10:00:00+02:00", datetime(2026, 5, 3, 8, tzinfo=UTC)),
+        ("2026-05-03", datetime(2026, 5, 3, tzinfo=UTC)),
         ("2026-05", datetime(2026, 5, 1, tzinfo=UTC)),
         ("2026", datetime(2026, 1, 1, tzinfo=UTC)),
-        ("2026-05-03T10:00:00+00:00", datetime(2026, 5, 3, 10, tzinfo=UTC)),
-        (None, None),
+        ("2026-05-03T10:00:00Z", datetime(2026, 5, 3, 10, tzinfo=UTC)),
     ],
 )
-def test_fhir_times_become_aware_datetimes(value, expected):
+def test_fhir_times_become_aware_datetimes(text, expected):
     notes = Notes()
-    assert to_aware(value, notes) == expected
+    assert to_aware(parse_time(text), notes) == expected
     assert notes.render() == ()
 
 
-def test_a_naive_datetime_is_read_as_utc_with_a_note():
+def test_a_time_without_a_zone_is_read_as_utc_with_a_note():
     notes = Notes()
-    moment = to_aware(datetime(2026, 5, 3, 10), notes)  # noqa: DTZ001 - the naive input under test
+    moment = to_aware(parse_time("2026-05-03T10:00:00"), notes)
     assert moment == datetime(2026, 5, 3, 10, tzinfo=UTC)
-    assert moment.tzinfo is not None
     assert notes.render() == (NAIVE_NOTE,)
 
 
-def test_unreadable_time_text_is_not_used_and_noted():
-    notes = Notes()
-    assert to_aware("yesterday", notes) is None
-    assert notes.render() == ("a date-time that could not be read was not used",)
+@pytest.mark.parametrize("text", ["yesterday", "2026-02-30", "2026-13", "10:00", ""])
+def test_text_that_is_not_a_fhir_time_is_not_read(text):
+    assert parse_time(text) is None
 
 
-def test_a_naive_administration_time_in_a_record_is_read_as_utc_with_a_note():
-    record = direct_record(administration("Kymriah", effectiveDateTime=hours_ago(30)))
-    naive = (NOW - timedelta(hours=30)).replace(tzinfo=None)
-    record.medication_administrations[0].__dict__["effectiveDateTime"] = naive  # bypass validation, as a bug might
-    facts = extract_facts(record, kb(), NOW)
+def test_an_administration_time_without_a_zone_still_places_the_exposure_with_a_note():
+    naive = (NOW - timedelta(hours=30)).replace(tzinfo=None).isoformat()
+    facts = facts_of(administration("Kymriah", effectiveDateTime=naive))
     (exposure,) = facts.exposures
     assert exposure.last == NOW - timedelta(hours=30)
-    assert facts.quality_notes == (NAIVE_NOTE,)
+    assert NAIVE_NOTE in facts.quality_notes
 
 
 def test_now_must_be_aware():
@@ -82,17 +76,25 @@ def test_now_must_be_aware():
 # ---------------------------------------------------------------- notes, gaps, patient
 
 
-def test_skipped_resources_are_counted_in_a_note_without_their_content():
-    record = parsed_record()
-    record.skipped = [SkippedResource("Observation", "o9", "valueQuantity.value: decimal_parsing")] * 2
-    facts = extract_facts(record, kb(), NOW)
-    assert facts.quality_notes == ("2 malformed resources were skipped",)
-    assert facts.skipped_count == 2
+def test_an_observation_whose_code_cannot_be_read_is_set_aside_by_reference_never_by_content():
+    broken = {
+        "resourceType": "Observation",
+        "id": "bad",
+        "status": "final",
+        "category": [{"coding": [{"code": "vital-signs"}]}],
+        "code": 8310,
+        "valueQuantity": {"value": 39.4, "unit": "Cel"},
+    }
+    facts = facts_of(broken)
+    (item,) = facts.set_aside
+    assert (item.reference, item.field, item.kind) == ("Observation/bad", "code", "observation")
+    assert "39.4" not in repr(item)
 
 
-def test_skipped_resources_arriving_through_the_parser_are_counted():
-    broken = {"resourceType": "Observation", "id": "bad", "status": "final", "code": "not a CodeableConcept"}
-    assert facts_of(broken).quality_notes == ("1 malformed resource was skipped",)
+def test_a_set_aside_observation_of_a_category_no_rule_reads_is_not_kept_for_a_card():
+    broken = {"resourceType": "Observation", "id": "b", "category": {"coding": [{"code": "social-history"}]},
+              "code": 12}
+    assert facts_of(broken).set_aside == ()
 
 
 def test_data_gaps_are_copied_unchanged():

@@ -105,7 +105,9 @@ def test_an_observation_without_a_time_is_not_used_and_noted():
     del raw["effectiveDateTime"]
     facts = facts_of(raw)
     assert facts.measurements == ()
-    assert facts.quality_notes == ("an observation without an effective time was not used",)
+    assert facts.quality_notes == ("an observation without a readable effective time was not used",)
+    (unusable,) = facts.unusable
+    assert (unusable.concept, unusable.reason) == ("temperature", "it has no time")
 
 
 def bp_panel(sbp: float, dbp: float, *extra: dict) -> dict:

@@ -58,14 +58,13 @@ def test_an_unusable_temperature_does_not_matter_once_fever_is_found() -> None:
     assert finding.params["cannot_exclude"] == []
 
 
-def test_unusable_values_and_quality_notes_are_listed_on_the_data_gap_finding() -> None:
-    notes = ("the birth date is partial: age is counted from its first day", "1 malformed resource was skipped")
+def test_an_unusable_lab_is_named_on_the_crs_card_and_raises_no_separate_data_gap_card() -> None:
+    notes = ("the birth date is partial: age is counted from its first day",)
     f = facts(m("temperature", 37.0), m("systolic", 120), unusable=(_unusable("crp", 30),), quality_notes=notes)
-    items = _findings(f)["data.unreadable"].params["items"]
-    assert items == [
-        "a CRP at 2026-11-23 06:00 could not be used: unit 'degrees F' is not known",
-        "the birth date is partial: age is counted from its first day",
-    ]
+    findings = _findings(f)
+    assert "data.unreadable" not in findings
+    status = findings.get("crs.monitoring-window") or findings["crs.active"]
+    assert "a CRP at 2026-11-23 06:00 could not be used: unit 'degrees F' is not known" in status.missing
 
 
 def test_quality_notes_alone_do_not_raise_a_data_gap_card() -> None:

@@ -12,7 +12,7 @@ from cds_service.cdshooks.models import HookRequest
 from cds_service.cdshooks.services import SERVICES_BY_ID, ServiceDefinition
 from cds_service.fhir.client import FhirGateway
 from cds_service.fhir.prefetch import build_record
-from cds_service.fhir.record import PatientRecord
+from cds_service.intake.record import PatientRecord
 from cds_service.settings import Settings
 
 

@@ -37,6 +37,9 @@ class FakeKnowledge:
     def observation_concept(self, system: str | None, code: str | None) -> str | None:
         return KNOWN_LOINC.get(code or "") if system == LOINC else None
 
+    def condition_concept(self, system: str | None, code: str | None) -> tuple[str, int | None] | None:
+        return ("crs", 2) if code == "D89.832" else None
+
 
 def run(coroutine: Coroutine[Any, Any, Any]) -> Any:
     return asyncio.run(coroutine)

@@ -7,6 +7,7 @@ from fhir_helpers import BASE, PATIENT, bundle, empty_prefetch, hook_request, me
 
 from cds_service.domain.concepts import RXNORM
 from cds_service.fhir.references import medication_key
+from cds_service.reading.concepts import medication_concept
 
 
 def medication(
@@ -32,7 +33,7 @@ def test_a_contained_medication_is_resolved_without_any_read(respx_mock, build) 
     request["contained"] = [medication("m")]
     record = build(hook_request(prefetch_with_requests(request)))
     assert not route.called
-    concept = record.medication_concept(record.medication_requests[0])
+    concept = medication_concept(record, record.medication_requests[0])
     assert [c.code for c in concept.codings] == ["2121578"]
 
 
@@ -46,7 +47,7 @@ def test_a_medication_present_in_the_prefetch_is_used(respx_mock, build) -> None
     record = build(hook_request(prefetch))
     assert not route.called
     assert "Medication/m1" in record.medications
-    assert record.medication_concept(record.medication_requests[0]).codings[0].code == "2121578"
+    assert medication_concept(record, record.medication_requests[0]).codings[0].code == "2121578"
 
 
 def test_a_medication_in_draft_orders_resolves_a_draft_reference(respx_mock, build) -> None:
@@ -58,7 +59,7 @@ def test_a_medication_in_draft_orders_resolves_a_draft_reference(respx_mock, bui
         "entry": [{"resource": draft}, {"resource": medication("m2")}],
     }
     record = build(hook_request(empty_prefetch(), draftOrders=draft_orders))
-    assert record.medication_concept(record.draft_orders[0]).codings[0].code == "2121578"
+    assert medication_concept(record, record.draft_orders[0]).codings[0].code == "2121578"
 
 
 def test_an_unresolved_reference_is_read_from_the_server(respx_mock, build) -> None:

@@ -5,19 +5,22 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from integration_data import NOW, OTHER_PATIENT, PATIENT, hook_request
 from sekmet_server import SekmetServer
 
 from cds_service.cdshooks.models import HookRequest
 from cds_service.cdshooks.services import SERVICES_BY_ID, ServiceDefinition
-from cds_service.domain.concepts import LOINC
 from cds_service.errors import PreconditionFailed
 from cds_service.fhir.client import FhirGateway
 from cds_service.fhir.prefetch import build_record
-from cds_service.fhir.record import PatientRecord
+from cds_service.intake.record import PatientRecord
+from cds_service.knowledge.loader import load_knowledge
+from cds_service.reading.concepts import medication_concept
 from cds_service.settings import Settings
 from tests.integration.conftest import TOKEN
 
@@ -35,12 +38,8 @@ _LISTS = (
 )
 
 
-class Knowledge:
-    """The observation codes the fixture patients use, as the knowledge base would know them."""
-
-    def observation_concept(self, system: str | None, code: str | None) -> str | None:
-        known = {"8310-5", "8867-4", "85354-9", "8480-6", "8462-4", "1988-5", "2276-4"}
-        return code if system == LOINC and code in known else None
+#: The real knowledge base: what the service itself would pre-filter with.
+KNOWLEDGE = load_knowledge(Path(__file__).resolve().parents[2] / "cards")
 
 
 def settings(**overrides: Any) -> Settings:
@@ -59,7 +58,7 @@ def build(request: HookRequest, service: ServiceDefinition = SERVICE, **override
         gateway = FhirGateway.create(used)
         try:
             return await build_record(
-                request, service, gateway, fhir_allowed=True, knowledge=Knowledge(), settings=used, now=NOW
+                request, service, gateway, fhir_allowed=True, knowledge=KNOWLEDGE, settings=used, now=NOW
             )
         finally:
             await gateway.aclose()
@@ -71,8 +70,7 @@ def content(record: PatientRecord) -> dict[str, Any]:
     """The record's resources as JSON, sorted, for comparison (server metadata left out)."""
 
     def dump(resource: Any) -> dict[str, Any]:
-        data = resource.model_dump(mode="json", exclude_none=True)
-        data.pop("meta", None)
+        data: dict[str, Any] = msgspec.to_builtins(resource)  # the intake holds no server metadata
         return data
 
     result: dict[str, Any] = {
@@ -86,12 +84,14 @@ def content(record: PatientRecord) -> dict[str, Any]:
 def test_no_prefetch_gives_the_same_record_as_full_prefetch(sekmet: SekmetServer) -> None:
     fetched = build(hook_request(sekmet.base_url, TOKEN, None))
     prefetched = build(hook_request(sekmet.base_url, TOKEN, sekmet.full_prefetch(SERVICE, PATIENT)))
-    assert fetched.gaps == [] and prefetched.gaps == [] and fetched.skipped == []
+    assert fetched.gaps == [] and prefetched.gaps == [] and fetched.set_aside == []
     assert content(fetched) == content(prefetched)
     assert fetched.patient is not None and fetched.patient.id == PATIENT
-    assert len(fetched.observations) == 9  # 6 vital signs (old and cancelled dropped) + 3 labs
+    # 4 vital signs (cancelled and 8-day-old dropped; of those older than the 24 h grading window only the
+    # newest per concept kept, for its "last seen" time) + 3 labs
+    assert len(fetched.observations) == 7
     assert "Medication/axicel" in fetched.medications  # medicationReference read from the server
-    assert fetched.medication_concept(fetched.medication_administrations[0]).codings[0].code == "1993637"
+    assert medication_concept(fetched, fetched.medication_administrations[0]).codings[0].code == "1993637"
 
 
 def test_another_patients_data_never_enters_the_record(sekmet: SekmetServer) -> None:
@@ -139,7 +139,7 @@ def test_the_page_cap_limits_what_is_read(sekmet: SekmetServer) -> None:
     )
     service = dataclasses.replace(SERVICE, prefetch=small)
     record = build(hook_request(sekmet.base_url, TOKEN, None), service=service, fhir_max_pages=2)
-    vitals = {o.id for o in record.observations if o.category[0].coding[0].code == "vital-signs"}
+    vitals = {o.id for o in record.observations if "vital-signs" in o.category_codes}
     # the 4 newest (2 pages of 2), less the cancelled one that the pre-filter drops
     assert vitals == {f"{PATIENT}-bp-1", f"{PATIENT}-hr-1", f"{PATIENT}-temp-4"}
 

@@ -139,8 +139,9 @@ def data_gap(**params: Any) -> Finding:
         "items": [
             "vital signs could not be read (the FHIR server refused access)",
             "labs: the EHR sent an OperationOutcome | code <timeout>",
+            "MedicationAdministration/ma-9 was not used: its medicationCodeableConcept could not be read (not a "
+            "CodeableConcept or Reference the service can read)",
         ],
-        "skipped_count": 2,
     }
     merged.update(params)
     return Finding(

@@ -1,6 +1,7 @@
 """Golden tests: each card type rendered with fixed uuids and clock equals its reviewed JSON file.
 
-Regenerate after an intended wording change with CRS_CDS_REGENERATE_GOLDEN=1, then review the diff like code.
+Regenerate after an intended wording change with CRS_CDS_REGENERATE_GOLDEN=1: that run rewrites the files and
+fails on purpose (a run that rewrites a golden file never passes); review the diff like code, then run again.
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ def test_rendered_response_matches_its_reviewed_golden_file(renderer: CardRender
     path = GOLDEN / f"{scenario}.json"
     if REGENERATE:
         path.write_text(json.dumps(actual, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        pytest.fail(f"{path.name} regenerated: review its diff, then run again without CRS_CDS_REGENERATE_GOLDEN")
     assert path.exists(), f"no golden file {path.name}; run with CRS_CDS_REGENERATE_GOLDEN=1 and review it"
     assert actual == json.loads(path.read_text(encoding="utf-8"))
 

@@ -1,4 +1,5 @@
-"""one bad resource is skipped and reported; irrelevant observations are not parsed."""
+"""The record builder: liberal about shapes, a resource set aside only when what it is about cannot be read,
+irrelevant observations not read."""
 
 from __future__ import annotations
 
@@ -6,35 +7,50 @@ import logging
 from datetime import UTC, datetime
 
 import pytest
-from fhir_helpers import NOW, PATIENT, FakeKnowledge, bundle, observation, patient
 
 from cds_service.domain.concepts import LOINC
-from cds_service.fhir.parsing import observation_wanted, parse_fhir_time, record_from_resources
+from cds_service.intake.builder import observation_wanted, record_from_resources
+from cds_service.intake.times import parse_time
+from tests.fhir.fhir_helpers import NOW, PATIENT, FakeKnowledge, bundle, observation, patient
 
 
 def parse(*resources: dict[str, object]):
     return record_from_resources([bundle(*resources)], knowledge=FakeKnowledge(), now=NOW)
 
 
-def test_a_malformed_resource_is_skipped_and_the_rest_kept(caplog: pytest.LogCaptureFixture) -> None:
-    bad = observation("bad", valueQuantity={"value": "not-a-number"})
+def test_an_unreadable_value_keeps_the_resource_and_names_the_field_never_the_value(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bad = observation("bad", valueQuantity={"value": "not-a-number", "unit": "Cel"})
     with caplog.at_level(logging.WARNING):
         record = parse(patient(), observation("good"), bad)
-    assert [o.id for o in record.observations] == ["good"]
-    assert len(record.skipped) == 1
-    skipped = record.skipped[0]
-    assert (skipped.resource_type, skipped.resource_id) == ("Observation", "bad")
-    assert "valueQuantity.value" in skipped.error
-    assert "not-a-number" not in skipped.error
+    assert [o.id for o in record.observations] == ["good", "bad"]
+    (problem,) = record.observations[1].value.problems
+    assert (problem.field, problem.reason) == ("valueQuantity.value", "not a number")
+    assert record.set_aside == []
     assert "not-a-number" not in caplog.text
-    assert "Observation/bad" in caplog.text
 
 
-def test_a_malformed_medication_request_is_skipped_without_its_content() -> None:
-    bad = {"resourceType": "MedicationRequest", "id": "m1", "status": "active", "intent": 42, "subject": "x"}
-    record = parse(bad)
-    assert record.medication_requests == []
-    assert record.skipped[0].resource_type == "MedicationRequest"
+def test_a_resource_whose_code_cannot_be_read_is_set_aside_and_logged_by_type_and_id_only(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bad = observation("bad", code="8310-5")
+    bad["code"] = 8310.5
+    with caplog.at_level(logging.WARNING):
+        record = parse(bad, observation("good"))
+    assert [o.id for o in record.observations] == ["good"]
+    (item,) = record.set_aside
+    assert (item.reference, item.field, item.could_matter) == ("Observation/bad", "code", True)
+    assert "Observation/bad" in caplog.text and "8310.5" not in caplog.text
+
+
+def test_a_medication_request_with_odd_elements_no_rule_reads_is_kept() -> None:
+    odd = {"resourceType": "MedicationRequest", "id": "m1", "status": "active", "intent": 42, "subject": "x",
+           "category": {"coding": [{"code": "inpatient"}]}, "medicationCodeableConcept": {"text": "teclistamab"}}
+    record = parse(odd)
+    (request,) = record.medication_requests
+    assert request.intent is None  # unreadable: the rule for a missing intent applies
+    assert request.medication_concept is not None and request.medication_concept.text == "teclistamab"
 
 
 def test_entered_in_error_resources_are_dropped() -> None:
@@ -66,7 +82,7 @@ def test_unknown_resource_types_are_ignored() -> None:
     record = parse(
         {"resourceType": "Basic", "id": "b"}, {"resourceType": "NotAType", "id": "n"}, observation("o")
     )
-    assert [o.id for o in record.observations] == ["o"] and record.skipped == []
+    assert [o.id for o in record.observations] == ["o"] and record.set_aside == []
 
 
 def test_duplicates_across_keys_are_kept_once() -> None:
@@ -122,11 +138,11 @@ def test_old_observations_are_parsed_when_the_pre_filter_is_off() -> None:
 
 
 def test_fhir_times_are_aware() -> None:
-    assert parse_fhir_time("2026-11-24T08:00:00.123+01:00") == datetime(
-        2026, 11, 24, 7, 0, 0, 123000, tzinfo=UTC
-    )
-    assert parse_fhir_time("2026-11-24T08:00:00").tzinfo is UTC
-    assert parse_fhir_time("2026-13-01") is None
+    parsed = parse_time("2026-11-24T08:00:00.123+01:00")
+    assert parsed is not None and parsed.earliest == datetime(2026, 11, 24, 7, 0, 0, 123000, tzinfo=UTC)
+    naive = parse_time("2026-11-24T08:00:00")
+    assert naive is not None and naive.earliest.tzinfo is UTC and not naive.zone_given
+    assert parse_time("2026-13-01") is None
 
 
 def test_the_patient_id_comes_from_the_patient_resource_when_context_has_none() -> None:

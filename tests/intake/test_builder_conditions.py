@@ -1,10 +1,10 @@
-"""Conditions are parsed only when the knowledge base knows one of their codes (the CRS and ICANS diagnoses)."""
+"""Conditions are read only when the knowledge base knows one of their codes (the CRS and ICANS diagnoses)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from cds_service.fhir.parsing import condition_wanted
+from cds_service.intake.builder import condition_wanted
 from cds_service.knowledge.loader import load_knowledge
 
 KB = load_knowledge(Path(__file__).resolve().parents[2] / "cards")
@@ -28,7 +28,7 @@ def test_odd_shapes_are_dropped_without_error():
 
 
 def test_without_knowledge_every_condition_is_kept():
-    assert condition_wanted(_condition({"system": ICD10CM, "code": "E11.9"}), object())
+    assert condition_wanted(_condition({"system": ICD10CM, "code": "E11.9"}), None)
 
 
 def test_links_and_references_stay_under_the_fhir_base():
@@ -49,8 +49,8 @@ def test_links_and_references_stay_under_the_fhir_base():
 def test_observations_beyond_the_per_call_cap_are_reported_as_a_data_gap_not_dropped_silently():
     from datetime import UTC, datetime, timedelta
 
-    from cds_service.fhir.parsing import RecordBuilder
-    from cds_service.fhir.record import PatientRecord
+    from cds_service.intake.builder import RecordBuilder
+    from cds_service.intake.record import PatientRecord
 
     now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
     record = PatientRecord("p1")
@@ -66,4 +66,4 @@ def test_observations_beyond_the_per_call_cap_are_reported_as_a_data_gap_not_dro
     builder.finish()
     assert len(record.observations) == 100
     assert [g.reason for g in record.gaps] == ["too-large"]
-    assert "30 older observations" in record.gaps[0].description
+    assert record.gaps[0].description == "only the newest 100 observations were read; 30 older ones were not"

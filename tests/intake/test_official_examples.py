@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fhir_helpers import FakeKnowledge
 
-from cds_service.fhir.parsing import bundle_resources, record_from_resources
+from cds_service.intake.builder import bundle_resources, record_from_resources
+from cds_service.reading.concepts import medication_concept
+from tests.fhir.fhir_helpers import FakeKnowledge
 
-EXAMPLES = Path("/work/shared/data/fhir-r4-examples")
+#: The official FHIR R4 examples, beside the repository (../shared/data from the project root).
+EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "fhir-r4-examples"
 
 
 def official_examples() -> list[Path]:
@@ -30,15 +32,15 @@ pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason=f"{EXAMPLES} is no
 
 
 @pytest.mark.parametrize("path", official_examples(), ids=lambda p: p.stem)
-def test_each_official_example_parses_without_a_skipped_resource(path: Path) -> None:
+def test_each_official_example_is_read_with_nothing_set_aside(path: Path) -> None:
     record = record_from_resources([load(path)], knowledge=None, now=None, prefilter=False)
-    assert record.skipped == []
+    assert record.set_aside == []
 
 
 def test_all_examples_together_fill_every_record_list() -> None:
     raws = [load(p) for p in official_examples()]
     record = record_from_resources(raws, knowledge=None, now=None, prefilter=False)
-    assert record.skipped == []
+    assert record.set_aside == []
     assert record.patient is not None
     assert len(record.observations) > 50
     assert len(record.medication_requests) > 30
@@ -53,10 +55,10 @@ def test_contained_medications_of_the_examples_resolve() -> None:
     contained = [
         r
         for r in record.medication_requests
-        if r.medicationReference is not None and (r.medicationReference.reference or "").startswith("#")
+        if r.medication_reference is not None and (r.medication_reference.reference or "").startswith("#")
     ]
     assert contained
-    assert all(record.medication_concept(r).codings or record.medication_concept(r).texts for r in contained)
+    assert all(medication_concept(record, r).codings or medication_concept(record, r).texts for r in contained)
 
 
 def test_the_pre_filter_keeps_only_known_codes_and_drops_cancelled() -> None:
