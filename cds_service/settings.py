@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     fhir_retries: int = Field(2, ge=0, le=5)
     fhir_max_pages: int = Field(10, ge=1)
     fhir_max_connections: int = Field(20, ge=1)
+    # One FHIR answer larger than this is not read (a data gap): bounds memory and CPU per call.
+    fhir_max_response_bytes: int = Field(20 * 1024 * 1024, ge=64 * 1024)
     # Observations validated per call (newest first); the rest is reported as a data gap. Bounds CPU per call:
     # validating one costs ~0.25 ms, so 5,000 is ~1.2 s (docs/PERFORMANCE.md).
     max_observations: int = Field(5000, ge=100)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
+import msgspec
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
@@ -31,13 +31,13 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def parse_json(raw: bytes, settings: Settings) -> Any:
-    """JSON text to Python, after the nesting-depth and element-count limits."""
+    """JSON bytes to Python, decoded once (msgspec), after the nesting-depth and element-count limits."""
     if not raw.strip():
         raise InvalidRequest("request body is empty; a JSON object is required")
     check_json_limits(raw, max_depth=settings.max_json_depth, max_elements=settings.max_json_elements)
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
         raise InvalidRequest(f"request body is not valid JSON: {exc}") from None
     except ValueError:  # e.g. an integer longer than Python's 4300-digit conversion limit
         raise InvalidRequest("request body holds a number too large to read") from None

@@ -189,6 +189,7 @@ def unusable_in_window(facts: Facts, concepts: tuple[str, ...], start: datetime)
 
 
 def unusable_text(value: UnusableValue, now: datetime) -> str:
-    """ "a temperature at 14:20 could not be used: unit 'degrees F' is not known" (never the value itself)."""
+    """ "a temperature of 1000 °C at 14:20 could not be used: outside 25–45 °C" (card text: it names the value)."""
     name = UNUSABLE_NAMES.get(value.concept, "a " + value.concept.replace("_", " "))
-    return f"{name} at {clock(value.effective, now)} could not be used: {value.reason}"
+    shown = f" of {value.shown}" if value.shown else ""
+    return f"{name}{shown} at {clock(value.effective, now)} could not be used: {value.reason}"

@@ -131,8 +131,9 @@ class UnusableValue:
 
     concept: str  # "temperature", "systolic", "fio2", "o2_device", "crp", ...
     effective: datetime | None
-    reason: str  # "unit 'degrees F' is not known", "value has a comparator", ... (never the value itself)
+    reason: str  # "unit 'degrees F' is not known", "outside 25–45 °C", ... (never the value itself)
     reference: str | None = None
+    shown: str | None = None  # the value as the chart gave it, for the card only ("1000 °C"); never logged
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,12 +15,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import msgspec
 
 from cds_service.settings import Settings
 
 log = logging.getLogger(__name__)
 
 _BACKOFF_SECONDS = 0.1  # first retry after 0.1 s, then 0.2 s, 0.4 s ...
+#: Answers up to this size are decoded on the event loop (a fraction of a millisecond); larger ones in a worker
+#: thread, so one heavy chart never stalls the other calls (and /healthz) of the process.
+INLINE_DECODE_MAX_BYTES = 256 * 1024
 _ACCEPT = "application/fhir+json, application/json;q=0.9"
 
 #: reason -> why, in words a clinician reads after "... could not be read".
@@ -32,6 +36,8 @@ REASON_WORDS: dict[str, str] = {
     "server-error": "the FHIR server reported an error",
     "unreachable": "the FHIR server could not be reached",
     "invalid-resource": "the FHIR server sent data that is not valid FHIR",
+    "too-large": "the FHIR server's answer was larger than the service reads",
+    "page-cap": "the page limit was reached",
     "ehr-error": "the EHR reported an error while gathering it",
     "not-allowed": "this FHIR server address is not on the service's allowed list",
 }
@@ -104,27 +110,61 @@ class FhirGateway:
                 await asyncio.sleep(delay)
 
     async def _get_once(self, url: str, token: str | None, deadline: float) -> dict[str, Any]:
+        """One GET, its body read as a stream up to `fhir_max_response_bytes` and decoded, all before `deadline`."""
         remaining = deadline - asyncio.get_running_loop().time()
         if remaining <= 0:
             raise FetchError("timeout")
+        try:
+            return await asyncio.wait_for(self._read(url, token, remaining), timeout=remaining)
+        except TimeoutError as exc:
+            raise FetchError("timeout") from exc
+
+    async def _read(self, url: str, token: str | None, remaining: float) -> dict[str, Any]:
         timeout = min(self._settings.fhir_request_timeout_seconds, remaining)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        limit = self._settings.fhir_max_response_bytes
         try:
-            response = await self._client.get(url, headers=headers, timeout=timeout)
+            async with self._client.stream("GET", url, headers=headers, timeout=timeout) as response:
+                if response.status_code >= 300:
+                    log.warning("FHIR GET on %s answered HTTP %d", _host_only(url), response.status_code)
+                    raise FetchError(reason_for_status(response.status_code), response.status_code)
+                raw = await _read_capped(response, limit)
         except httpx.TimeoutException as exc:
             raise FetchError("timeout") from exc
         except httpx.TransportError as exc:
             raise FetchError("unreachable") from exc
-        if response.status_code >= 300:
-            log.warning("FHIR GET on %s answered HTTP %d", _host_only(url), response.status_code)
-            raise FetchError(reason_for_status(response.status_code), response.status_code)
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise FetchError("invalid-resource", response.status_code) from exc
+        if raw is None:
+            log.warning("FHIR GET on %s: answer over %d bytes, not read", _host_only(url), limit)
+            raise FetchError("too-large", response.status_code)
+        body = await _decode(raw)
         if not isinstance(body, dict):
             raise FetchError("invalid-resource", response.status_code)
         return body
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> bytes | None:
+    """The body, or None as soon as it exceeds `limit` bytes (declared or streamed): nothing more is read."""
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _decode(raw: bytes) -> Any:
+    """JSON bytes to Python objects; large bodies in a worker thread. Raises FetchError for invalid JSON."""
+    try:
+        if len(raw) <= INLINE_DECODE_MAX_BYTES:
+            return msgspec.json.decode(raw)
+        return await asyncio.to_thread(msgspec.json.decode, raw)
+    except msgspec.DecodeError as exc:
+        raise FetchError("invalid-resource") from exc
 
 
 def _fits(delay: float, deadline: float) -> bool:

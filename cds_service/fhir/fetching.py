@@ -67,6 +67,12 @@ async def read_pages(reader: Reader, url: str | None, outcome: KeyOutcome, pages
     while url is not None:
         if pages_done >= reader.max_pages:
             log.info("prefetch key %s: stopped after %d pages (fhir_max_pages)", outcome.key, pages_done)
+            _fall_short(
+                outcome,
+                "page-cap",
+                f"only the newest {len(outcome.resources)} were read: the limit of {reader.max_pages} pages was "
+                "reached",
+            )
             return
         if not within_base(url, reader.fhir_server):
             log.warning("prefetch key %s: refused a next link to another server", outcome.key)

@@ -28,7 +28,7 @@ from cds_service.domain.facts import DataGap
 from cds_service.errors import PreconditionFailed
 from cds_service.fhir.client import REASON_WORDS, FhirGateway
 from cds_service.fhir.fetching import KeyOutcome, Reader, next_link, read_one, read_pages, run_until
-from cds_service.fhir.references import unresolved_medications
+from cds_service.fhir.references import foreign_medications, unresolved_medications
 from cds_service.fhir.templates import missing_tokens, render_template
 from cds_service.intake.builder import (
     ConceptLookback,
@@ -95,9 +95,9 @@ async def build_record(
     builder = RecordBuilder(
         record, knowledge, now, lookback=_lookback(knowledge, settings), max_observations=settings.max_observations
     )
-    # Validation is CPU-bound (~0.2 ms per resource). A heavy chart is validated in a worker thread so the event
-    # loop keeps serving other calls; a typical one inline, since the thread hop lets later calls overtake and
-    # stretches the latency tail under load (docs/PERFORMANCE.md).
+    # Reading is CPU-bound (~10 us per resource). A heavy chart is read in a worker thread so the event loop keeps
+    # serving other calls; a typical one inline, since the thread hop lets later calls overtake and stretches the
+    # latency tail under load (docs/PERFORMANCE.md).
     if sum(len(o.resources) for o in outcomes) > INLINE_PARSE_MAX_RESOURCES:
         await asyncio.to_thread(_add_outcomes, builder, outcomes)
     else:
@@ -106,12 +106,13 @@ async def build_record(
     for outcome in [*outcomes, medication_outcome]:
         if outcome is not None and outcome.reason is not None:
             record.gaps.append(data_gap(outcome))
+    record.gaps.extend(foreign_medication_gaps(record, request.fhirServer))
     if record.patient_id is None and record.patient is not None:
         record.patient_id = record.patient.id
     return record
 
 
-INLINE_PARSE_MAX_RESOURCES = 300  # raw resources; above this the pre-filter and validation run in a thread
+INLINE_PARSE_MAX_RESOURCES = 2000  # raw resources; above this the pre-filter and reading run in a thread
 
 
 def _has_draft_orders(request: HookRequest) -> bool:
@@ -243,6 +244,19 @@ async def _resolve_medications(
         if part.reason is not None and outcome.reason is None:
             outcome.reason = part.reason
     return outcome if outcome.reason else None
+
+
+def foreign_medication_gaps(record: PatientRecord, fhir_server: str | None) -> list[DataGap]:
+    """One DataGap per resource naming its medication on another server, e.g. "the medication of
+    MedicationRequest/abc is on another server (pharmacy.example.org) and was not read"."""
+    return [
+        DataGap(
+            key=MEDICATIONS_KEY,
+            description=f"the medication of {owner} is on another server ({host[:80]}) and was not read",
+            reason="not-allowed",
+        )
+        for owner, host in foreign_medications(record, fhir_server)
+    ]
 
 
 def data_gap(outcome: KeyOutcome) -> DataGap:

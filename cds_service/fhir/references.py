@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from cds_service.intake.record import PatientRecord
 from cds_service.intake.types import MedicationResource, OtherOrder, ServiceRequest
@@ -38,6 +39,21 @@ def _holders(record: PatientRecord) -> Iterable[MedicationResource]:
     yield from record.medication_statements
     yield from record.medication_dispenses
     yield from (d for d in record.draft_orders if not isinstance(d, ServiceRequest | OtherOrder))
+
+
+def foreign_medications(record: PatientRecord, fhir_server: str | None) -> list[tuple[str, str]]:
+    """(resource reference, host) of each medication resource whose medicationReference is an absolute URL on
+    another server than fhirServer: never read (the EHR's token goes nowhere else), so named on a card."""
+    found: list[tuple[str, str]] = []
+    for resource in _holders(record):
+        reference = resource.medication_reference.reference if resource.medication_reference else None
+        if not reference or "://" not in reference:
+            continue
+        if fhir_server is not None and within_base(reference, fhir_server):
+            continue
+        owner = f"{resource.resource_type}/{resource.id}" if resource.id else f"a {resource.resource_type}"
+        found.append((owner, urlsplit(reference).netloc))
+    return found
 
 
 def unresolved_medications(record: PatientRecord, fhir_server: str | None) -> list[str]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from cds_service.domain.concepts import ConceptInput
 from cds_service.domain.facts import O2Device
 from cds_service.knowledge.codes import SystemResolver
+from cds_service.knowledge.plausibility import PlausibleRange
 from cds_service.knowledge.schema import (
     AstctVasopressorRule,
     BaselineItem,
@@ -87,6 +88,7 @@ class KnowledgeBase:
         vasopressor_rule: AstctVasopressorRule,
         treatments: Mapping[str, Treatment],
         thresholds: Thresholds,
+        plausibility: Mapping[str, PlausibleRange],
         baseline_monitoring: tuple[BaselineItem, ...],
         sources: Mapping[str, Source],
         site: SiteConfig,
@@ -99,6 +101,7 @@ class KnowledgeBase:
         self.vasopressor_rule = vasopressor_rule
         self.treatments = treatments
         self.thresholds = thresholds
+        self.plausibility = plausibility
         self.baseline_monitoring = baseline_monitoring
         self.sources = sources
         self.site = site

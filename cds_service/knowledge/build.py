@@ -16,6 +16,7 @@ from cds_service.domain.facts import ASTCT_HYPOXIA_LEVEL, O2Device
 from cds_service.errors import KnowledgeError
 from cds_service.knowledge.base import GENERIC_CAR_T, Indexes, KnowledgeBase
 from cds_service.knowledge.codes import SystemResolver, is_well_formed
+from cds_service.knowledge.plausibility import PlausibilityFile, PlausibleRange
 from cds_service.knowledge.schema import (
     BaselineFile,
     Coding,
@@ -59,6 +60,7 @@ class Catalogue:
     observations: ObservationFile
     conditions: ConditionFile
     thresholds: ThresholdFile
+    plausibility: PlausibilityFile
     baseline: BaselineFile
     site: SiteFile | None = None
     site_name: str | None = None
@@ -115,6 +117,7 @@ def build_knowledge(cat: Catalogue, version: str) -> KnowledgeBase:
         condition_codes[check.coding(cond.coding, "conditions.yaml", cond.id, "coding")] = cond
     for band_field, source_id in cat.thresholds.source_ids():
         check.source(source_id, "thresholds.yaml", band_field.split(".")[0], band_field)
+    plausibility = _plausibility(cat, check)
     for item in cat.baseline.items:
         check.unique("baseline", item.id, "baseline-monitoring.yaml")
         check.source(item.source, "baseline-monitoring.yaml", item.id, "source")
@@ -146,11 +149,26 @@ def build_knowledge(cat: Catalogue, version: str) -> KnowledgeBase:
         vasopressor_rule=cat.vasopressors.astct_rule,
         treatments=MappingProxyType(treatments),
         thresholds=Thresholds(cat.thresholds),
+        plausibility=MappingProxyType(plausibility),
         baseline_monitoring=cat.baseline.items,
         sources=MappingProxyType({s.id: s for s in cat.sources.sources}),
         site=site,
         indexes=indexes,
     )
+
+
+def _plausibility(cat: Catalogue, check: _Checker) -> dict[str, PlausibleRange]:
+    """One range per observation concept of observations.yaml, each with a known source."""
+    concepts = {concept.id for concept in cat.observations.concepts}
+    ranges: dict[str, PlausibleRange] = {}
+    for spec in cat.plausibility.ranges:
+        if spec.concept in ranges:
+            check.fail("plausibility.yaml", spec.concept, "concept", "listed twice")
+        if spec.concept not in concepts:
+            check.fail("plausibility.yaml", spec.concept, "concept", "not a concept of observations.yaml")
+        check.source(spec.source, "plausibility.yaml", spec.concept, "source")
+        ranges[spec.concept] = spec.range()
+    return ranges
 
 
 def _frozen(mapping: dict[tuple[str, str], object]) -> Mapping[tuple[str, str], object]:  # type: ignore[type-arg]

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from cds_service.errors import KnowledgeError
 from cds_service.knowledge.base import KnowledgeBase
 from cds_service.knowledge.build import Catalogue, build_knowledge
+from cds_service.knowledge.plausibility import PlausibilityFile
 from cds_service.knowledge.schema import (
     BaselineFile,
     ConditionFile,
@@ -40,6 +41,7 @@ FILES: dict[str, type[BaseModel]] = {
     "observations.yaml": ObservationFile,
     "conditions.yaml": ConditionFile,
     "thresholds.yaml": ThresholdFile,
+    "plausibility.yaml": PlausibilityFile,
     "baseline-monitoring.yaml": BaselineFile,
 }
 
@@ -68,6 +70,7 @@ def load_knowledge(knowledge_dir: Path, site_file: Path | None = None) -> Knowle
         observations=_as(parsed["observations.yaml"], ObservationFile),
         conditions=_as(parsed["conditions.yaml"], ConditionFile),
         thresholds=_as(parsed["thresholds.yaml"], ThresholdFile),
+        plausibility=_as(parsed["plausibility.yaml"], PlausibilityFile),
         baseline=_as(parsed["baseline-monitoring.yaml"], BaselineFile),
         site=site,
         site_name=site_file.name if site_file else None,

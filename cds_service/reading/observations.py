@@ -22,6 +22,7 @@ gradable), unless its text says no oxygen ("none", "off", "no O2"): then it is u
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,9 +30,17 @@ from cds_service.domain.facts import Measurement, O2Device, UnusableValue
 from cds_service.intake.record import PatientRecord
 from cds_service.intake.types import CodeableConcept, Observation, ObservationValue, Quantity, reference_of
 from cds_service.knowledge.base import KnowledgeBase
+from cds_service.knowledge.plausibility import PlausibleRange
 from cds_service.knowledge.text import normalise
 from cds_service.reading.times import Notes, effective_time, observed_at
-from cds_service.reading.units import SCORES, canonical_unit, quantity_spellings, to_canonical
+from cds_service.reading.units import (
+    SCORES,
+    canonical_unit,
+    conflicting_spellings,
+    quantity_spellings,
+    to_canonical,
+    unit_display,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +105,7 @@ NO_STATUS = "final"
 
 def read_observations(record: PatientRecord, kb: KnowledgeBase, notes: Notes, now: datetime) -> ObservationFacts:
     """Measurements, oxygen-support parts and unusable values of every Observation of the record (linear)."""
-    reader = _Reader(Lookups(kb), notes)
+    reader = _Reader(Lookups(kb), notes, kb.plausibility)
     facts = ObservationFacts([], [], reader.unusable)
     for observation in record.observations:
         if (observation.status or NO_STATUS) not in USED_STATUSES:
@@ -118,14 +127,17 @@ def read_observations(record: PatientRecord, kb: KnowledgeBase, notes: Notes, no
 class _Reader:
     """Reads one observation at a time, keeping the values it refuses (UnusableValue) and their notes."""
 
-    def __init__(self, lookups: Lookups, notes: Notes) -> None:
+    def __init__(self, lookups: Lookups, notes: Notes, plausible: Mapping[str, PlausibleRange]) -> None:
         self.kb = lookups
         self.notes = notes
+        self.plausible = plausible
         self.unusable: list[UnusableValue] = []
 
-    def refuse(self, concept: str, effective: datetime | None, reference: str | None, reason: str) -> None:
-        """Record a value present in the chart but not usable (reason names a unit or problem, never the value)."""
-        self.unusable.append(UnusableValue(concept, effective, reason, reference))
+    def refuse(
+        self, concept: str, effective: datetime | None, reference: str | None, reason: str, shown: str | None = None
+    ) -> None:
+        """Record a value present in the chart but not usable (`shown`: the value as given, for the card only)."""
+        self.unusable.append(UnusableValue(concept, effective, reason, reference, shown))
 
     def refuse_future(self, observation: Observation, effective: datetime) -> None:
         """Every value of an observation timed beyond the clock-skew tolerance: unusable, with a note."""
@@ -183,13 +195,12 @@ class _Reader:
                 self.notes.add(f"{concept} given as another type than a quantity not used")
                 self.refuse(concept, effective, reference, "value is not a quantity")
             return None
-        value, problem = _checked(concept, quantity)
-        if value is None:
-            note, reason = problem or ("", "")
-            self.notes.add(note)
-            self.refuse(concept, effective, reference, reason)
+        checked = _checked(concept, quantity, self.plausible.get(concept))
+        if isinstance(checked, Refusal):
+            self.notes.add(checked.note)
+            self.refuse(concept, effective, reference, checked.reason, checked.shown)
             return None
-        return Measurement(concept, value, unit, effective, reference, code)
+        return Measurement(concept, checked, unit, effective, reference, code)
 
     def device(self, part: ObservationValue, effective: datetime, reference: str | None) -> O2Device | None:
         """The O2 device a 107117-4 value names; an unrecognised non-empty value that does not say "no oxygen" is
@@ -229,33 +240,57 @@ def _spellings(quantity: Quantity) -> tuple[str | None, ...]:
     return quantity_spellings(quantity.unit, quantity.system, quantity.code)
 
 
-def _checked(concept: str, quantity: Quantity) -> tuple[float, None] | tuple[None, tuple[str, str]]:
-    """(canonical value, None), or (None, (quality note, unusable reason)) for a quantity that cannot be used.
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a quantity cannot be used: a quality note (no value), the card's reason, the value as given."""
 
-    Refused: a comparator, an unknown unit, a percentage outside 0-100, an FiO2 below room air. Neither the note
-    nor the reason names the value.
-    """
+    note: str
+    reason: str
+    shown: str | None = None
+
+
+def _checked(concept: str, quantity: Quantity, plausible: PlausibleRange | None) -> float | Refusal:
+    """The value in canonical units, or why it cannot be used: a comparator, an unknown unit, a UCUM code and a
+    unit text that disagree, a percentage outside 0-100, an FiO2 below room air, or a value outside the
+    concept's plausible range (cards/plausibility.yaml). The note never names the value; the card may."""
+    given = _as_given(quantity)
     if quantity.comparator is not None:
         comparator = quantity.comparator
-        return None, (
-            f"{concept} given with a comparator ({comparator}) not used",
-            f"value has a comparator ({comparator})",
-        )
-    value = to_canonical(concept, quantity.value, _spellings(quantity))
+        return Refusal(f"{concept} given with a comparator ({comparator}) not used",
+                       f"value has a comparator ({comparator})", given)
+    spellings = _spellings(quantity)
+    if conflicting_spellings(concept, spellings):
+        return Refusal(f"{concept} whose unit code and unit text disagree not used",
+                       f"its unit code {quantity.code!r} and unit text {quantity.unit!r} disagree", given)
+    assert quantity.value is not None  # noqa: S101 - the caller checked it
+    value = to_canonical(concept, quantity.value, spellings)
     if value is None:
         unit = _unit_text(quantity)
-        return None, (
-            f"{concept} with unit {unit!r} not used (unit not known to the service)",
-            f"unit {unit!r} is not known",
-        )
+        return Refusal(f"{concept} with unit {unit!r} not used (unit not known to the service)",
+                       f"unit {unit!r} is not known", given)
     if concept in _PERCENTAGES and not 0 <= value <= 100:
-        return None, (
-            f"{concept} outside 0-100 % not used (value and unit disagree)",
-            "outside 0-100 %: value and unit disagree",
-        )
+        return Refusal(f"{concept} outside 0-100 % not used (value and unit disagree)",
+                       "outside 0-100 %: value and unit disagree", given)
     if concept == "fio2" and value < ROOM_AIR_FIO2_PERCENT:
-        return None, (f"{concept} below 21 % not used (probably a fraction sent as percent)", FIO2_BELOW_ROOM_AIR)
-    return value, None
+        return Refusal(f"{concept} below 21 % not used (probably a fraction sent as percent)",
+                       FIO2_BELOW_ROOM_AIR, given)
+    if plausible is not None and not plausible.contains(value):
+        unit = unit_display(plausible.unit)
+        return Refusal(f"{concept} outside its plausible range not used",
+                       f"outside {plausible.low:g}–{plausible.high:g} {unit}".rstrip(),
+                       _shown(value, plausible.unit) if quantity.code != plausible.unit else given)
+    return value
+
+
+def _shown(value: float, unit: str) -> str:
+    return f"{round(value, 1):g} {unit_display(unit)}".rstrip()
+
+
+def _as_given(quantity: Quantity) -> str:
+    """The quantity as the chart wrote it ("38.9 [degF]"), for the card."""
+    value = "" if quantity.value is None else f"{quantity.value:g}"
+    unit = quantity.unit or quantity.code or ""
+    return f"{value} {unit}".strip()
 
 
 def _says_no_oxygen(text: str) -> bool:

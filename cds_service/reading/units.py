@@ -73,6 +73,12 @@ _PRESSURE = {
     "mm Hg": SAME,
 }
 _PERCENT = {"%": SAME}  # UCUM percent
+_SPO2 = {
+    "%": SAME,
+    # UCUM unity: a 0-1 fraction, x 100 -> %. Some devices send SpO2 as a fraction; a value above 1 with unit
+    # "1" becomes more than 100 % and is refused as "value and unit disagree" (issue 12).
+    "1": _x("100"),
+}
 _FIO2 = {
     "%": SAME,
     "1": _x("100"),  # UCUM unity: FiO2 as a 0-1 fraction, x 100 -> %
@@ -137,7 +143,7 @@ TABLE: Mapping[str, tuple[str, Mapping[str, Conversion]]] = {
     "systolic": ("mm[Hg]", _PRESSURE),
     "diastolic": ("mm[Hg]", _PRESSURE),
     "map": ("mm[Hg]", _PRESSURE),
-    "spo2": ("%", _PERCENT),
+    "spo2": ("%", _SPO2),
     "fio2": ("%", _FIO2),
     "o2_flow": ("L/min", _FLOW),
     "crp": ("mg/L", _CRP),
@@ -156,6 +162,37 @@ TABLE: Mapping[str, tuple[str, Mapping[str, Conversion]]] = {
 
 #: concepts whose value may also be a valueInteger (dimensionless scores)
 SCORES = frozenset({"ice_score", "gcs"})
+
+
+#: How a canonical unit is written on a card.
+UNIT_DISPLAY: Mapping[str, str] = {
+    "Cel": "°C",
+    "mm[Hg]": "mmHg",
+    "/min": "/min",
+    "%": "%",
+    "L/min": "L/min",
+    "mg/L": "mg/L",
+    "ng/mL": "ng/mL",
+    "pg/mL": "pg/mL",
+    "U/L": "U/L",
+    "mg/dL": "mg/dL",
+    "10*9/L": "×10⁹/L",
+    "ug/mL": "µg/mL",
+    "{score}": "",
+}
+
+
+def unit_display(unit: str) -> str:
+    """A canonical unit as a clinician writes it ("Cel" -> "°C")."""
+    return UNIT_DISPLAY.get(unit, unit)
+
+
+def conflicting_spellings(concept: str, spellings: Iterable[str | None]) -> bool:
+    """Whether two spellings a Quantity gives (its UCUM code and its unit text) are both known for the concept
+    and mean different units (code "Cel" with text "°F"): then neither can be trusted."""
+    found = {find_conversion(concept, [s]) for s in spellings if s}
+    found.discard(None)
+    return len(found) > 1
 
 
 def _folded(table: Mapping[str, Conversion]) -> dict[str, Conversion]:

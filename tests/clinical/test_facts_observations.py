@@ -257,7 +257,10 @@ def test_measurements_are_oldest_first_in_a_series():
 def test_a_refused_value_is_kept_as_unusable_with_a_reason_that_never_names_the_value(raw, concept, reason):
     facts = facts_of(raw)
     assert facts.measurements == ()
-    assert facts.unusable == (UnusableValue(concept, NOW - timedelta(hours=2), reason, "Observation/o1"),)
+    (unusable,) = facts.unusable
+    assert (unusable.concept, unusable.effective, unusable.reason, unusable.reference) == (
+        concept, NOW - timedelta(hours=2), reason, "Observation/o1"
+    )
     assert len(facts.quality_notes) == 1
     assert not any(digit in reason + facts.quality_notes[0] for digit in ("101", "85", "930", "38", "5)"))
 

@@ -80,7 +80,6 @@ UNKNOWN = [
     ("crp", "mg/mL"),
     ("creatinine", "mmol/L"),
     ("platelets", "%"),
-    ("spo2", "1"),  # only FiO2 may be a fraction
     ("heart_rate", "/s"),
     ("ferritin", "pmol/L"),
 ]
@@ -142,3 +141,11 @@ def test_converting_a_temperature_to_fahrenheit_and_back_changes_nothing(hundred
 def test_a_value_in_the_canonical_unit_is_unchanged(value: Decimal):
     for concept, (unit, _) in TABLE.items():
         assert to_canonical(concept, value, [unit]) == float(value)
+
+
+def test_an_spo2_sent_as_a_fraction_with_unit_1_is_read_as_percent():
+    assert to_canonical("spo2", Decimal("0.86"), ["1"]) == 86.0
+
+
+def test_an_spo2_above_1_with_unit_1_becomes_more_than_100_percent_and_the_reader_refuses_it():
+    assert to_canonical("spo2", Decimal("86"), ["1"]) == 8600.0  # observations.py: "value and unit disagree"

@@ -84,14 +84,20 @@ def test_a_medication_that_cannot_be_read_is_reported(respx_mock, build) -> None
 
 
 @pytest.mark.respx(assert_all_called=False)
-def test_a_medication_on_another_server_is_never_read(respx_mock, build) -> None:
+def test_a_medication_on_another_server_is_never_read_and_is_named_as_a_gap(respx_mock, build) -> None:
     route = respx_mock.route()
     prefetch = prefetch_with_requests(
         medication_request("r1", "https://other.example.com/fhir/Medication/m1")
     )
     record = build(hook_request(prefetch))
     assert not route.called
-    assert record.gaps == []
+    assert [(g.key, g.reason, g.description) for g in record.gaps] == [
+        (
+            "medications",
+            "not-allowed",
+            "the medication of MedicationRequest/r1 is on another server (other.example.com) and was not read",
+        )
+    ]
 
 
 @pytest.mark.parametrize(
