@@ -276,13 +276,16 @@ def _checked(concept: str, quantity: Quantity, plausible: PlausibleRange | None)
                        FIO2_BELOW_ROOM_AIR, given)
     if plausible is not None and not plausible.contains(value):
         unit = unit_display(plausible.unit)
+        converted = _shown(value, plausible.unit)
+        same_unit = quantity.value is not None and abs(quantity.value - value) < 1e-9
         return Refusal(f"{concept} outside its plausible range not used",
                        f"outside {plausible.low:g}–{plausible.high:g} {unit}".rstrip(),
-                       _shown(value, plausible.unit) if quantity.code != plausible.unit else given)
+                       converted if same_unit else f"{given} ({converted})")
     return value
 
 
 def _shown(value: float, unit: str) -> str:
+    """A value as a clinician writes it: one decimal at most ("3.8 °C", "1000 °C", "1e+308 °C")."""
     return f"{round(value, 1):g} {unit_display(unit)}".rstrip()
 
 

@@ -1,0 +1,294 @@
+"""The FHIR intake through the HTTP API: each real-world shape the issue names, and what the clinician sees.
+
+Liberal in what is accepted (drafts without intent, a category object, dosage.timing on administrations, an
+empty given name), exact in what is read (impossible values and unit conflicts are never evidence and are named
+on the card), and honest about what the fallback fetch could not read (oversized answers, the page cap,
+medications on another server).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from tests.conftest import NOW, make_client
+
+BASE = "https://ehr.example.org/fhir"
+PATIENT = "pt-intake"
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+SUBJECT = {"reference": f"Patient/{PATIENT}"}
+PREFETCH_KEYS = (
+    "medicationRequests",
+    "medicationAdministrations",
+    "medicationStatements",
+    "medicationDispenses",
+    "procedures",
+    "conditions",
+    "vitalSigns",
+    "labs",
+)
+
+
+def at(hours: float) -> str:
+    return (NOW - timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
+
+
+def searchset(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources]}
+
+
+def patient(birth_date: str = "1964-03-02", **extra: Any) -> dict[str, Any]:
+    return {"resourceType": "Patient", "id": PATIENT, "birthDate": birth_date, **extra}
+
+
+def patient_view(patient_resource: dict[str, Any] | None = None, **keys: dict[str, Any]) -> dict[str, Any]:
+    prefetch: dict[str, Any] = {"patient": patient_resource or patient()}
+    prefetch.update({key: searchset() for key in PREFETCH_KEYS})
+    prefetch.update(keys)
+    return {
+        "hook": "patient-view",
+        "hookInstance": "5a3c1c2e-4f0b-4c1e-9b1e-7d9a1c2b3e4f",
+        "context": {"userId": "Practitioner/onc-1", "patientId": PATIENT},
+        "prefetch": prefetch,
+    }
+
+
+def car_t_given(hours: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationAdministration",
+        "id": "axicel-1",
+        "status": "completed",
+        "subject": SUBJECT,
+        "medicationCodeableConcept": {"text": "axicabtagene ciloleucel (Yescarta)"},
+        "effectiveDateTime": at(hours),
+        **extra,
+    }
+
+
+def vital(code: str, value: Any, unit: str | None, ucum: str | None, hours: float, oid: str) -> dict[str, Any]:
+    quantity: dict[str, Any] = {"value": value}
+    if unit is not None:
+        quantity["unit"] = unit
+    if ucum is not None:
+        quantity.update(system=UCUM, code=ucum)
+    return {
+        "resourceType": "Observation",
+        "id": oid,
+        "status": "final",
+        "category": [{"coding": [{"code": "vital-signs"}]}],
+        "code": {"coding": [{"system": LOINC, "code": code}]},
+        "subject": SUBJECT,
+        "effectiveDateTime": at(hours),
+        "valueQuantity": quantity,
+    }
+
+
+def temperature(value: Any, unit: str | None = "Cel", ucum: str | None = "Cel", hours: float = 1, oid: str = "t1"):
+    return vital("8310-5", value, unit, ucum, hours, oid)
+
+
+def systolic(value: float, hours: float = 1, oid: str = "bp1") -> dict[str, Any]:
+    return vital("8480-6", value, "mm[Hg]", "mm[Hg]", hours, oid)
+
+
+def cards_of(client: Any, body: dict[str, Any], service: str = "crs-patient-view") -> list[dict[str, Any]]:
+    response = client.post(f"/cds-services/{service}", json=body)
+    assert response.status_code == 200, response.text
+    cards: list[dict[str, Any]] = response.json()["cards"]
+    return cards
+
+
+def by_rule(cards: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {card["extension"]["org.crs-cds.finding"]["ruleId"]: card for card in cards}
+
+
+def evidence_values(card: dict[str, Any]) -> list[Any]:
+    return [e.get("value") for e in card["extension"]["org.crs-cds.finding"].get("evidence", [])]
+
+
+# ---------------------------------------------------------------- liberal in what is accepted
+
+
+def test_the_sandbox_draft_order_without_intent_and_with_a_category_object_gets_its_order_card(client):
+    draft = {
+        "resourceType": "MedicationRequest",
+        "id": "sandbox-draft-1",
+        "status": "draft",
+        "category": {"coding": [{"code": "inpatient"}]},  # an object, not a list, as the sandbox sends it
+        "subject": SUBJECT,
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "2619432"}], "text": "Teclistamab"},
+    }
+    body = patient_view()
+    body.update(hook="order-sign")
+    body["context"]["draftOrders"] = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": draft}]}
+    rules = by_rule(cards_of(client, body, "crs-order-sign"))
+    assert "order.risk" in rules
+    assert rules["order.risk"]["extension"]["org.crs-cds.finding"]["drug"]["id"] == "teclistamab"
+    assert "data.unreadable" not in rules
+
+
+def test_administrations_written_with_dosage_timing_and_dose_and_rate_still_count(client):
+    norepinephrine = {
+        "resourceType": "MedicationAdministration",
+        "id": "norepi-1",
+        "status": "in-progress",
+        "subject": SUBJECT,
+        "medicationCodeableConcept": {"text": "norepinephrine 4 mg in 250 mL"},
+        "effectivePeriod": {"start": at(2)},
+        "dosage": {  # dosage.timing and dosage.doseAndRate are not R4 MedicationAdministration elements
+            "timing": {"repeat": {"frequency": 1}},
+            "doseAndRate": [{"rateQuantity": {"value": 0.1, "unit": "mcg/kg/min"}}],
+            "route": {"text": "intravenous"},
+        },
+    }
+    car_t = car_t_given(72, dosage={"timing": {"code": {"text": "once"}}, "doseAndRate": [{"doseQuantity": 1}]})
+    body = patient_view(
+        medicationAdministrations=searchset(car_t, norepinephrine),
+        vitalSigns=searchset(temperature(39.1), systolic(84)),
+    )
+    status = by_rule(cards_of(client, body))["crs.active"]
+    finding = status["extension"]["org.crs-cds.finding"]
+    assert (finding["drug"]["id"], finding["astctGrade"], status["indicator"]) == ("axicabtagene-ciloleucel", 3,
+                                                                                   "critical")
+
+
+def test_a_patient_with_an_empty_given_name_keeps_the_birth_date_and_the_childrens_threshold(client):
+    child = patient("2020-06-01", name=[{"given": [""], "family": ""}])  # 6 years old on NOW
+    body = patient_view(
+        child,
+        medicationAdministrations=searchset(car_t_given(48)),
+        vitalSigns=searchset(temperature(38.6), systolic(80)),  # 80 < 70 + 2 x 6 = 82: hypotension at 6
+    )
+    status = by_rule(cards_of(client, body))["crs.active"]
+    assert status["extension"]["org.crs-cds.finding"]["astctGrade"] == 2
+    assert "82 mmHg" in status["detail"]
+
+
+# ---------------------------------------------------------------- exact in what is read
+
+
+def _window_card(client: Any, *vitals: dict[str, Any]) -> dict[str, Any]:
+    body = patient_view(medicationAdministrations=searchset(car_t_given(48)), vitalSigns=searchset(*vitals))
+    rules = by_rule(cards_of(client, body))
+    return rules.get("crs.active") or rules["crs.monitoring-window"]
+
+
+def test_a_temperature_of_1000_celsius_is_never_evidence_and_the_card_says_why(client):
+    card = _window_card(client, temperature(1000), systolic(118))
+    finding = card["extension"]["org.crs-cds.finding"]
+    assert finding["ruleId"] == "crs.monitoring-window" and finding["astctGrade"] is None
+    assert 1000 not in evidence_values(card)
+    assert "a temperature of 1000 °C at 11:00 could not be used: outside 25–45 °C" in card["detail"]
+    assert card["indicator"] == "warning"  # fever not excluded
+
+
+def test_a_temperature_of_1e308_is_never_evidence(client):
+    card = _window_card(client, temperature(1e308), systolic(118))
+    assert card["extension"]["org.crs-cds.finding"]["astctGrade"] is None
+    assert "could not be used: outside 25–45 °C" in card["detail"]
+
+
+def test_38_9_recorded_as_fahrenheit_is_not_shown_as_a_reassuring_3_8_celsius(client):
+    card = _window_card(client, temperature(38.9, "[degF]", "[degF]"), systolic(118))
+    assert "3.8" not in card["summary"] and "3.83" not in card["detail"]
+    text = card["detail"].replace("\\", "")  # the Markdown escapes the brackets of [degF]
+    assert "a temperature of 38.9 [degF] (3.8 °C) at 11:00 could not be used: outside 25–45 °C" in text
+    assert card["indicator"] == "warning"
+
+
+def test_a_celsius_code_with_a_fahrenheit_unit_text_is_a_conflict_never_a_fever_of_102_celsius(client):
+    card = _window_card(client, temperature(102.2, "°F", "Cel"), systolic(118))
+    assert "102.2 °C" not in card["detail"]
+    assert "could not be used: its unit code 'Cel' and unit text '°F' disagree" in card["detail"]
+
+
+def test_an_spo2_fraction_with_unit_1_is_read_as_percent(client):
+    spo2 = vital("59408-5", 0.86, None, "1", 1, "sat1")
+    body = patient_view(medicationAdministrations=searchset(car_t_given(48)),
+                        vitalSigns=searchset(temperature(37.0), systolic(118), spo2))
+    card = by_rule(cards_of(client, body))["crs.monitoring-window"]
+    assert 86.0 in evidence_values(card)
+
+
+# ---------------------------------------------------------------- what the fallback fetch could not read
+
+
+def _fetching_client(settings: Any, handler: Any) -> Any:
+    return make_client(settings, fhir_transport=httpx.MockTransport(handler))
+
+
+def _fallback_request() -> dict[str, Any]:
+    body = patient_view()
+    del body["prefetch"]
+    body["fhirServer"] = BASE
+    body["fhirAuthorization"] = {
+        "access_token": "t0ken", "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read",
+        "subject": "crs-cds",
+    }
+    return body
+
+
+def _answer(request: httpx.Request, vitals: dict[str, Any] | None = None) -> httpx.Response:
+    path = request.url.path
+    if path.endswith("/Patient/" + PATIENT):
+        return httpx.Response(200, json=patient())
+    if path.endswith("/MedicationAdministration"):
+        return httpx.Response(200, json=searchset(car_t_given(48)))
+    if path.endswith("/Observation") and "vital-signs" in str(request.url) and vitals is not None:
+        return httpx.Response(200, json=vitals)
+    return httpx.Response(200, json=searchset())
+
+
+def test_an_oversized_fhir_answer_is_not_read_and_the_card_says_so(settings):
+    small = settings.model_copy(update={"fhir_max_response_bytes": 64 * 1024})
+    huge = searchset(*(temperature(37.0, hours=1 + i / 100, oid=f"t{i}") for i in range(2000)))
+    assert len(json.dumps(huge)) > 64 * 1024
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return _answer(request, huge)
+
+    with _fetching_client(small, handler) as client:
+        rules = by_rule(cards_of(client, _fallback_request()))
+    gap = rules["data.unreadable"]["detail"]
+    assert "vital signs could not be read (the FHIR server's answer was larger than the service reads)" in gap
+
+
+def test_the_page_cap_says_only_the_newest_were_read(settings):
+    capped = settings.model_copy(update={"fhir_max_pages": 2})
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/Observation") and "vital-signs" in str(request.url):
+            page = int(request.url.params.get("page", "1"))
+            bundle = searchset(temperature(37.0, hours=page, oid=f"t{page}"))
+            bundle["link"] = [{"relation": "next", "url": f"{BASE}/Observation?category=vital-signs&page={page + 1}"}]
+            return httpx.Response(200, json=bundle)
+        return _answer(request)
+
+    with _fetching_client(capped, handler) as client:
+        rules = by_rule(cards_of(client, _fallback_request()))
+    assert (
+        "vital signs could be read only in part (only the newest 2 were read: the limit of 2 pages was reached)"
+        in rules["data.unreadable"]["detail"]
+    )
+
+
+def test_a_medication_on_another_server_is_named_on_the_data_gap_card(client):
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "mr-far",
+        "status": "active",
+        "intent": "order",
+        "subject": SUBJECT,
+        "medicationReference": {"reference": "https://pharmacy.example.net/fhir/Medication/m1"},
+        "authoredOn": at(30),
+    }
+    body = patient_view(medicationRequests=searchset(order))
+    body["fhirServer"] = BASE
+    rules = by_rule(cards_of(client, body))
+    detail = rules["data.unreadable"]["detail"]
+    assert "the medication of MedicationRequest/mr-far is on another server (pharmacy.example.net)" in detail
