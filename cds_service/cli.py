@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,21 @@ def cmd_check_knowledge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_request(args: argparse.Namespace) -> int:
+    from cds_service.knowledge.loader import load_knowledge
+    from cds_service.tooling.conformance import check_request, render
+
+    settings = _settings()
+    try:
+        knowledge = load_knowledge(settings.knowledge_dir, settings.site_knowledge_file)
+        report = check_request(Path(args.request), knowledge)
+    except (OSError, ValueError) as exc:
+        print(f"crs-cds check-request: cannot read {args.request}: {exc}", file=sys.stderr)
+        return 2
+    print(render(report))
+    return 0 if report.readable else 1
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from cds_service.tooling.scenarios import ScenarioError, default_now
     from cds_service.tooling.validation import render_table, summary_line, validate_fixtures, write_validation_report
@@ -108,7 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument(
-        "--workers", type=int, default=1, help="worker processes (see README: several workers)"
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes (default: the number of cores; see README: several workers)",
     )
     serve.set_defaults(func=cmd_serve)
 
@@ -119,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-knowledge", help="validate cards/ and print a summary")
     check.set_defaults(func=cmd_check_knowledge)
+
+    conformance = sub.add_parser(
+        "check-request", help="print the FHIR R4 conformance problems of a hook request (for integrators)"
+    )
+    conformance.add_argument("request", help="a CDS Hooks request JSON file")
+    conformance.set_defaults(func=cmd_check_request)
 
     validate = sub.add_parser("validate", help="run every scenario in fixtures/ and print a table")
     validate.add_argument("--fixtures", default="fixtures")

@@ -45,10 +45,11 @@ def make_client(settings: Settings, **runtime_kwargs: Any) -> Any:
 
     from cds_service.app import create_app
     from cds_service.runtime import build_runtime
-    from tests.contract import assert_finding_contract
+    from tests.contract import assert_finding_contract, assert_suggestions_are_r4
 
     class ContractCheckingClient(TestClient):
-        """Checks the finding contract on every card of every successful hook answer the tests receive."""
+        """Checks the finding contract, and that every suggested resource is valid R4, on every card of every
+        successful hook answer the tests receive."""
 
         def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> Any:
             response = super().request(method, url, *args, **kwargs)
@@ -56,6 +57,7 @@ def make_client(settings: Settings, **runtime_kwargs: Any) -> Any:
             if method.upper() == "POST" and response.status_code == 200 and "/feedback" not in path:
                 for card in response.json().get("cards", []):
                     assert_finding_contract(card)
+                    assert_suggestions_are_r4(card)
             return response
 
     runtime_kwargs.setdefault("clock", fixed_clock)

@@ -35,6 +35,18 @@ _DRUG_KEYS = {"id", "name", "class", "riskTier"}
 _EVIDENCE_KEYS = {"reference", "code", "value", "unit", "effective"}
 
 
+def assert_suggestions_are_r4(card_json: dict[str, Any]) -> None:
+    """Every resource a card's suggestions would create or update validates against FHIR R4 (fhir.resources'
+    R4B models: fhir.resources 8 ships no R4 package, and R4B is wire-compatible for these resource types)."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    for suggestion in card_json.get("suggestions", []):
+        for action in suggestion.get("actions", []):
+            resource = action.get("resource")
+            if resource is not None:
+                get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
 def assert_finding_contract(card_json: dict[str, Any]) -> None:
     """Fail (AssertionError with the reason) unless the card carries a well-formed finding extension."""
     assert isinstance(card_json.get("uuid"), str) and card_json["uuid"], "card without a uuid"

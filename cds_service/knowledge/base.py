@@ -6,8 +6,9 @@ built at load; names in a token-phrase index (see text.py), so each call is line
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cds_service.domain.concepts import ConceptInput
 from cds_service.domain.facts import O2Device
@@ -50,6 +51,11 @@ NOT_AN_INFUSION = frozenset(
         "conditioning",
     }
 )
+
+
+T = TypeVar("T")
+#: Concepts remembered per kind of identification before the memo is cleared (a few MB at most).
+MEMO_MAX = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +112,27 @@ class KnowledgeBase:
         self.sources = sources
         self.site = site
         self._ix = indexes
+        self._memo: dict[tuple[str, ConceptInput], object] = {}
 
     # ------------------------------------------------------------ medications and procedures
 
+    def _remembered(self, kind: str, concept: ConceptInput, compute: Callable[[ConceptInput], T]) -> T:
+        """`compute(concept)`, remembered: charts repeat the same medication texts on every call, and matching a
+        text tokenises it. Bounded (cleared when full); the knowledge base is immutable, so never stale."""
+        key = (kind, concept)
+        if key in self._memo:
+            return self._memo[key]  # type: ignore[return-value]
+        found = compute(concept)
+        if len(self._memo) >= MEMO_MAX:
+            self._memo.clear()
+        self._memo[key] = found
+        return found
+
     def identify_drug(self, concept: ConceptInput) -> DrugMatch | None:
+        """The catalogue drug a medication names (see `_identify_drug`), remembered by concept."""
+        return self._remembered("drug", concept, self._identify_drug)
+
+    def _identify_drug(self, concept: ConceptInput) -> DrugMatch | None:
         """The catalogue drug a medication names: by any catalogued code first, then by name in its texts.
 
         A name found only in text does not count when the medication is coded as a CRS treatment or
@@ -160,12 +183,18 @@ class KnowledgeBase:
         return match
 
     def identify_vasopressor(self, concept: ConceptInput) -> Vasopressor | None:
-        """The vasopressor a medication names, by code then by name."""
+        """The vasopressor a medication names, by code then by name (remembered by concept)."""
+        return self._remembered("vasopressor", concept, self._identify_vasopressor)
+
+    def _identify_vasopressor(self, concept: ConceptInput) -> Vasopressor | None:
         found = self._identify(concept, self._ix.vasopressor_codes, self._ix.vasopressor_names)
         return self.vasopressors[found] if found else None
 
     def identify_treatment(self, concept: ConceptInput) -> Treatment | None:
-        """The CRS treatment or premedication a medication names, by code then by name."""
+        """The CRS treatment or premedication a medication names, by code then by name (remembered by concept)."""
+        return self._remembered("treatment", concept, self._identify_treatment)
+
+    def _identify_treatment(self, concept: ConceptInput) -> Treatment | None:
         found = self._identify(concept, self._ix.treatment_codes, self._ix.treatment_names)
         return self.treatments[found] if found else None
 
