@@ -9,12 +9,10 @@ from __future__ import annotations
 import logging
 import time
 
-import anyio
-
 from cds_service.cdshooks.models import Card, CdsResponse, HookRequest
 from cds_service.cdshooks.services import ServiceDefinition
 from cds_service.clinical.rules import evaluate
-from cds_service.errors import InvalidRequest, StoreError
+from cds_service.errors import InvalidRequest
 from cds_service.fhir.prefetch import build_record
 from cds_service.intake.builder import printable
 from cds_service.reading.extract import extract_facts
@@ -88,7 +86,7 @@ async def answer_hook(
 async def _audit(
     runtime: Runtime, service: ServiceDefinition, request: HookRequest, cards: list[Card]
 ) -> None:
-    """Record every issued card; a store failure is logged and never blocks the cards."""
+    """Queue an audit row for every issued card (written in batches: store/audit.py); never blocks the cards."""
     issued = [
         IssuedCard(
             card_uuid=card.uuid,
@@ -102,11 +100,4 @@ async def _audit(
         for card in cards
         if card.uuid
     ]
-    if not issued:
-        return
-    try:
-        await anyio.to_thread.run_sync(runtime.store.record_cards, issued)
-    except StoreError as exc:
-        log.error(
-            "card audit not stored service=%s hookInstance=%s: %s", service.id, printable(request.hookInstance, 64), exc
-        )
+    await runtime.audit.submit(issued)

@@ -18,6 +18,7 @@ from cds_service.rendering.templates import load_templates
 from cds_service.security.authenticator import Authenticator, build_authenticator
 from cds_service.settings import Settings
 from cds_service.store import SqlStore
+from cds_service.store.audit import AuditWriter
 
 Clock = Callable[[], datetime]
 
@@ -40,8 +41,10 @@ class Runtime:
     store: SqlStore
     rule_config: RuleConfig
     clock: Clock
+    audit: AuditWriter
 
     async def aclose(self) -> None:
+        await self.audit.aclose()
         await self.gateway.aclose()
         await self.authenticator.aclose()
         self.store.dispose()
@@ -71,6 +74,7 @@ def build_runtime(
         store=store,
         rule_config=RuleConfig.from_settings(settings, knowledge),
         clock=clock,
+        audit=AuditWriter(store),
     )
 
 

@@ -82,6 +82,7 @@ async def feedback(service_id: str, request: Request) -> JSONResponse:
     body = validate(FeedbackRequest, parse_json(raw, runtime.settings))
     received = runtime.clock()
     entries = [_stored(service.id, entry, received) for entry in body.feedback]
+    await runtime.audit.flush()  # so a card issued a moment ago is known to its feedback
     new = await anyio.to_thread.run_sync(runtime.store.record_feedback, entries)
     log.info("feedback stored service=%s entries=%d new=%d", service.id, len(entries), new)
     return JSONResponse({"received": len(entries), "stored": new})

@@ -71,6 +71,7 @@ _LISTS: dict[str, str] = {
     "Encounter": "encounters",
 }
 _CHART_TYPES = frozenset({*_LISTS, "Patient", "Medication"})
+_CODED_TYPES = frozenset({"Observation", "Condition", "Procedure"})
 
 
 class ObservationKnowledge(Protocol):
@@ -188,19 +189,23 @@ def entered_in_error(raw: dict[str, Any]) -> bool:
     return "entered-in-error" in read.codes_of(raw.get("verificationStatus"))
 
 
+_READABLE_SHAPES = (dict, list, str)
+
+
 def _unreadable_identity(raw: dict[str, Any], resource_type: str) -> tuple[str, str] | None:
-    """(field, reason) when the element saying what a resource is about is present but unreadable."""
+    """(field, reason) when the element saying what a resource is about is present but of a shape no reader
+    accepts (a number, a boolean): an object, a list or a text is always read (`read.concept_of`)."""
     if resource_type in _MEDICATION_TYPES:
         concept, reference = raw.get("medicationCodeableConcept"), raw.get("medicationReference")
         if concept is None and reference is None:
             return None
-        if read.concept_of(concept) is None and read.reference_of_raw(reference) is None:
-            field = "medicationCodeableConcept" if concept is not None else "medicationReference"
-            return field, "not a CodeableConcept or Reference the service can read"
-        return None
-    if resource_type in ("Observation", "Condition", "Procedure"):
+        if isinstance(concept, _READABLE_SHAPES) or isinstance(reference, _READABLE_SHAPES):
+            return None
+        field = "medicationCodeableConcept" if concept is not None else "medicationReference"
+        return field, "not a CodeableConcept or Reference the service can read"
+    if resource_type in _CODED_TYPES:
         code = raw.get("code")
-        if code is not None and read.concept_of(code) is None:
+        if code is not None and not isinstance(code, _READABLE_SHAPES):
             return "code", "not a CodeableConcept"
     return None
 
