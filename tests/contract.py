@@ -22,6 +22,7 @@ CATEGORIES = frozenset(
     {
         "order-risk",
         "active-crs",
+        "active-icans",
         "monitoring-window",
         "monitoring-gap",
         "pre-infusion-risk",
@@ -30,7 +31,7 @@ CATEGORIES = frozenset(
     }
 )
 _REQUIRED = {"ruleId", "category", "astctGrade", "astctGradeIsMinimum"}
-_OPTIONAL = {"drug", "daysSinceExposure", "evidence"}
+_OPTIONAL = {"drug", "daysSinceExposure", "evidence", "icansGrade", "icansGradeIsMinimum"}
 _DRUG_KEYS = {"id", "name", "class", "riskTier"}
 _EVIDENCE_KEYS = {"reference", "code", "value", "unit", "effective"}
 
@@ -68,6 +69,19 @@ def assert_finding_contract(card_json: dict[str, Any]) -> None:
         )
     if "evidence" in finding:
         _check_evidence(finding["evidence"])
+    _check_icans(finding)
+
+
+def _check_icans(finding: dict[str, Any]) -> None:
+    """icansGrade (1-4 or null) and icansGradeIsMinimum (bool) are on every ICANS card, and only there."""
+    is_icans = finding["category"] == "active-icans"
+    assert ("icansGrade" in finding) is is_icans, "icansGrade belongs to ICANS cards, always present there"
+    assert ("icansGradeIsMinimum" in finding) is is_icans
+    if is_icans:
+        grade = finding["icansGrade"]
+        assert grade is None or (isinstance(grade, int) and 1 <= grade <= 4), f"icansGrade {grade!r}"
+        assert isinstance(finding["icansGradeIsMinimum"], bool)
+        assert grade is not None or finding["icansGradeIsMinimum"] is False
 
 
 def _check_grade(finding: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
     evaluate(facts, kb, hook=..., config=...) -> list[Finding]
 
     every hook:        crs.active | crs.monitoring-window (one per patient, inside an exposure window)
+                       icans.active (one per patient, inside the window of a CAR-T, TCR-T or T-cell engager)
                        data.unreadable (data could not be read, or values are present but not usable)
     patient-view:      crs.monitoring-gap (inside a high-tier window, vitals older than the gap)
     order-select/sign: order.risk, order.premedication, order.pre-infusion-risk per ordered catalogue drug
@@ -14,12 +15,15 @@ docs/FINDINGS.md is the contract.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
+from cds_service.clinical.icans import IcansGrading
 from cds_service.clinical.order_rules import order_findings
 from cds_service.clinical.rules_crs import crs_status_finding, monitoring_gap_finding
-from cds_service.clinical.windows import WindowExposure, exposures_in_window
+from cds_service.clinical.rules_icans import assessment_suggestion, icans_finding, icans_grading, next_assessment_due
+from cds_service.clinical.windows import WindowExposure, exposures_in_window, iso
 from cds_service.domain.facts import DataGap, Facts
 from cds_service.domain.findings import Category, Finding, Severity
 
@@ -64,10 +68,14 @@ class RuleConfig:
 def evaluate(facts: Facts, kb: Any, *, hook: str, config: RuleConfig) -> list[Finding]:
     """Every finding the facts support for this hook, in a deterministic order."""
     windows = exposures_in_window(facts, kb)
+    crs = crs_status_finding(
+        facts, kb, windows, hours=config.grading_window_hours, quiet_min_tier=config.min_window_card_tier
+    )
+    neuro = icans_grading(facts, kb, windows, hours=config.grading_window_hours)
+    icans = icans_finding(facts, kb, windows, neuro, with_crs=crs is not None and crs.rule_id == "crs.active")
     candidates = [
-        crs_status_finding(
-            facts, kb, windows, hours=config.grading_window_hours, quiet_min_tier=config.min_window_card_tier
-        ),
+        with_neuro_prompt(crs, neuro, icans, kb, facts.now),
+        icans,
         data_gap_finding(facts, windows, hook),
     ]
     if hook in ORDER_HOOKS:
@@ -75,6 +83,25 @@ def evaluate(facts: Facts, kb: Any, *, hook: str, config: RuleConfig) -> list[Fi
     else:
         candidates.append(monitoring_gap_finding(facts, windows, hours=config.monitoring_gap_hours))
     return sort_findings(f for f in candidates if f is not None)
+
+
+def with_neuro_prompt(
+    crs: Finding | None, neuro: IcansGrading | None, icans: Finding | None, kb: Any, now: datetime
+) -> Finding | None:
+    """The CRS-status finding with its neurological prompt (ICE from 12 years, CAPD under 12), inside the window
+    of a drug that causes ICANS: `icans_found` says whether an ICANS card stands beside it. A quiet window card
+    (no CRS sign) is not raised beside an ICANS card: the ICANS card covers the patient. The CRS card suggests
+    the assessment only when there is no ICANS card (which suggests it itself)."""
+    if crs is None or neuro is None:
+        return crs
+    if icans is not None and crs.rule_id == "crs.monitoring-window" and crs.severity is Severity.info:
+        return None
+    due = next_assessment_due(neuro, now, kb.neuro.assessment_interval_hours)
+    params = {**crs.params, "icans_found": icans is not None, "neuro_tool": neuro.tool, "neuro_due": iso(due)}
+    suggestions = crs.suggestions
+    if icans is None and crs.rule_id == "crs.active":
+        suggestions = (*suggestions, assessment_suggestion(neuro.tool, due, now))
+    return replace(crs, params=params, suggestions=suggestions)
 
 
 def data_gap_finding(facts: Facts, windows: list[WindowExposure], hook: str) -> Finding | None:

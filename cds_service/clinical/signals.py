@@ -2,7 +2,7 @@
 
 Vital-sign signals look at the grading window; lab signals at the latest value of the recent lab window
 (at least 48 h). CRP trends are not used after tocilizumab (`crp-suppressed` says so instead). Neurological
-signals come only from coded data: ICE score and GCS observations, seizure conditions.
+signs are not signals here: they are graded as ICANS, on a card of their own (clinical/icans.py).
 """
 
 from __future__ import annotations
@@ -26,12 +26,8 @@ from cds_service.domain.facts import Facts, Measurement, O2Device
 from cds_service.domain.findings import Evidence
 
 #: Signals that raise a monitoring-window finding to warning (docs/FINDINGS.md).
-WARNING_SIGNALS = frozenset(
-    {"spo2-low-no-o2", "ferritin-hlh", "neutropenic-fever", "neuro-ice", "neuro-gcs", "neuro-seizure"}
-)
+WARNING_SIGNALS = frozenset({"spo2-low-no-o2", "ferritin-hlh", "neutropenic-fever"})
 DIFFERENTIAL_ORDER = ("neutropenic-fever", "infection", "iec-hs")
-ICE_MAX = 10  # ICE is scored 0-10: any score below full marks is a warning sign (ASTCT 2019)
-GCS_MAX = 15  # Glasgow Coma Scale 3-15: below 15 is depressed consciousness
 MIN_LAB_WINDOW_HOURS = 48
 ANC_RECENT_HOURS = 48
 
@@ -71,9 +67,6 @@ def detect_signals(
         _rising(facts, kb, "ferritin", "ferritin-rising", lab_start),
         _ferritin_hlh(facts, kb, lab_start),
         _neutropenic_fever(facts, kb, window_start) if fever else None,
-        _below(facts, "ice_score", "neuro-ice", "ICE score", ICE_MAX, window_start),
-        _below(facts, "gcs", "neuro-gcs", "Glasgow Coma Scale", GCS_MAX, window_start),
-        _seizure(facts, since_exposure),
     ]
     found = [c for c in candidates if c is not None]
     ids = {signal["id"] for signal, _ in found}
@@ -116,15 +109,6 @@ def _above(
         return None
     m, limit = max(over, key=lambda pair: (pair[0].value - pair[1], measurement_order(pair[0])))
     return _point(signal_id, label, m, value=m.value, threshold=limit)
-
-
-def _below(facts: Facts, concept: str, signal_id: str, label: str, full: float, start: datetime) -> Found | None:
-    """The lowest score in the window when it is below full marks."""
-    low = [m for m in _recent(facts, concept, start) if m.value < full]
-    if not low:
-        return None
-    m = min(low, key=lambda x: (x.value, measurement_order(x)))
-    return _point(signal_id, label, m)
 
 
 def _spo2_low_no_o2(facts: Facts, kb: Any, start: datetime) -> Found | None:
@@ -203,17 +187,3 @@ def _neutropenic_fever(facts: Facts, kb: Any, start: datetime) -> Found | None:
             return None
         m = recent[-1]
     return _point("neutropenic-fever", "Neutrophils", m, anc=m.value, threshold=limit)
-
-
-def _seizure(facts: Facts, since_exposure: datetime) -> Found | None:
-    """The most recent seizure condition since the exposure (or without an onset date)."""
-    seizures = [
-        d
-        for d in facts.diagnoses
-        if d.concept == "seizure" and (d.onset is None or since_exposure <= d.onset <= facts.now)
-    ]
-    if not seizures:
-        return None
-    d = max(seizures, key=lambda x: (x.onset is not None, x.onset or facts.now, x.code, x.reference or ""))
-    evidence = Evidence("Seizure", d.reference, d.code, None, None, d.onset)
-    return {"id": "neuro-seizure", "code": d.code, "onset": iso(d.onset)}, (evidence,)

@@ -147,6 +147,21 @@ class DataGap:
 
 
 @dataclass(frozen=True, slots=True)
+class NeuroSign:
+    """A neurological finding the chart records: a level of consciousness or an event (ICANS domains).
+
+    ICE, CAPD and GCS scores are Measurements; this holds what is not a number.
+    """
+
+    domain: str  # "consciousness" | "seizure" | "motor" | "oedema"
+    grade: int  # the ASTCT 2019 ICANS grade the record supports (0: none, e.g. "alert")
+    label: str  # "awakens only to tactile stimulus", "seizure", "focal cerebral oedema"
+    effective: datetime | None
+    reference: str | None
+    matched: str  # the phrase, answer or code that was recognised (for the card's evidence)
+
+
+@dataclass(frozen=True, slots=True)
 class SetAsideResource:
     """A resource not used because the element saying what it is about could not be read (never its content)."""
 
@@ -172,6 +187,7 @@ class Facts:
     # Data-quality notes ("temperature with unit 'K' not used"): concepts and units, never clinical values.
     quality_notes: tuple[str, ...] = ()
     set_aside: tuple[SetAsideResource, ...] = ()  # resources whose identifying element could not be read
+    neuro: tuple[NeuroSign, ...] = ()  # levels of consciousness and neurological events, oldest first
     unusable: tuple[UnusableValue, ...] = ()  # present in the chart but not usable: never read as normal
 
     def series(self, concept: str) -> tuple[Measurement, ...]:

@@ -22,6 +22,7 @@ class Severity(StrEnum):
 class Category(StrEnum):
     order_risk = "order-risk"
     active_crs = "active-crs"
+    active_icans = "active-icans"
     monitoring_window = "monitoring-window"
     monitoring_gap = "monitoring-gap"
     pre_infusion_risk = "pre-infusion-risk"
@@ -77,6 +78,8 @@ class Finding:
     drug: DrugRef | None = None
     astct_grade: int | None = None
     astct_grade_is_minimum: bool = False
+    icans_grade: int | None = None  # ASTCT 2019 ICANS grade (icans.active only)
+    icans_grade_is_minimum: bool = False
     days_since_exposure: int | None = None
     evidence: tuple[Evidence, ...] = ()
     missing: tuple[str, ...] = ()  # what data was missing, in words

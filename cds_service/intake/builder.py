@@ -32,8 +32,10 @@ from cds_service.intake.times import parse_time
 
 log = logging.getLogger(__name__)
 
-#: Observations older than this before `now` are not read (the longest rule window is 7 days of labs).
+#: Observations older than this before `now` are not read (the longest rule window is 7 days of labs) ...
 OBSERVATION_LOOKBACK = timedelta(days=8)
+#: ... except body weight and height, which dose calculations take from the latest charted value.
+LONG_LOOKBACK: dict[str, timedelta] = {"body_weight": timedelta(days=90), "body_height": timedelta(days=365)}
 #: Concepts read as laboratory results (looked back `lab_max_age_days`); every other concept is a bedside
 #: observation (vital sign, oxygen, neurological score) looked back over the grading window.
 LAB_CONCEPTS = frozenset(
@@ -51,6 +53,8 @@ LAB_CONCEPTS = frozenset(
         "blood_culture",
         "lactate",
         "cortisol",
+        "body_weight",
+        "body_height",
     }
 )
 #: Observation categories the rules read; an unreadable Observation of another category is logged, not carded.
@@ -79,7 +83,13 @@ class ObservationKnowledge(Protocol):
 
     def observation_concept(self, system: str | None, code: str | None) -> str | None: ...
 
+    def observation_concept_by_text(self, texts: Iterable[str]) -> str | None: ...
+
     def condition_concept(self, system: str | None, code: str | None) -> tuple[str, int | None] | None: ...
+
+    def condition_event(
+        self, codings: Iterable[tuple[str | None, str | None]], texts: Iterable[str]
+    ) -> object | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +159,24 @@ def _observation_codings(raw: dict[str, Any]) -> Iterator[tuple[str | None, str]
             yield from _codings(component.get("code"))
 
 
+def code_texts(concept: Any) -> list[str]:
+    """The text and coding displays of a raw CodeableConcept (plain text accepted)."""
+    if isinstance(concept, str):
+        return [concept]
+    obj = as_object(concept) or {}
+    texts = [read.text_of(c.get("display")) for c in as_list(obj.get("coding")) if isinstance(c, dict)]
+    return [t for t in [read.text_of(obj.get("text")), *texts] if t]
+
+
 def condition_wanted(raw: dict[str, Any], knowledge: ObservationKnowledge | None) -> bool:
-    """False for a Condition none of whose codes the knowledge base knows (no rule could read it)."""
+    """False for a Condition no rule could read: none of its codes is a CRS or ICANS diagnosis the knowledge
+    base knows, and neither its codes nor its text name a neurological event (cards/icans.yaml)."""
     if knowledge is None:
         return True
-    return any(knowledge.condition_concept(system, code) is not None for system, code in _codings(raw.get("code")))
+    codings = list(_codings(raw.get("code")))
+    if any(knowledge.condition_concept(system, code) is not None for system, code in codings):
+        return True
+    return knowledge.condition_event(codings, code_texts(raw.get("code"))) is not None
 
 
 def observation_wanted(raw: dict[str, Any], knowledge: ObservationKnowledge | None, now: datetime | None) -> bool:
@@ -161,19 +184,33 @@ def observation_wanted(raw: dict[str, Any], knowledge: ObservationKnowledge | No
     status = raw.get("status")
     if isinstance(status, str) and status in _DROPPED_OBSERVATION_STATUSES:
         return False
-    if knowledge is not None and not any(
-        knowledge.observation_concept(system, code) is not None for system, code in _observation_codings(raw)
-    ):
+    if knowledge is not None and not _known_observation(raw, knowledge):
         return False
     if now is None:
         return True
     moment = observation_time(raw)
-    return moment is None or moment >= now - OBSERVATION_LOOKBACK
+    if moment is None or moment >= now - OBSERVATION_LOOKBACK:
+        return True
+    if knowledge is None:
+        return False
+    concepts = observation_concepts(raw, knowledge)
+    return any(moment >= now - LONG_LOOKBACK[c] for c in concepts if c in LONG_LOOKBACK)
+
+
+def _known_observation(raw: dict[str, Any], knowledge: ObservationKnowledge) -> bool:
+    """Whether a code of the Observation (or of a component) is known, or its code's text names a concept."""
+    if any(knowledge.observation_concept(system, code) is not None for system, code in _observation_codings(raw)):
+        return True
+    return knowledge.observation_concept_by_text(code_texts(raw.get("code"))) is not None
 
 
 def observation_concepts(raw: dict[str, Any], knowledge: ObservationKnowledge) -> set[str]:
-    """The knowledge-base concepts named by an Observation's codings (components included)."""
-    found = (knowledge.observation_concept(system, code) for system, code in _observation_codings(raw))
+    """The knowledge-base concepts named by an Observation's codings (components included), or its code's text."""
+    found = {knowledge.observation_concept(system, code) for system, code in _observation_codings(raw)}
+    found.discard(None)
+    if not found:
+        found.add(knowledge.observation_concept_by_text(code_texts(raw.get("code"))))
+        found.discard(None)
     return {concept for concept in found if concept is not None}
 
 

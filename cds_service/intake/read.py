@@ -50,7 +50,6 @@ _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
 #: value[x] types an Observation may carry that the rules do not read (present, so not "no value").
 _OTHER_VALUES = (
-    "valueBoolean",
     "valueRange",
     "valueRatio",
     "valueSampledData",
@@ -408,6 +407,7 @@ def _value(raw: dict[str, Any], code: CodeableConcept | None, prefix: str) -> Ob
         integer=integer,
         string=text_of(raw.get("valueString")) if isinstance(raw.get("valueString"), str) else None,
         concept=concept_of(raw.get("valueCodeableConcept")),
+        boolean=bool_of(raw.get("valueBoolean")),
         other_type=other,
         data_absent=raw.get("dataAbsentReason") is not None,
         problems=problems.done(),

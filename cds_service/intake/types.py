@@ -163,7 +163,8 @@ class ObservationValue(msgspec.Struct, frozen=True, gc=False):
     integer: int | None = None
     string: str | None = None
     concept: CodeableConcept | None = None
-    other_type: str | None = None  # "valueBoolean", "valueRange"...: present, but not a type the rules read
+    boolean: bool | None = None
+    other_type: str | None = None  # "valueRange", "valueRatio"...: present, but not a type the rules read
     data_absent: bool = False  # dataAbsentReason: no value
     problems: tuple[FieldProblem, ...] = ()  # an unreadable value ("valueQuantity.value: not a number")
 
@@ -174,6 +175,7 @@ class ObservationValue(msgspec.Struct, frozen=True, gc=False):
             or self.integer is not None
             or self.string is not None
             or self.concept is not None
+            or self.boolean is not None
             or self.other_type is not None
             or bool(self.problems)
         )

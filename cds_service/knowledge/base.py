@@ -13,6 +13,7 @@ from typing import TypeVar
 from cds_service.domain.concepts import ConceptInput
 from cds_service.domain.facts import O2Device
 from cds_service.knowledge.codes import SystemResolver
+from cds_service.knowledge.neuro import NeuroEvent, NeuroKnowledge
 from cds_service.knowledge.plausibility import PlausibleRange
 from cds_service.knowledge.schema import (
     AstctVasopressorRule,
@@ -95,6 +96,7 @@ class KnowledgeBase:
         treatments: Mapping[str, Treatment],
         thresholds: Thresholds,
         plausibility: Mapping[str, PlausibleRange],
+        neuro: NeuroKnowledge,
         baseline_monitoring: tuple[BaselineItem, ...],
         sources: Mapping[str, Source],
         site: SiteConfig,
@@ -108,6 +110,7 @@ class KnowledgeBase:
         self.treatments = treatments
         self.thresholds = thresholds
         self.plausibility = plausibility
+        self.neuro = neuro
         self.baseline_monitoring = baseline_monitoring
         self.sources = sources
         self.site = site
@@ -205,6 +208,27 @@ class KnowledgeBase:
         key = self._ix.resolver.key(system, code)
         return self._ix.observation_codes.get(key) if key else None
 
+    def observation_concept_by_text(self, texts: Iterable[str]) -> str | None:
+        """The concept the texts of an Observation's code name when no code is known: a neurological assessment
+        ("ICE score", "CAPD", "AVPU"...) or event ("seizure activity") of cards/icans.yaml."""
+        texts = [t for t in texts if t]
+        if not texts:
+            return None
+        found = self.neuro.assessment(texts)
+        if found is not None:
+            return found
+        return "neuro_event" if self.neuro.event(texts) is not None else None
+
+    def condition_event(
+        self, codings: Iterable[tuple[str | None, str | None]], texts: Iterable[str]
+    ) -> NeuroEvent | None:
+        """The neurological event (cards/icans.yaml) a Condition's codings or texts name, negation respected."""
+        for system, code in codings:
+            found = self.neuro.event_by_code(system, code)
+            if found is not None:
+                return found
+        return self.neuro.event([t for t in texts if t])
+
     def condition_concept(self, system: str | None, code: str | None) -> tuple[str, int | None] | None:
         """("crs", grade) or ("icans", grade) for an ICD-10-CM code; grade None when unspecified."""
         key = self._ix.resolver.key(system, code)
@@ -225,6 +249,11 @@ class KnowledgeBase:
         """The bibliography text for a source id (the id itself if unknown)."""
         source = self.sources.get(source_id)
         return source.citation if source else source_id
+
+    def short_source(self, source_id: str) -> str:
+        """The short label a card shows for a source ("ASCO 2021"); its id when it has none."""
+        source = self.sources.get(source_id)
+        return (source.short or source.id) if source else source_id
 
     def _by_code(self, concept: ConceptInput, index: Mapping[tuple[str, str], str]) -> tuple[str, str] | None:
         """The first coding found in the index; a generic CAR-T code only if nothing more specific is."""

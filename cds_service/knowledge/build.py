@@ -16,6 +16,7 @@ from cds_service.domain.facts import ASTCT_HYPOXIA_LEVEL, O2Device
 from cds_service.errors import KnowledgeError
 from cds_service.knowledge.base import GENERIC_CAR_T, Indexes, KnowledgeBase
 from cds_service.knowledge.codes import SystemResolver, is_well_formed
+from cds_service.knowledge.neuro import IcansFile, NeuroKnowledge
 from cds_service.knowledge.plausibility import PlausibilityFile, PlausibleRange
 from cds_service.knowledge.schema import (
     BaselineFile,
@@ -61,6 +62,7 @@ class Catalogue:
     conditions: ConditionFile
     thresholds: ThresholdFile
     plausibility: PlausibilityFile
+    icans: IcansFile
     baseline: BaselineFile
     site: SiteFile | None = None
     site_name: str | None = None
@@ -118,6 +120,8 @@ def build_knowledge(cat: Catalogue, version: str) -> KnowledgeBase:
     for band_field, source_id in cat.thresholds.source_ids():
         check.source(source_id, "thresholds.yaml", band_field.split(".")[0], band_field)
     plausibility = _plausibility(cat, check)
+    for entry, source_id in cat.icans.source_ids():
+        check.source(source_id, "icans.yaml", entry, "source")
     for item in cat.baseline.items:
         check.unique("baseline", item.id, "baseline-monitoring.yaml")
         check.source(item.source, "baseline-monitoring.yaml", item.id, "source")
@@ -150,6 +154,7 @@ def build_knowledge(cat: Catalogue, version: str) -> KnowledgeBase:
         treatments=MappingProxyType(treatments),
         thresholds=Thresholds(cat.thresholds),
         plausibility=MappingProxyType(plausibility),
+        neuro=NeuroKnowledge(cat.icans, resolver),
         baseline_monitoring=cat.baseline.items,
         sources=MappingProxyType({s.id: s for s in cat.sources.sources}),
         site=site,

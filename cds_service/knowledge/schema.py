@@ -65,8 +65,13 @@ ObservationConceptName = Literal[
     "fibrinogen",
     "d_dimer",
     "neutrophils",
+    "body_weight",
+    "body_height",
     "ice_score",
+    "capd",
     "gcs",
+    "consciousness",
+    "neuro_event",
 ]
 
 
@@ -242,6 +247,7 @@ class BaselineFile(Strict):
 class Source(Strict):
     id: str = Field(pattern=_ID)
     citation: str
+    short: str | None = None  # the label a card shows ("ASCO 2021"); the id when absent
     url: str | None = None
     note: str | None = None
 

@@ -108,6 +108,11 @@ class PhraseIndex(Generic[T]):
         tokens = tokenize(text)
         return next((start for start, _ in self._starts(tokens)), None)
 
+    def spans(self, tokens: Tokens) -> Iterable[tuple[int, int, T]]:
+        """(start, end, value) of each phrase found in the tokens (the longest at each start)."""
+        for start, hit in self._starts(tokens):
+            yield start, start + hit.length, hit.value
+
     def _hits(self, tokens: Tokens) -> Iterable[PhraseHit[T]]:
         for _, hit in self._starts(tokens):
             yield hit

@@ -21,6 +21,7 @@ from cds_service.domain.facts import (
     Exposure,
     Facts,
     Measurement,
+    NeuroSign,
     O2Support,
     SetAsideResource,
     TreatmentGiven,
@@ -31,6 +32,7 @@ from cds_service.intake.record import PatientRecord, SetAside
 from cds_service.knowledge.base import KnowledgeBase
 from cds_service.reading.exposure import recorded_exposures
 from cds_service.reading.medications import diagnoses, draft_orders, treatments_given, vasopressor_uses
+from cds_service.reading.neuro import neuro_events
 from cds_service.reading.observations import read_observations
 from cds_service.reading.oxygen import o2_support
 from cds_service.reading.times import Notes, sort_key_time, to_date
@@ -72,6 +74,7 @@ def extract_facts(record: PatientRecord, kb: KnowledgeBase, now: datetime) -> Fa
         quality_notes=notes.render(),
         set_aside=tuple(_set_aside(item) for item in record.set_aside if item.could_matter),
         unusable=_sorted(observed.unusable, _unusable_key),
+        neuro=_sorted([*observed.neuro, *neuro_events(record, kb, notes)], _neuro_key),
     )
 
 
@@ -118,6 +121,10 @@ def _treatment_key(t: TreatmentGiven) -> tuple[object, ...]:
 
 def _unusable_key(u: UnusableValue) -> tuple[object, ...]:
     return (sort_key_time(u.effective), u.concept, u.reference or "", u.reason)
+
+
+def _neuro_key(n: NeuroSign) -> tuple[object, ...]:
+    return (sort_key_time(n.effective), n.domain, n.grade, n.reference or "", n.matched)
 
 
 def _diagnosis_key(d: DiagnosisFact) -> tuple[object, ...]:

@@ -217,7 +217,7 @@ def diagnoses(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> list[Di
     """CRS, ICANS (and seizure, when the knowledge base lists codes) diagnoses that stand."""
     facts: list[DiagnosisFact] = []
     for condition in record.conditions:
-        if not _stands(condition) or condition.code is None:
+        if not condition_stands(condition) or condition.code is None:
             continue
         for coding in condition.code.coding:
             found = kb.condition_concept(coding.system, coding.code)
@@ -225,13 +225,13 @@ def diagnoses(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> list[Di
                 concept, grade = found
                 if concept == "crs" and not _confirmed(condition):
                     break
-                onset = _onset(condition, notes)
+                onset = condition_onset(condition, notes)
                 facts.append(DiagnosisFact(concept, coding.code or "", grade, onset, reference_of(condition)))
                 break
     return facts
 
 
-def _stands(condition: Condition) -> bool:
+def condition_stands(condition: Condition) -> bool:
     """Not refuted or entered in error, and clinically active (or with no clinical status)."""
     if condition.verification_status & EXCLUDED_VERIFICATION:
         return False
@@ -245,7 +245,7 @@ def _confirmed(condition: Condition) -> bool:
     return not verification or bool(verification & DOCUMENTED_VERIFICATION)
 
 
-def _onset(condition: Condition, notes: Notes) -> datetime | None:
+def condition_onset(condition: Condition, notes: Notes) -> datetime | None:
     onset = to_aware(condition.onset_time, notes) or period_bounds(condition.onset_period, notes)[0]
     return onset or to_aware(condition.recorded_date, notes)
 

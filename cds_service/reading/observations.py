@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from cds_service.domain.facts import Measurement, O2Device, UnusableValue
+from cds_service.domain.facts import Measurement, NeuroSign, O2Device, UnusableValue
 from cds_service.intake.record import PatientRecord
 from cds_service.intake.types import CodeableConcept, Observation, ObservationValue, Quantity, reference_of
 from cds_service.knowledge.base import KnowledgeBase
@@ -54,9 +54,16 @@ class O2Part:
     fio2_percent: float | None = None
 
 
+CONSCIOUSNESS_LABELS = {
+    "alert": "awake and alert",
+    "spontaneous": "awakens spontaneously",
+    "voice": "awakens to voice",
+    "tactile": "awakens only to tactile stimulus",
+    "unarousable": "unarousable",
+}
 USED_STATUSES = frozenset({"final", "amended", "corrected", "preliminary"})
 COMPUTED_MAP = "computed-map"
-_NOT_NUMERIC = frozenset({"bp_panel", "o2_device"})
+_NOT_NUMERIC = frozenset({"bp_panel", "o2_device", "consciousness", "neuro_event"})
 _PERCENTAGES = frozenset({"spo2", "fio2"})  # a percentage outside 0-100 means the unit is wrong: not guessed
 _UNIT_NOTE_MAX = 24
 ROOM_AIR_FIO2_PERCENT = 21.0  # FiO2 of ambient air: a lower FiO2 is not a breathing gas, so the unit is wrong
@@ -75,6 +82,7 @@ class Lookups:
         self._kb = kb
         self._concepts: dict[tuple[str | None, str | None], str | None] = {}
         self._devices: dict[tuple[str | None, str | None, str | None], O2Device | None] = {}
+        self._by_text: dict[tuple[str, ...], str | None] = {}
 
     def observation_concept(self, system: str | None, code: str | None) -> str | None:
         """kb.observation_concept, memoised."""
@@ -82,6 +90,32 @@ class Lookups:
         if key not in self._concepts:
             self._concepts[key] = self._kb.observation_concept(system, code)
         return self._concepts[key]
+
+    def concept_by_text(self, codeable: CodeableConcept) -> str | None:
+        """kb.observation_concept_by_text on a code's text and displays, memoised."""
+        texts = tuple(t for t in (codeable.text, *(c.display for c in codeable.coding)) if t)
+        if texts not in self._by_text:
+            self._by_text[texts] = self._kb.observation_concept_by_text(texts) if texts else None
+        return self._by_text[texts]
+
+    def neuro_sign(
+        self, concept: str, part: ObservationValue, effective: datetime, reference: str | None
+    ) -> list[NeuroSign]:
+        """A level of consciousness (its answer) or a neurological event (its code's text, with a positive
+        answer) that an observation records; nothing for an answer the knowledge base cannot read."""
+        answers = [t for t in (part.string, *(_concept_texts(part.concept))) if t]
+        neuro = self._kb.neuro
+        if concept == "consciousness":
+            level = neuro.consciousness(answers)
+            if level is None:
+                return []
+            grade = neuro.grading.consciousness_grades.get(level, 0)  # type: ignore[call-overload]
+            return [NeuroSign("consciousness", grade, CONSCIOUSNESS_LABELS[level], effective, reference, level)]
+        positive = part.boolean is True or any(neuro.is_positive_answer(a) for a in answers)
+        event = neuro.event(_concept_texts(part.code)) if positive else None
+        if event is None:
+            return []
+        return [NeuroSign(event.domain, event.grade, event.label, effective, reference, event.matched)]
 
     def o2_device(self, system: str | None, code: str | None, text: str | None) -> O2Device | None:
         """kb.o2_device, memoised."""
@@ -96,6 +130,7 @@ class ObservationFacts:
     measurements: list[Measurement]
     o2_parts: list[O2Part]
     unusable: list[UnusableValue] = field(default_factory=list)
+    neuro: list[NeuroSign] = field(default_factory=list)
 
 
 #: An observation with no status (spec-required, absent in some exports) is read as final: ignoring a charted
@@ -106,7 +141,7 @@ NO_STATUS = "final"
 def read_observations(record: PatientRecord, kb: KnowledgeBase, notes: Notes, now: datetime) -> ObservationFacts:
     """Measurements, oxygen-support parts and unusable values of every Observation of the record (linear)."""
     reader = _Reader(Lookups(kb), notes, kb.plausibility)
-    facts = ObservationFacts([], [], reader.unusable)
+    facts = ObservationFacts([], [], reader.unusable, reader.neuro)
     for observation in record.observations:
         if (observation.status or NO_STATUS) not in USED_STATUSES:
             continue
@@ -132,6 +167,7 @@ class _Reader:
         self.notes = notes
         self.plausible = plausible
         self.unusable: list[UnusableValue] = []
+        self.neuro: list[NeuroSign] = []
 
     def refuse(
         self, concept: str, effective: datetime | None, reference: str | None, reason: str, shown: str | None = None
@@ -171,6 +207,8 @@ class _Reader:
             if concept == "o2_device":
                 device = self.device(part, effective, reference)
                 devices.extend([device] if device is not None else [])
+            elif concept in ("consciousness", "neuro_event"):
+                self.neuro.extend(self.kb.neuro_sign(concept, part, effective, reference))
             elif concept not in _NOT_NUMERIC:
                 measurement = self.measure(part, concept, code, effective, reference)
                 found.extend([measurement] if measurement is not None else [])
@@ -229,11 +267,20 @@ class _Reader:
 
 
 def _concept(codeable: CodeableConcept | None, kb: Lookups) -> tuple[str | None, str | None]:
-    for coding in codeable.coding if codeable is not None else ():
+    """The concept of a code: its first known coding, else what its text names (an ICE score by name)."""
+    if codeable is None:
+        return None, None
+    for coding in codeable.coding:
         concept = kb.observation_concept(coding.system, coding.code)
         if concept is not None:
             return concept, coding.code
-    return None, None
+    return kb.concept_by_text(codeable), None
+
+
+def _concept_texts(codeable: CodeableConcept | None) -> list[str]:
+    if codeable is None:
+        return []
+    return [t for t in (codeable.text, *(c.display for c in codeable.coding)) if t]
 
 
 def _spellings(quantity: Quantity) -> tuple[str | None, ...]:

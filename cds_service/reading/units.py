@@ -133,6 +133,19 @@ _D_DIMER = {  # which unit equivalent (FEU or DDU) stays known from the LOINC co
     "ng/mL": _x("0.001"),  # UCUM
     "ug/L": _x("0.001"),  # UCUM
 }
+_WEIGHT = {
+    "kg": SAME,  # UCUM kilogram
+    "g": _x("0.001"),  # UCUM gram (neonatal weights)
+    "[lb_av]": Conversion(Decimal("0.45359237")),  # UCUM avoirdupois pound = 0.45359237 kg (exact)
+    "lb": Conversion(Decimal("0.45359237")),  # common non-UCUM spelling of [lb_av]
+    "lbs": Conversion(Decimal("0.45359237")),
+}
+_HEIGHT = {
+    "cm": SAME,  # UCUM centimetre
+    "m": _x("100"),
+    "[in_i]": Conversion(Decimal("2.54")),  # UCUM international inch = 2.54 cm (exact)
+    "in": Conversion(Decimal("2.54")),
+}
 _SCORE = {"": SAME, "1": SAME}  # dimensionless scores: no unit, UCUM unity or an annotation such as {score}
 
 #: concept -> (canonical unit, accepted spellings -> conversion)
@@ -156,12 +169,15 @@ TABLE: Mapping[str, tuple[str, Mapping[str, Conversion]]] = {
     "neutrophils": ("10*9/L", _COUNT),
     "fibrinogen": ("mg/dL", _FIBRINOGEN),
     "d_dimer": ("ug/mL", _D_DIMER),
+    "body_weight": ("kg", _WEIGHT),
+    "body_height": ("cm", _HEIGHT),
     "ice_score": ("{score}", _SCORE),
+    "capd": ("{score}", _SCORE),
     "gcs": ("{score}", _SCORE),
 }
 
 #: concepts whose value may also be a valueInteger (dimensionless scores)
-SCORES = frozenset({"ice_score", "gcs"})
+SCORES = frozenset({"ice_score", "capd", "gcs"})
 
 
 #: How a canonical unit is written on a card.
@@ -179,6 +195,8 @@ UNIT_DISPLAY: Mapping[str, str] = {
     "10*9/L": "×10⁹/L",
     "ug/mL": "µg/mL",
     "{score}": "",
+    "kg": "kg",
+    "cm": "cm",
 }
 
 

@@ -48,6 +48,24 @@ class DrugView(Protocol):
     label_url: str | None
 
 
+class ManagementLineView(Protocol):
+    id: str
+    grades: tuple[int, ...]
+    text: str
+    crs: bool | None
+    event: str | None
+    drug_class: str | None
+    paediatric_text: str | None
+    mg_per_kg: float | None
+    local: bool
+    sources: tuple[str, ...]
+
+
+class NeuroView(Protocol):
+    @property
+    def management(self) -> tuple[ManagementLineView, ...]: ...
+
+
 class KnowledgeView(Protocol):
     @property
     def drugs(self) -> Mapping[str, DrugView]: ...
@@ -55,6 +73,13 @@ class KnowledgeView(Protocol):
     @property
     def baseline_monitoring(self) -> tuple[BaselineItemView, ...]: ...
 
+    @property
+    def neuro(self) -> NeuroView: ...
+
     def citation(self, source_id: str) -> str:
         """The bibliography text of a source id."""
+        ...
+
+    def short_source(self, source_id: str) -> str:
+        """The short label a card shows for a source."""
         ...

@@ -104,6 +104,43 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
         sections=_f("intro", "never-seen", "unusable-seen", "usable"),
         lists=_f("local-items"),
     ),
+    "active-icans": TemplateSpec(
+        rule_id="icans.active",
+        params=_f(
+            "drug_name",
+            "drug_class",
+            "grade",
+            "grade_is_minimum",
+            "tool",
+            "domains",
+            "grading_steps",
+            "seizure",
+            "with_crs",
+            "low_gcs",
+            "low_gcs_at",
+            "documented_grade",
+            "documented",
+            "next_assessment_due",
+            "age_years",
+            "weight_kg",
+        ),
+        derived=_f("drugs", "days_after", "gcs", "action"),
+        summaries=_f("graded", "graded-minimum", "seizure", "documented", "documented-ungraded", "gcs"),
+        sections=_f(
+            "found",
+            "grade",
+            "now",
+            "missing",
+            "documented",
+            "gcs",
+            "consciousness-cause",
+            "action-1",
+            "action-2",
+            "action-3",
+            "action-4",
+            "action-ungraded",
+        ),
+    ),
     "data-gap": TemplateSpec(
         rule_id="data.unreadable",
         params=_f("items"),
@@ -155,15 +192,12 @@ SIGNAL_PARAMS: dict[str, frozenset[str]] = {
     "ferritin-rising": _f("from", "to", "hours"),
     "ferritin-hlh": _f("value", "threshold", "effective"),
     "neutropenic-fever": _f("anc", "threshold", "effective"),
-    "neuro-ice": _f("value", "effective"),
-    "neuro-gcs": _f("value", "effective"),
-    "neuro-seizure": _f("code", "onset"),
     "crp-suppressed": _f("treatment"),
 }
 
 #: Signals that raise a monitoring-window card to warning (docs/FINDINGS.md).
 WARNING_SIGNALS: frozenset[str] = _f(
-    "spo2-low-no-o2", "ferritin-hlh", "neutropenic-fever", "neuro-ice", "neuro-gcs", "neuro-seizure"
+    "spo2-low-no-o2", "ferritin-hlh", "neutropenic-fever"
 )
 
 #: Differential ids a CRS-status finding may name.

@@ -37,6 +37,7 @@ from cds_service.cdshooks.models import (
 from cds_service.domain.findings import Category, Finding
 from cds_service.errors import KnowledgeError
 from cds_service.rendering.crs import active_crs, data_gap, monitoring_gap, monitoring_window
+from cds_service.rendering.icans import active_icans
 from cds_service.rendering.knowledge_view import KnowledgeView
 from cds_service.rendering.orders import order_risk, pre_infusion_risk, premedication
 from cds_service.rendering.registry import DRUG_LABEL_SOURCE
@@ -54,6 +55,7 @@ _Wording = Callable[[CardText], tuple[str, str]]
 #: template id -> the function that words it
 WORDING: dict[str, _Wording] = {
     "active-crs": active_crs,
+    "active-icans": active_icans,
     "monitoring-window": monitoring_window,
     "monitoring-gap": monitoring_gap,
     "data-gap": data_gap,
@@ -172,6 +174,9 @@ def finding_extension(finding: Finding) -> dict[str, Any]:
         "astctGrade": finding.astct_grade,
         "astctGradeIsMinimum": finding.astct_grade_is_minimum,
     }
+    if finding.category is Category.active_icans:
+        extension["icansGrade"] = finding.icans_grade  # always present on ICANS cards, null when ungraded
+        extension["icansGradeIsMinimum"] = finding.icans_grade_is_minimum
     if finding.drug is not None:
         drug = finding.drug
         extension["drug"] = {

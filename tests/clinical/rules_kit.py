@@ -149,6 +149,21 @@ BASELINE = (
 )
 
 
+def _real_neuro() -> Any:
+    """The ICANS knowledge of cards/icans.yaml (the ASTCT table is data, and the rules read it as such)."""
+    from pathlib import Path
+
+    from cds_service.knowledge.codes import SystemResolver
+    from cds_service.knowledge.loader import read_model
+    from cds_service.knowledge.neuro import IcansFile, NeuroKnowledge
+
+    cards = Path(__file__).resolve().parents[2] / "cards"
+    return NeuroKnowledge(read_model(cards / "icans.yaml", IcansFile, "icans.yaml"), SystemResolver({}))
+
+
+NEURO = _real_neuro()
+
+
 @dataclass(frozen=True)
 class FakeKnowledge:
     drugs: dict[str, FakeDrug] = field(default_factory=lambda: dict(DRUGS))
@@ -164,6 +179,7 @@ class FakeKnowledge:
     )
     site: FakeSite = field(default_factory=FakeSite)
     version: str = "test"
+    neuro: Any = NEURO
 
 
 KB = FakeKnowledge()

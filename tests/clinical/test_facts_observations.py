@@ -220,7 +220,7 @@ def test_a_numeric_concept_given_as_an_integer_is_not_used():
 
 
 def test_an_observation_the_knowledge_base_does_not_know_is_ignored():
-    raw = observation("8302-2", quantity(180, "cm"))  # body height
+    raw = observation("39156-5", quantity(24.1, "kg/m2"))  # BMI: no rule reads it
     facts = facts_of(raw)
     assert facts.measurements == ()
     assert facts.quality_notes == ()

@@ -104,15 +104,10 @@ def test_a_recovered_neutrophil_count_is_not_neutropenic_fever() -> None:
     assert signals.differential == ("infection",)
 
 
-def test_neurological_signs_from_coded_data() -> None:
+def test_neurological_signs_are_not_crs_signals_they_are_graded_as_icans() -> None:
     signals = _signals(facts(m("ice_score", 7), m("gcs", 14), diagnosis("seizure", "R56.9", None, 5)))
-    assert _ids(signals) == ["neuro-ice", "neuro-gcs", "neuro-seizure"]
-    assert _one(signals, "neuro-seizure")["code"] == "R56.9"
-    assert signals.warning
-
-
-def test_full_ice_and_gcs_scores_are_not_signals() -> None:
-    assert _ids(_signals(facts(m("ice_score", 10), m("gcs", 15)))) == []
+    assert _ids(signals) == []
+    assert not signals.warning
 
 
 def test_a_seizure_before_the_exposure_is_not_a_signal() -> None:

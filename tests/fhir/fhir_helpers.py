@@ -37,8 +37,14 @@ class FakeKnowledge:
     def observation_concept(self, system: str | None, code: str | None) -> str | None:
         return KNOWN_LOINC.get(code or "") if system == LOINC else None
 
+    def observation_concept_by_text(self, texts: Any) -> str | None:
+        return "ice_score" if any("ICE score" in t for t in texts) else None
+
     def condition_concept(self, system: str | None, code: str | None) -> tuple[str, int | None] | None:
         return ("crs", 2) if code == "D89.832" else None
+
+    def condition_event(self, codings: Any, texts: Any) -> object | None:
+        return None
 
 
 def run(coroutine: Coroutine[Any, Any, Any]) -> Any:

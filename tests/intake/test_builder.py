@@ -93,7 +93,7 @@ def test_duplicates_across_keys_are_kept_once() -> None:
 
 
 def test_an_observation_with_an_unknown_code_is_not_parsed() -> None:
-    assert parse(observation("o", code="29463-7")).observations == []  # body weight: no rule uses it
+    assert parse(observation("o", code="39156-5")).observations == []  # BMI: no rule uses it
 
 
 def test_a_blood_pressure_panel_is_kept_for_its_components() -> None:

@@ -101,7 +101,7 @@ def monitoring_window(**params: Any) -> Finding:
     merged.update(params)
     warning = any(
         s["id"]
-        in {"spo2-low-no-o2", "ferritin-hlh", "neutropenic-fever", "neuro-ice", "neuro-gcs", "neuro-seizure"}
+        in {"spo2-low-no-o2", "ferritin-hlh", "neutropenic-fever"}
         for s in merged["signals"]
     )
     return Finding(
@@ -112,6 +112,42 @@ def monitoring_window(**params: Any) -> Finding:
         params=merged,
         drug=TISACEL,
         days_since_exposure=merged["days_since_exposure"],
+    )
+
+
+def active_icans(grade: int | None = 2, *, minimum: bool = False, **params: Any) -> Finding:
+    merged: dict[str, Any] = {
+        "drug_name": "axicabtagene ciloleucel",
+        "drug_class": "car-t",
+        "grade": grade,
+        "grade_is_minimum": minimum,
+        "tool": "ICE",
+        "domains": [{"name": "ice", "grade": grade or 0}],
+        "grading_steps": ["ICE 5/10 at 10:05: grade 2.", "ICANS grade 2 from the ICE score (the worst domain sets "
+                          "the grade)."],
+        "seizure": False,
+        "with_crs": False,
+        "low_gcs": None,
+        "low_gcs_at": None,
+        "documented_grade": None,
+        "documented": False,
+        "next_assessment_due": "2026-11-24T22:05:00+00:00",
+        "age_years": 58,
+        "weight_kg": 80.0,
+    }
+    merged.update(params)
+    return Finding(
+        rule_id="icans.active",
+        category=Category.active_icans,
+        severity=Severity.critical if (grade or 0) >= 2 or merged["seizure"] else Severity.warning,
+        template="active-icans",
+        params=merged,
+        drug=DrugRef("axicabtagene-ciloleucel", "axicabtagene ciloleucel", "car-t", "high"),
+        days_since_exposure=5,
+        evidence=(Evidence("ICE score", "Observation/ice-1", None, 5.0, "{score}", T0),),
+        missing=("level of consciousness (with ICE 0-2, unarousable is grade 4)",) if minimum else (),
+        icans_grade=grade,
+        icans_grade_is_minimum=minimum,
     )
 
 

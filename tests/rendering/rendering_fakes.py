@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from cds_service.knowledge.schema import BaselineItem, Drug, Fact, Premedication
 
@@ -162,3 +163,12 @@ class FakeKnowledge:
 
     def citation(self, source_id: str) -> str:
         return CITATIONS.get(source_id, source_id)
+
+    def short_source(self, source_id: str) -> str:
+        return {"santomasso-2021": "ASCO 2021", "lee-2019-astct": "ASTCT 2019"}.get(source_id, source_id)
+
+    @property
+    def neuro(self) -> Any:
+        from tests.clinical.rules_kit import NEURO
+
+        return NEURO

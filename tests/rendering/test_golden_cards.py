@@ -67,7 +67,7 @@ SCENARIOS: dict[str, Callable[[], list[Finding]]] = {
                     "effective": "2026-11-24T13:05:00+00:00",
                 },
                 {"id": "ferritin-rising", "from": 800.0, "to": 2400.0, "hours": 24},
-                {"id": "neuro-ice", "value": 8, "effective": "2026-11-24T14:00:00Z"},
+                {"id": "ferritin-hlh", "value": 12000.0, "threshold": 10000.0, "effective": "2026-11-24T14:00:00Z"},
             ],
             differential=["iec-hs"],
         )
@@ -82,6 +82,20 @@ SCENARIOS: dict[str, Callable[[], list[Finding]]] = {
     "pre-infusion-risk": lambda: [cases.pre_infusion_risk()],
     "pre-infusion-risk-not-computable": lambda: [
         cases.pre_infusion_risk(easix=None, m_easix=None, labs={}, missing_labs=["ldh", "platelets"])
+    ],
+    "active-icans-grade-2": lambda: [cases.active_icans(2)],
+    "active-icans-seizure-child": lambda: [
+        cases.active_icans(
+            3,
+            seizure=True,
+            with_crs=True,
+            age_years=6,
+            weight_kg=20.0,
+            tool="CAPD",
+            domains=[{"name": "seizure", "grade": 3}],
+            grading_steps=["Seizure recorded at 03:10: grade 3.", "ICANS grade 3 from the seizure (the worst domain "
+                           "sets the grade)."],
+        )
     ],
     "order-sign-all-cards-sorted": lambda: [
         cases.pre_infusion_risk(),

@@ -21,7 +21,7 @@ LONG = DrugRef("longest-name", LONGEST_TEST_NAME, "anti-thymocyte-globulin", "mo
 OTHERS = [LONGEST_TEST_NAME + f" {i}" for i in range(4)]
 LONG_LIST = [f"{LONGEST_TEST_NAME} premedication {i}" for i in range(6)]
 WINDOW = {"drug_name": LONGEST_TEST_NAME, "other_drugs": OTHERS, "days_since_exposure": 999}
-NEURO = [{"id": "neuro-ice", "value": 2, "effective": "2026-11-24T14:00:00Z"}] * 3
+NEURO = [{"id": "ferritin-hlh", "value": 99999, "threshold": 10000, "effective": "2026-11-24T14:00:00Z"}] * 3
 
 
 def _crs(variant_params: dict[str, object], grade: int | None, minimum: bool = False) -> Finding:
@@ -58,6 +58,12 @@ WORST_CASES: list[tuple[str, str, Finding]] = [
         "unexcluded",
         _with_drug(cases.monitoring_window(**WINDOW, cannot_exclude=["fever", "hypotension", "hypoxia"])),
     ),
+    ("active-icans", "graded", _with_drug(cases.active_icans(4, **WINDOW))),
+    ("active-icans", "graded-minimum", _with_drug(cases.active_icans(3, minimum=True, **WINDOW))),
+    ("active-icans", "seizure", _with_drug(cases.active_icans(4, seizure=True, **WINDOW))),
+    ("active-icans", "documented", _with_drug(cases.active_icans(None, documented=True, documented_grade=4, **WINDOW))),
+    ("active-icans", "documented-ungraded", _with_drug(cases.active_icans(None, documented=True, **WINDOW))),
+    ("active-icans", "gcs", _with_drug(cases.active_icans(None, low_gcs=3, tool="CAPD", **WINDOW))),
     ("monitoring-gap", "gap", _with_drug(cases.monitoring_gap(drug_name=LONGEST_TEST_NAME, hours=999))),
     ("data-gap", "unreadable", cases.data_gap(items=["x" * 500] * 20, skipped_count=99999)),
     ("order-risk", "high-boxed", cases.order_risk(LONG, tier="high", already_exposed_days=999)),
