@@ -1,5 +1,7 @@
 # The two commands of the README. Each sets up what it needs on a fresh machine with Python 3.11+.
 PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8080
 VENV := .venv
 SEKMET_VENV := .venv-sekmet
 PY := $(VENV)/bin/python
@@ -27,11 +29,14 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test $(SEKMET_VENV)/.installed
 sekmet: $(SEKMET_VENV)/.installed
 
-## make run: install and start the service on 127.0.0.1:8080 (development mode, SQLite store, no JWT).
+## make run [PORT=8080] [HOST=127.0.0.1]: install, migrate the SQLite store and start the service
+## (development mode, no JWT).
+DEV_ENV := CRS_CDS_ENVIRONMENT=development CRS_CDS_AUTH_MODE=disabled CRS_CDS_LOG_FORMAT=text \
+	CRS_CDS_PUBLIC_BASE_URL=http://$(HOST):$(PORT) \
+	CRS_CDS_CORS_ORIGINS='["http://localhost:3000","https://sandbox.cds-hooks.org"]'
 run: install
-	CRS_CDS_ENVIRONMENT=development CRS_CDS_AUTH_MODE=disabled \
-	CRS_CDS_CORS_ORIGINS='["http://localhost:3000","https://sandbox.cds-hooks.org"]' \
-	$(VENV)/bin/crs-cds serve --host 127.0.0.1 --port 8080
+	$(DEV_ENV) $(VENV)/bin/crs-cds db upgrade
+	$(DEV_ENV) $(VENV)/bin/crs-cds serve --host $(HOST) --port $(PORT)
 
 ## make test: install what the tests need and run the whole suite.
 test: install-test
