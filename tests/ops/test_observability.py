@@ -78,7 +78,8 @@ def test_log_lines_are_json_with_the_request_id_and_caller_strings_capped_and_es
     log = tmp_path / "service.log"
     with service(env, log=log) as base, httpx.Client(base_url=base, timeout=30) as client:
         for jwt_value in (unknown_kid, untrusted_iss):
-            answer = client.get("/cds-services", headers={"Authorization": f"Bearer {jwt_value}", "X-Request-ID": "r-1"})
+            headers = {"Authorization": f"Bearer {jwt_value}", "X-Request-ID": "r-1"}
+            answer = client.get("/cds-services", headers=headers)
             assert answer.status_code == 401
         path = "/cds-services/crs-order-sign"
         answer = client.post(path, json=request, headers={"Authorization": f"Bearer {token(path)}",
@@ -102,7 +103,8 @@ def test_metrics_add_up_every_worker(tmp_path):
         with service(env, workers=2, log=tmp_path / "w.log") as base:
             for _ in range(12):
                 with httpx.Client(base_url=base, timeout=10) as client:  # new connections spread over workers
-                    assert client.get("/cds-services", headers={"Authorization": f"Bearer {token()}"}).status_code == 200
+                    answer = client.get("/cds-services", headers={"Authorization": f"Bearer {token()}"})
+                    assert answer.status_code == 200
             scrapes = []
             for _ in range(4):
                 with httpx.Client(base_url=base, timeout=10) as client:

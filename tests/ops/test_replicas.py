@@ -48,7 +48,7 @@ def test_with_two_workers_and_redis_a_replayed_token_is_accepted_once_in_twenty(
 
 def test_production_refuses_two_workers_without_a_shared_cache_and_says_what_to_set(tmp_path):
     env = production_env(tmp_path)
-    result = subprocess.run(  # noqa: S603 - our own CLI
+    result = subprocess.run(
         [sys.executable, "-m", "cds_service", "serve", "--port", "1", "--workers", "2"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
     )
@@ -58,9 +58,8 @@ def test_production_refuses_two_workers_without_a_shared_cache_and_says_what_to_
 
 def test_when_redis_goes_away_calls_are_refused_with_503_not_accepted(tmp_path, redis_prefix):
     env = production_env(tmp_path, CRS_CDS_REDIS_URL="redis://127.0.0.1:9/0", CRS_CDS_REDIS_KEY_PREFIX=redis_prefix)
-    with service(env, log=tmp_path / "dead.log") as base:
-        with httpx.Client(base_url=base, timeout=10) as client:
-            answer = client.get("/cds-services", headers={"Authorization": f"Bearer {token()}"})
-            ready = client.get("/readyz")
+    with service(env, log=tmp_path / "dead.log") as base, httpx.Client(base_url=base, timeout=10) as client:
+        answer = client.get("/cds-services", headers={"Authorization": f"Bearer {token()}"})
+        ready = client.get("/readyz")
     assert answer.status_code == 503 and answer.json()["resourceType"] == "OperationOutcome"
     assert ready.status_code == 503 and "redis" in ready.json()["issue"][0]["diagnostics"]
