@@ -5,17 +5,19 @@ PORT ?= 8080
 VENV := .venv
 SEKMET_VENV := .venv-sekmet
 PY := $(VENV)/bin/python
+# Every install is constrained to the pinned versions of requirements.lock (regenerate with `make lock`).
+LOCK := requirements.lock
 
-.PHONY: run test install install-test sekmet lint clean
+.PHONY: run test install install-test sekmet lint lock clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -c $(LOCK) -e '.[docs]'
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(PY) -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml $(LOCK)
+	$(PY) -m pip install --quiet -c $(LOCK) -e '.[test]'
 	touch $@
 
 # The real FHIR server for integration tests lives in its own virtualenv (it pins its own dependencies).
@@ -43,6 +45,13 @@ test: install-test
 	$(PY) -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; exit 1; fi; \
 	exit $$status
+
+## make lock: re-pin requirements.lock from pyproject.toml (needs the package index).
+lock: install
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --extra otel --extra docs --universal \
+		--python-version 3.11 --annotation-style line --no-header -o $(LOCK).new
+	(sed -n '1,/^$$/p' $(LOCK) | grep '^#'; cat $(LOCK).new) > $(LOCK) && rm $(LOCK).new
 
 lint: install-test
 	$(PY) -m pip install --quiet ruff
