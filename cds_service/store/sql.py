@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cds_service.errors import StoreError
 from cds_service.store import migrate
-from cds_service.store.engine import DEFAULT_BUSY_TIMEOUT_MS, engine_for
+from cds_service.store.engine import DEFAULT_BUSY_TIMEOUT_MS, MEMORY_URL, engine_for
 from cds_service.store.tables import feedback, issued_card, metadata
 
 #: Told about every store failure: the operation ("audit", "feedback", "read", "prune") (metrics).
@@ -120,6 +120,12 @@ class SqlStore:
         on_error: ErrorObserver = _ignore,
     ) -> None:
         self._engine = engine_for(database_url, busy_timeout_ms=busy_timeout_ms)
+        # Feedback commits are fsynced (SQLite synchronous=FULL) through connections of their own.
+        self._durable = (
+            engine_for(database_url, busy_timeout_ms=busy_timeout_ms, durable=True)
+            if self._engine.dialect.name == "sqlite" and database_url != MEMORY_URL
+            else self._engine
+        )
         self._insert = pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
         self._keyer = PatientKeyer(pepper) if pepper else None
         self._on_error = on_error
@@ -184,7 +190,7 @@ class SqlStore:
     def record_feedback(self, entries: Iterable[StoredFeedback]) -> int:
         """Store feedback entries, flagging unknown cards; returns how many were new (duplicates are dropped).
 
-        Durable before it returns: on SQLite the transaction commits with synchronous=FULL.
+        Durable before it returns: on SQLite it commits on a synchronous=FULL connection.
         """
         entries = list(entries)
         if not entries:
@@ -237,6 +243,7 @@ class SqlStore:
 
     def dispose(self) -> None:
         self._engine.dispose()
+        self._durable.dispose()
 
     # ------------------------------------------------------------ internals
 
@@ -257,29 +264,15 @@ class SqlStore:
 
     def _execute(self, operation: str, *statements: Any, durable: bool = False) -> int:
         try:
-            with self._engine.connect() as conn:
-                full_sync = durable and conn.dialect.name == "sqlite"
-                if full_sync:
-                    _sqlite_synchronous(conn, "FULL")
-                try:
-                    with conn.begin():
-                        count = 0
-                        for statement in statements:
-                            result = conn.execute(statement)
-                            count += len(result.all()) if result.returns_rows else int(result.rowcount or 0)
-                finally:
-                    if full_sync:
-                        _sqlite_synchronous(conn, "NORMAL")
+            with (self._durable if durable else self._engine).begin() as conn:
+                count = 0
+                for statement in statements:
+                    result = conn.execute(statement)
+                    count += len(result.all()) if result.returns_rows else int(result.rowcount or 0)
                 return count
         except SQLAlchemyError as exc:
             self._on_error(operation)
             raise StoreError(f"store write failed: {type(exc).__name__}") from exc
-
-
-def _sqlite_synchronous(conn: Any, level: str) -> None:
-    """Set PRAGMA synchronous outside any transaction (it cannot change inside one)."""
-    conn.exec_driver_sql(f"PRAGMA synchronous={level}")
-    conn.commit()
 
 
 def _fields(record: IssuedCard | StoredFeedback) -> dict[str, Any]:

@@ -123,5 +123,7 @@ def test_sqlite_connections_use_wal_normal_sync_and_a_busy_timeout(tmp_path):
     with store._engine.connect() as conn:
         names = ("journal_mode", "synchronous", "busy_timeout")
         pragmas = [conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in names]
-    assert pragmas == ["wal", 1, 4321]  # synchronous 1 = NORMAL
+    assert pragmas == ["wal", 1, 4321]  # synchronous 1 = NORMAL: the card audit costs no fsync per call
+    with store._durable.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL: feedback is fsynced before its 200
     store.dispose()
