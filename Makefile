@@ -1,19 +1,23 @@
 # The two commands of the README. Each sets up what it needs on a fresh machine with Python 3.11+.
 PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8080
 VENV := .venv
 SEKMET_VENV := .venv-sekmet
 PY := $(VENV)/bin/python
+# Every install is constrained to the pinned versions of requirements.lock (regenerate with `make lock`).
+LOCK := requirements.lock
 
-.PHONY: run test install install-test sekmet lint clean
+.PHONY: run test install install-test sekmet lint lock clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -c $(LOCK) -e '.[docs]'
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(PY) -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml $(LOCK)
+	$(PY) -m pip install --quiet -c $(LOCK) -e '.[test]'
 	touch $@
 
 # The real FHIR server for integration tests lives in its own virtualenv (it pins its own dependencies).
@@ -27,17 +31,27 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test $(SEKMET_VENV)/.installed
 sekmet: $(SEKMET_VENV)/.installed
 
-## make run: install and start the service on 127.0.0.1:8080 (development mode, SQLite store, no JWT).
+## make run [PORT=8080] [HOST=127.0.0.1]: install, migrate the SQLite store and start the service
+## (development mode, no JWT).
+DEV_ENV := CRS_CDS_ENVIRONMENT=development CRS_CDS_AUTH_MODE=disabled CRS_CDS_LOG_FORMAT=text \
+	CRS_CDS_PUBLIC_BASE_URL=http://$(HOST):$(PORT) \
+	CRS_CDS_CORS_ORIGINS='["http://localhost:3000","https://sandbox.cds-hooks.org"]'
 run: install
-	CRS_CDS_ENVIRONMENT=development CRS_CDS_AUTH_MODE=disabled \
-	CRS_CDS_CORS_ORIGINS='["http://localhost:3000","https://sandbox.cds-hooks.org"]' \
-	$(VENV)/bin/crs-cds serve --host 127.0.0.1 --port 8080
+	$(DEV_ENV) $(VENV)/bin/crs-cds db upgrade
+	$(DEV_ENV) $(VENV)/bin/crs-cds serve --host $(HOST) --port $(PORT)
 
 ## make test: install what the tests need and run the whole suite.
 test: install-test
 	$(PY) -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; exit 1; fi; \
 	exit $$status
+
+## make lock: re-pin requirements.lock from pyproject.toml (needs the package index).
+lock: install
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --extra otel --extra docs --universal \
+		--python-version 3.11 --annotation-style line --no-header -o $(LOCK).new
+	(sed -n '1,/^$$/p' $(LOCK) | grep '^#'; cat $(LOCK).new) > $(LOCK) && rm $(LOCK).new
 
 lint: install-test
 	$(PY) -m pip install --quiet ruff

@@ -240,6 +240,7 @@ def server(
     with tempfile.TemporaryDirectory(prefix="crs-bench-") as tmp:
         env = service_env(Path(tmp) / "bench.sqlite3", **(extra_env or {}))
         if kind == "service":
+            _migrate(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
             command = [str(VENV_BIN / "crs-cds"), "serve", "--host", "127.0.0.1", "--port", str(port),
                        "--workers", str(workers)]
         else:
@@ -259,6 +260,15 @@ def server(
                 process.kill()
                 process.wait()
             log_file.close()
+
+
+def _migrate(database_url: str) -> None:
+    """`crs-cds db upgrade` on a benchmark's fresh database (the service refuses one without the schema)."""
+    from cds_service.store import SqlStore
+
+    store = SqlStore(database_url)
+    store.upgrade_schema()
+    store.dispose()
 
 
 def vm_hwm_mb(pid: int) -> float:
@@ -355,6 +365,7 @@ def in_process_runtime() -> Iterator[Any]:
     with tempfile.TemporaryDirectory(prefix="crs-bench-") as tmp:
         settings = Settings(environment="development", auth_mode="disabled",
                             database_url=f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", log_level="WARNING")
+        _migrate(settings.database_url)
         yield build_runtime(settings)
 
 

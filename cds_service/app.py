@@ -15,14 +15,19 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cds_service import __version__
-from cds_service.api.routes import router
+from cds_service.api.openapi import build_openapi
+from cds_service.api.routes import metrics_router, router
 from cds_service.errors import AuthenticationError, CrsCdsError, operation_outcome, outcome_for
+from cds_service.observability.metrics import Metrics
+from cds_service.observability.middleware import RequestContext
+from cds_service.observability.tracing import install_tracing
 from cds_service.runtime import Runtime, build_runtime
 from cds_service.security.authenticator import startup_warning
 from cds_service.settings import Settings
@@ -42,7 +47,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        for warning in (startup_warning(settings), _base_url_warning(settings)):
+        for warning in (startup_warning(settings), _base_url_warning(settings), _pepper_warning(settings)):
             if warning:
                 log.warning(warning)
         runtime = factory(settings)
@@ -66,20 +71,64 @@ def create_app(
         redirect_slashes=False,  # "/cds-services/x/" is a 404 OperationOutcome, never a redirect to the Host header
         # The API document and its pages only in development; production exposes only the CDS Hooks endpoints.
         openapi_url="/openapi.json" if settings.is_development else None,
-        docs_url="/docs" if settings.is_development else None,
+        docs_url=None,  # Swagger UI from this package (below), never from a CDN
         redoc_url=None,
     )
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     app.include_router(router)
+    if settings.metrics_enabled:
+        app.include_router(metrics_router)
+    if settings.is_development:
+        _install_swagger_ui(app)
     app.add_middleware(LastResort)  # added first, so it sits inside CORS: even a 500 carries CORS headers
     app.add_middleware(
         OutcomeCORSMiddleware,
         allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID"],
         max_age=600,
     )
+    install_tracing(app, settings)
+    app.add_middleware(RequestContext, metrics=_metrics_of)  # outermost: every answer carries its request id
     _install_error_handlers(app)
     return app
+
+
+def _metrics_of(scope: Scope) -> Metrics | None:
+    runtime = getattr(scope["app"].state, "runtime", None) if "app" in scope else None
+    return runtime.metrics if runtime is not None else None
+
+
+def _install_swagger_ui(app: FastAPI) -> None:
+    """/docs with Swagger UI's files from the swagger-ui-bundle package (the `docs` extra); absent, no /docs."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        return
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from starlette.staticfiles import StaticFiles
+
+    app.mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    async def _docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="crs-cds API",
+            swagger_js_url="/docs/static/swagger-ui-bundle.js",
+            swagger_css_url="/docs/static/swagger-ui.css",
+            swagger_favicon_url="/docs/static/favicon-32x32.png",
+        )
+
+
+def _pepper_warning(settings: Settings) -> str | None:
+    if settings.is_development or settings.audit_pepper is not None:
+        return None
+    return (
+        "CRS_CDS_AUDIT_PEPPER is not set: the card audit records no patient key, so the cards shown to one "
+        "patient cannot be looked up; set it to a long random secret (docs/SECURITY.md)"
+    )
 
 
 def _base_url_warning(settings: Settings) -> str | None:
@@ -156,6 +205,8 @@ class LastResort:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:  # the client went away (or was cut off as too slow): nobody to answer
+            log.info("client disconnected before its request was read path=%.200r", scope.get("path"))
         except Exception as exc:  # the last resort: nothing may escape as a stack trace
             frames = "; ".join(
                 f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in extract_tb(exc.__traceback__)

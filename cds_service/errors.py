@@ -7,8 +7,10 @@
     │   └── UnknownService              no service with that id                         404
     ├── AuthenticationError             JWT missing or not acceptable                   401
     ├── PreconditionFailed              needed FHIR data obtainable neither way         412
+    ├── Unavailable                     a shared dependency (Redis) is unreachable      503
     ├── KnowledgeError                  a knowledge or template file is invalid         start-up failure (500)
-    └── StoreError                      the feedback/audit store failed                 500 (hooks log it)
+    └── StoreError                      the feedback/audit store failed, or its schema  500 (hooks log it);
+                                        is behind the code                              start-up failure
 
 Every non-2xx response body is a FHIR OperationOutcome built by `operation_outcome()`; the mapping from
 exception to status lives in `http_status` on each class, never in message text.
@@ -57,11 +59,25 @@ class UnknownService(RequestError):
 
 
 class AuthenticationError(CrsCdsError):
-    """The caller's JWT is missing or not acceptable (401). The reason is logged, never returned."""
+    """The caller's JWT is missing or not acceptable (401). The reason is logged, never returned.
+
+    `reason` is a short fixed code ("expired", "replay", ...) for metrics; `message` the log text.
+    """
 
     http_status = 401
     issue_code = "login"
     public_message: ClassVar[str] = "Authentication required: a valid CDS Hooks JWT was not presented."
+
+    def __init__(self, message: str, *, reason: str = "invalid") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class Unavailable(CrsCdsError):
+    """A shared dependency the call needs (the Redis replay cache) cannot be reached (503). Retry later."""
+
+    http_status = 503
+    issue_code = "transient"
 
 
 class PreconditionFailed(CrsCdsError):

@@ -10,10 +10,16 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_REPO_CARDS = Path(__file__).resolve().parent.parent / "cards"
+_PACKAGED_CARDS = Path(__file__).resolve().parent / "cards"  # an installed wheel (setup.py copies cards/ there)
+_REPO_CARDS = Path(__file__).resolve().parent.parent / "cards"  # a checkout or an editable install
+
+
+def default_knowledge_dir() -> Path:
+    """cards/ shipped inside the package when installed from a wheel, else cards/ of the checkout."""
+    return _PACKAGED_CARDS if _PACKAGED_CARDS.is_dir() else _REPO_CARDS
 
 
 class Environment(StrEnum):
@@ -47,10 +53,19 @@ class Settings(BaseSettings):
 
     public_base_url: str = "http://127.0.0.1:8080"
     database_url: str = "sqlite:///./data/crs-cds.sqlite3"
+    sqlite_busy_timeout_ms: int = Field(10_000, ge=0)  # a locked SQLite database is waited for this long
+    # Key of the HMAC that replaces the patient id in the card audit; without it no patient key is kept.
+    audit_pepper: SecretStr | None = None
+    # Shared replay and JWKS caches (required for several workers or replicas in production).
+    redis_url: SecretStr | None = None
+    redis_key_prefix: str = Field("crs-cds:", min_length=1, max_length=64)
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     max_json_depth: int = Field(64, ge=8)
     max_json_elements: int = Field(1_000_000, ge=1000)
+    # A client that has not sent its whole request header (or body) this long after starting it is cut off.
+    header_timeout_seconds: float = Field(10.0, gt=0)
+    body_timeout_seconds: float = Field(30.0, gt=0)
 
     fhir_deadline_seconds: float = Field(3.0, gt=0)
     fhir_request_timeout_seconds: float = Field(2.0, gt=0)
@@ -63,7 +78,7 @@ class Settings(BaseSettings):
     # validating one costs ~0.25 ms, so 5,000 is ~1.2 s (docs/PERFORMANCE.md).
     max_observations: int = Field(5000, ge=100)
 
-    knowledge_dir: Path = _REPO_CARDS
+    knowledge_dir: Path = Field(default_factory=default_knowledge_dir)
     site_knowledge_file: Path | None = None
     min_order_alert_tier: RiskTier = RiskTier.moderate
     min_window_card_tier: RiskTier = RiskTier.moderate  # quiet monitoring-window cards (no signs) from this tier
@@ -73,6 +88,11 @@ class Settings(BaseSettings):
     source_label: str = "crs-cds CRS decision support"
     smart_app_url: str | None = None
     log_level: str = "INFO"
+    log_format: str = Field("json", pattern="^(json|text)$")
+    metrics_enabled: bool = True  # GET /metrics (Prometheus text format)
+    # OpenTelemetry traces to this OTLP/HTTP endpoint (needs the `otel` extra), e.g. http://collector:4318.
+    otel_endpoint: str | None = None
+    otel_service_name: str = "crs-cds"
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

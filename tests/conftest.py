@@ -60,10 +60,22 @@ def make_client(settings: Settings, **runtime_kwargs: Any) -> Any:
                     assert_suggestions_are_r4(card)
             return response
 
+    prepare_store(settings)
     runtime_kwargs.setdefault("clock", fixed_clock)
     runtime_kwargs.setdefault("uuid_factory", counting_uuids())
     app = create_app(settings, runtime_factory=partial(build_runtime, **runtime_kwargs))
     return ContractCheckingClient(app, raise_server_exceptions=False)
+
+
+def prepare_store(settings: Settings) -> None:
+    """Give a test's database the current schema (as `crs-cds db upgrade` would), unless it already has one."""
+    from cds_service.store import SqlStore
+
+    if settings.database_url.startswith("sqlite:///") and settings.database_url != "sqlite:///:memory:":
+        store = SqlStore(settings.database_url)
+        if store.schema_revision() is None:
+            store.create_schema()
+        store.dispose()
 
 
 @pytest.fixture

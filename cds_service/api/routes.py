@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
+from cds_service.api.openapi import request_body
 from cds_service.cdshooks.body import parse_json, read_body, validate
 from cds_service.cdshooks.models import CdsResponse, DiscoveryResponse, FeedbackRequest, HookRequest
 from cds_service.cdshooks.services import SERVICES, SERVICES_BY_ID, ServiceDefinition
-from cds_service.errors import UnknownService
-from cds_service.pipeline import answer_hook
+from cds_service.errors import AuthenticationError, Unavailable, UnknownService
+from cds_service.observability.metrics import CONTENT_TYPE
+from cds_service.pipeline import FINDING_EXTENSION, answer_hook
 from cds_service.runtime import Runtime
 from cds_service.security.authenticator import Caller
 from cds_service.store import StoredFeedback
 
 log = logging.getLogger("cds_service.routes")
 router = APIRouter()
+metrics_router = APIRouter()  # included when CRS_CDS_METRICS_ENABLED (the default)
 
 
 def _runtime(request: Request) -> Runtime:
@@ -32,7 +36,11 @@ async def _caller(request: Request) -> Caller:
     """Verify the CDS Hooks JWT against the exact URL called (public base URL + path)."""
     runtime = _runtime(request)
     url = runtime.settings.public_base_url.rstrip("/") + request.url.path
-    return await runtime.authenticator.authenticate(request.headers.get("authorization"), url)
+    try:
+        return await runtime.authenticator.authenticate(request.headers.get("authorization"), url)
+    except AuthenticationError as exc:
+        runtime.metrics.auth_failures.labels(exc.reason).inc()
+        raise
 
 
 def _service(service_id: str) -> ServiceDefinition:
@@ -46,34 +54,31 @@ def _json(model: Any) -> JSONResponse:
     return JSONResponse(model.model_dump(mode="json"))
 
 
-def _body_schema(model: type[Any]) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
-        }
-    }
-
-
 @router.get("/cds-services", response_model=DiscoveryResponse, response_model_exclude_none=True)
 async def discovery(request: Request) -> JSONResponse:
     await _caller(request)
     return _json(DiscoveryResponse(services=[s.descriptor() for s in SERVICES]))
 
 
-@router.post(
-    "/cds-services/{service_id}", response_model=CdsResponse, openapi_extra=_body_schema(HookRequest)
-)
+@router.post("/cds-services/{service_id}", response_model=CdsResponse, openapi_extra=request_body(HookRequest))
 async def invoke(service_id: str, request: Request) -> JSONResponse:
     runtime = _runtime(request)
-    caller = await _caller(request)
-    service = _service(service_id)
-    raw = await read_body(request, runtime.settings.max_body_bytes)
-    hook_request = validate(HookRequest, parse_json(raw, runtime.settings))
-    return _json(await answer_hook(hook_request, service, runtime, caller))
+    started = time.perf_counter()
+    try:
+        caller = await _caller(request)
+        service = _service(service_id)
+        raw = await read_body(request, runtime.settings.max_body_bytes)
+        hook_request = validate(HookRequest, parse_json(raw, runtime.settings))
+        response = await answer_hook(hook_request, service, runtime, caller)
+    finally:
+        runtime.metrics.observe_hook(service_id, time.perf_counter() - started)
+    for card in response.cards:
+        rule = str((card.extension or {}).get(FINDING_EXTENSION, {}).get("ruleId", "unknown"))
+        runtime.metrics.observe_card(rule, card.indicator.value)
+    return _json(response)
 
 
-@router.post("/cds-services/{service_id}/feedback", openapi_extra=_body_schema(FeedbackRequest))
+@router.post("/cds-services/{service_id}/feedback", openapi_extra=request_body(FeedbackRequest))
 async def feedback(service_id: str, request: Request) -> JSONResponse:
     runtime = _runtime(request)
     await _caller(request)
@@ -108,11 +113,20 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
+    """Ready when the store (and Redis, when configured) answers; a 503 OperationOutcome names what does not."""
     runtime = _runtime(request)
     store_ok = await anyio.to_thread.run_sync(runtime.store.ping)
-    body = {
-        "status": "ready" if store_ok else "not-ready",
-        "knowledge": runtime.knowledge.version,
-        "store": "reachable" if store_ok else "unreachable",
-    }
-    return JSONResponse(body, status_code=200 if store_ok else 503)
+    redis_ok = await runtime.redis_reachable()
+    down = [name for name, ok in (("store", store_ok), ("redis", redis_ok)) if ok is False]
+    if down:
+        raise Unavailable(f"not ready: {' and '.join(down)} unreachable")
+    body = {"status": "ready", "knowledge": runtime.knowledge.version, "store": "reachable"}
+    if redis_ok is not None:
+        body["redis"] = "reachable"
+    return JSONResponse(body)
+
+
+@metrics_router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    """Prometheus text format: hook latency, cards, FHIR fetches, authentication failures, store errors."""
+    return Response(_runtime(request).metrics.exposition(), media_type=CONTENT_TYPE)

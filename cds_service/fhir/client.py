@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,15 +65,28 @@ def reason_for_status(status: int) -> str:
     return "server-error"
 
 
+#: Told about every GET attempt: (url, seconds, failure reason or None). Used for metrics; must not log the URL.
+FetchObserver = Callable[[str, float, "str | None"], None]
+
+
 class FhirGateway:
     """Reads FHIR JSON over one shared, pooled `httpx.AsyncClient`."""
 
-    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, settings: Settings, observer: FetchObserver | None = None
+    ) -> None:
         self._client = client
         self._settings = settings
+        self._observer = observer
 
     @classmethod
-    def create(cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> FhirGateway:
+    def create(
+        cls,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        observer: FetchObserver | None = None,
+    ) -> FhirGateway:
         """A gateway with its own pooled client (limits from `settings.fhir_max_connections`)."""
         limits = httpx.Limits(
             max_connections=settings.fhir_max_connections,
@@ -84,7 +99,7 @@ class FhirGateway:
             transport=transport,
             headers={"Accept": _ACCEPT},
         )
-        return cls(client, settings)
+        return cls(client, settings, observer)
 
     async def aclose(self) -> None:
         """Close the pooled client (application shutdown)."""
@@ -110,6 +125,19 @@ class FhirGateway:
                 await asyncio.sleep(delay)
 
     async def _get_once(self, url: str, token: str | None, deadline: float) -> dict[str, Any]:
+        """One GET (observed when an observer is set: latency and outcome per call)."""
+        if self._observer is None:
+            return await self._get_unobserved(url, token, deadline)
+        started = time.perf_counter()
+        try:
+            body = await self._get_unobserved(url, token, deadline)
+        except FetchError as error:
+            self._observer(url, time.perf_counter() - started, error.reason)
+            raise
+        self._observer(url, time.perf_counter() - started, None)
+        return body
+
+    async def _get_unobserved(self, url: str, token: str | None, deadline: float) -> dict[str, Any]:
         """One GET, its body read as a stream up to `fhir_max_response_bytes` and decoded, all before `deadline`."""
         remaining = deadline - asyncio.get_running_loop().time()
         if remaining <= 0:

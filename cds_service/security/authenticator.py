@@ -30,12 +30,14 @@ from typing import Any
 
 import httpx
 import jwt
+from redis.asyncio import Redis
 
 from cds_service.errors import AuthenticationError
 from cds_service.security.issuers import IssuerRegistry, TrustedIssuer, load_issuers
 from cds_service.security.jwks import ALLOWED_ALGORITHMS
 from cds_service.security.keys import KeyStore
 from cds_service.security.replay import InMemoryReplayCache, ReplayCache
+from cds_service.security.shared_cache import RedisJwksCache, RedisReplayCache
 from cds_service.settings import AuthMode, Settings
 
 log = logging.getLogger("cds_service.security")
@@ -64,6 +66,11 @@ UNAUTHENTICATED = Caller(issuer="(authentication disabled)", tenant=None, fhir_s
 def _show(value: Any) -> str:
     """An attacker-supplied value, safe for a log line: repr (no raw newlines) cut to 80 characters."""
     return repr(str(value)[:80])
+
+
+def _show_url(url: str) -> str:
+    """The URL called, for a log line: its path is the caller's, so cut and escaped like any caller value."""
+    return repr(url[:200])
 
 
 def _utc_now() -> datetime:
@@ -95,7 +102,7 @@ class Authenticator:
         try:
             return await self._verify(authorization_header, url)
         except AuthenticationError as exc:
-            log.warning("JWT refused url=%s: %s", url, exc.message)
+            log.warning("JWT refused url=%s reason=%s: %s", _show_url(url), exc.reason, exc.message)
             raise
 
     async def aclose(self) -> None:
@@ -108,13 +115,13 @@ class Authenticator:
         issuer = self._issuer(_unverified_claims(token), header)
         key = await self._keys.key_for(issuer, header["kid"])
         if not key.accepts(header["alg"]):
-            raise AuthenticationError(f"key {_show(key.kid)} does not fit alg {header['alg']}")
+            raise AuthenticationError(f"key {_show(key.kid)} does not fit alg {header['alg']}", reason="key")
         claims = _verified_claims(token, key.key, header["alg"])
         expires_at = self._check_claims(claims, url, issuer)
         tenant = claims.get("tenant")
         if not await self._replay.first_use(issuer.iss, claims["jti"], expires_at + self._skew):
             jti, iss = _show(claims["jti"]), _show(issuer.iss)
-            raise AuthenticationError(f"jti {jti} already used (replay) iss={iss}")
+            raise AuthenticationError(f"jti {jti} already used (replay) iss={iss}", reason="replay")
         return Caller(issuer=issuer.iss, tenant=tenant, fhir_servers=issuer.fhir_servers)
 
     def _issuer(self, claims: dict[str, Any], header: dict[str, Any]) -> TrustedIssuer:
@@ -122,10 +129,10 @@ class Authenticator:
         iss = claims.get("iss")
         issuer = self._registry.get(iss) if isinstance(iss, str) else None
         if issuer is None:
-            raise AuthenticationError(f"iss {_show(iss)} is not a trusted issuer")
+            raise AuthenticationError(f"iss {_show(iss)} is not a trusted issuer", reason="issuer")
         jku = header.get("jku")
         if jku is not None and jku not in issuer.jku_allowed:
-            raise AuthenticationError(f"jku {_show(jku)} is not allowed for iss {_show(iss)}")
+            raise AuthenticationError(f"jku {_show(jku)} is not allowed for iss {_show(iss)}", reason="issuer")
         return issuer
 
     def _check_claims(self, claims: dict[str, Any], url: str, issuer: TrustedIssuer) -> datetime:
@@ -133,43 +140,47 @@ class Authenticator:
         now = self._clock()
         aud = claims.get("aud")
         if not (aud == url or (isinstance(aud, list) and url in aud)):
-            raise AuthenticationError(f"aud {_show(aud)} is not the URL called")
+            raise AuthenticationError(f"aud {_show(aud)} is not the URL called", reason="audience")
         expires_at = _time_claim(claims, "exp", required=True)
         if expires_at is None or now >= expires_at + self._skew:
-            raise AuthenticationError("token expired (exp)")
+            raise AuthenticationError("token expired (exp)", reason="expired")
         issued_at = _time_claim(claims, "iat", required=True)
         if issued_at is None or issued_at > now + self._skew:
-            raise AuthenticationError("token issued in the future (iat)")
+            raise AuthenticationError("token issued in the future (iat)", reason="time-claims")
         lifetime = self._settings.jwt_max_lifetime_seconds
         if (expires_at - issued_at).total_seconds() > lifetime or (now - issued_at).total_seconds() > lifetime:
-            raise AuthenticationError(f"token lives longer than jwt_max_lifetime_seconds ({lifetime} s)")
+            raise AuthenticationError(
+                f"token lives longer than jwt_max_lifetime_seconds ({lifetime} s)", reason="lifetime"
+            )
         not_before = _time_claim(claims, "nbf", required=False)
         if not_before is not None and not_before > now + self._skew:
-            raise AuthenticationError("token not yet valid (nbf)")
+            raise AuthenticationError("token not yet valid (nbf)", reason="time-claims")
         jti = claims.get("jti")
         if not isinstance(jti, str) or not jti or len(jti) > 256:
-            raise AuthenticationError("jti missing or not a string of at most 256 characters")
+            raise AuthenticationError("jti missing or not a string of at most 256 characters", reason="claims")
         self._check_tenant(claims.get("tenant"), issuer)
         return expires_at
 
     @staticmethod
     def _check_tenant(tenant: Any, issuer: TrustedIssuer) -> None:
         if tenant is not None and not isinstance(tenant, str):
-            raise AuthenticationError("tenant is not a string")
+            raise AuthenticationError("tenant is not a string", reason="tenant")
         if issuer.tenants and tenant not in issuer.tenants:
-            raise AuthenticationError(f"tenant {_show(tenant)} is not allowed for iss {_show(issuer.iss)}")
+            raise AuthenticationError(
+                f"tenant {_show(tenant)} is not allowed for iss {_show(issuer.iss)}", reason="tenant"
+            )
 
 
 def _bearer_token(authorization_header: str | None) -> str:
     """The token of an `Authorization: Bearer <token>` header, shape-checked."""
     if authorization_header is None or not authorization_header.strip():
-        raise AuthenticationError("no Authorization header")
+        raise AuthenticationError("no Authorization header", reason="missing")
     match = _BEARER.fullmatch(authorization_header.strip())
     if match is None:
-        raise AuthenticationError("Authorization header is not 'Bearer <token>'")
+        raise AuthenticationError("Authorization header is not 'Bearer <token>'", reason="malformed")
     token = match.group(1)
     if len(token) > _MAX_TOKEN_CHARS or not _TOKEN_SHAPE.fullmatch(token):
-        raise AuthenticationError("malformed token: not a compact JWS of three base64url segments")
+        raise AuthenticationError("malformed token: not a compact JWS of three base64url segments", reason="malformed")
     return token
 
 
@@ -178,18 +189,18 @@ def _checked_header(token: str) -> dict[str, Any]:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
-        raise AuthenticationError("malformed token: unreadable JOSE header") from None
+        raise AuthenticationError("malformed token: unreadable JOSE header", reason="malformed") from None
     alg = header.get("alg")
     if alg not in ALLOWED_ALGORITHMS:
-        raise AuthenticationError(f"alg {_show(alg)} is not accepted")
+        raise AuthenticationError(f"alg {_show(alg)} is not accepted", reason="algorithm")
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
-        raise AuthenticationError("kid missing from the JOSE header")
+        raise AuthenticationError("kid missing from the JOSE header", reason="header")
     typ = header.get("typ")
     if typ is not None and (not isinstance(typ, str) or typ.upper() != "JWT"):
-        raise AuthenticationError(f"typ {_show(typ)} is not JWT")
+        raise AuthenticationError(f"typ {_show(typ)} is not JWT", reason="header")
     if "crit" in header:
-        raise AuthenticationError("crit header parameters are not supported")
+        raise AuthenticationError("crit header parameters are not supported", reason="header")
     return header
 
 
@@ -197,9 +208,9 @@ def _claims_object(payload: bytes) -> dict[str, Any]:
     try:
         claims = json.loads(payload)
     except (ValueError, UnicodeDecodeError):
-        raise AuthenticationError("malformed token: payload is not JSON") from None
+        raise AuthenticationError("malformed token: payload is not JSON", reason="malformed") from None
     if not isinstance(claims, dict):
-        raise AuthenticationError("malformed token: payload is not a JSON object")
+        raise AuthenticationError("malformed token: payload is not a JSON object", reason="malformed")
     return claims
 
 
@@ -208,7 +219,7 @@ def _unverified_claims(token: str) -> dict[str, Any]:
     try:
         decoded = jwt.api_jws.PyJWS().decode_complete(token, options={"verify_signature": False})
     except jwt.PyJWTError:
-        raise AuthenticationError("malformed token: unreadable payload") from None
+        raise AuthenticationError("malformed token: unreadable payload", reason="malformed") from None
     return _claims_object(decoded["payload"])
 
 
@@ -217,9 +228,9 @@ def _verified_claims(token: str, key: Any, alg: str) -> dict[str, Any]:
     try:
         payload = jwt.api_jws.PyJWS().decode(token, key=key, algorithms=[alg])
     except jwt.InvalidSignatureError:
-        raise AuthenticationError("signature does not verify") from None
+        raise AuthenticationError("signature does not verify", reason="signature") from None
     except jwt.PyJWTError as exc:
-        raise AuthenticationError(f"signature check failed: {type(exc).__name__}") from None
+        raise AuthenticationError(f"signature check failed: {type(exc).__name__}", reason="signature") from None
     return _claims_object(payload)
 
 
@@ -229,17 +240,22 @@ def _time_claim(claims: dict[str, Any], name: str, *, required: bool) -> datetim
     if value is None and not required:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise AuthenticationError(f"{name} missing or not a NumericDate")
+        raise AuthenticationError(f"{name} missing or not a NumericDate", reason="time-claims")
     try:
         return datetime.fromtimestamp(value, UTC)
     except (OverflowError, OSError, ValueError):
-        raise AuthenticationError(f"{name} is not a representable time") from None
+        raise AuthenticationError(f"{name} is not a representable time", reason="time-claims") from None
 
 
 def build_authenticator(
-    settings: Settings, *, clock: Clock = _utc_now, transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings,
+    *,
+    clock: Clock = _utc_now,
+    transport: httpx.AsyncBaseTransport | None = None,
+    redis: Redis | None = None,
 ) -> Authenticator:
-    """The Authenticator for `settings`: registry from the issuer file, JWKS client, in-process replay cache.
+    """The Authenticator for `settings`: registry from the issuer file, JWKS client, replay cache (in Redis
+    when `redis` is given, shared by every worker and replica; else in this process).
 
     Raises ValueError (naming file and field) for an invalid issuer file, or when authentication is required
     and no issuer file is configured.
@@ -254,8 +270,15 @@ def build_authenticator(
     else:
         registry = IssuerRegistry()
     client = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
-    key_store = KeyStore(client, refresh_min_seconds=settings.jwks_refresh_min_seconds, clock=clock)
-    return Authenticator(registry, key_store, InMemoryReplayCache(clock), settings, clock)
+    prefix = settings.redis_key_prefix
+    key_store = KeyStore(
+        client,
+        refresh_min_seconds=settings.jwks_refresh_min_seconds,
+        clock=clock,
+        shared=RedisJwksCache(redis, prefix=prefix) if redis is not None else None,
+    )
+    replay: ReplayCache = RedisReplayCache(redis, prefix=prefix) if redis is not None else InMemoryReplayCache(clock)
+    return Authenticator(registry, key_store, replay, settings, clock)
 
 
 def startup_warning(settings: Settings) -> str | None:

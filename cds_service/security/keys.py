@@ -6,7 +6,9 @@ the cache does not hold, and then at most once per `Settings.jwks_refresh_min_se
 of tokens with made-up `kid`s cannot turn the service into a request amplifier).
 Redirects are never followed; a token's `jku` is never fetched (the issuer file says where keys are).
 
-The cache is per process: each replica fetches its own copy, which is harmless (keys are public).
+With a shared cache (`shared_cache.RedisJwksCache`, when CRS_CDS_REDIS_URL is set) the interval holds for all
+workers and replicas together, and a key set fetched by one is read by the others; without it the cache is per
+process (each replica fetches its own copy, which is harmless: keys are public).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import httpx
 
@@ -39,13 +42,31 @@ class _CachedSet:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
+class SharedKeySets(Protocol):
+    """Key sets shared across processes (see `shared_cache.RedisJwksCache`)."""
+
+    async def load(self, iss: str) -> Any | None: ...
+
+    async def store(self, iss: str, document: Any) -> None: ...
+
+    async def claim_refresh(self, iss: str, interval_seconds: int) -> bool: ...
+
+
 class KeyStore:
     """Public keys per issuer, from the issuer file or fetched from the issuer's `jwks_url`."""
 
-    def __init__(self, client: httpx.AsyncClient, *, refresh_min_seconds: int, clock: Clock) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        refresh_min_seconds: int,
+        clock: Clock,
+        shared: SharedKeySets | None = None,
+    ) -> None:
         self._client = client
         self._refresh_min = timedelta(seconds=refresh_min_seconds)
         self._clock = clock
+        self._shared = shared
         self._sets: dict[str, _CachedSet] = {}
 
     async def key_for(self, issuer: TrustedIssuer, kid: str) -> VerificationKey:
@@ -56,10 +77,10 @@ class KeyStore:
         if kid not in cached.keys:
             async with cached.lock:
                 if kid not in cached.keys and self._may_fetch(cached):
-                    await self._refresh(issuer, cached)
+                    await self._update(issuer, cached, kid)
         key = cached.keys.get(kid)
         if key is None:
-            raise AuthenticationError(f"issuer {issuer.iss!r} has no key with kid {kid[:80]!r}")
+            raise AuthenticationError(f"issuer {issuer.iss!r} has no key with kid {kid[:80]!r}", reason="unknown-key")
         return key
 
     async def aclose(self) -> None:
@@ -72,25 +93,46 @@ class KeyStore:
             cached = self._sets[issuer.iss] = _CachedSet(keys=parse_jwks(issuer.jwks, strict=True))
         key = cached.keys.get(kid)
         if key is None:
-            raise AuthenticationError(f"issuer {issuer.iss!r} has no key with kid {kid[:80]!r}")
+            raise AuthenticationError(f"issuer {issuer.iss!r} has no key with kid {kid[:80]!r}", reason="unknown-key")
         return key
 
     def _may_fetch(self, cached: _CachedSet) -> bool:
         return cached.last_attempt is None or self._clock() - cached.last_attempt >= self._refresh_min
+
+    async def _update(self, issuer: TrustedIssuer, cached: _CachedSet, kid: str) -> None:
+        """Look for `kid`: in the shared cache first, then by fetching (when no process fetched lately)."""
+        if self._shared is None:
+            await self._refresh(issuer, cached)
+            return
+        document = await self._shared.load(issuer.iss)
+        if document is not None:
+            try:
+                cached.keys = parse_jwks(document, strict=False)
+            except ValueError:
+                document = None
+        if kid in cached.keys:
+            return
+        if await self._shared.claim_refresh(issuer.iss, int(self._refresh_min.total_seconds())):
+            await self._refresh(issuer, cached)
+        else:
+            cached.last_attempt = self._clock()
 
     async def _refresh(self, issuer: TrustedIssuer, cached: _CachedSet) -> None:
         """Fetch the issuer's JWKS; on failure keep the keys already cached and log why."""
         cached.last_attempt = self._clock()
         url = issuer.jwks_url or ""
         try:
-            cached.keys = await self._fetch(url)
+            document = await self._fetch(url)
+            cached.keys = parse_jwks(document, strict=False)
         except (httpx.HTTPError, ValueError) as exc:
             reason = f"{type(exc).__name__}: {exc}"
             log.warning("JWKS fetch failed issuer=%r url=%s: %s", issuer.iss, url, reason)
             return
+        if self._shared is not None:
+            await self._shared.store(issuer.iss, document)
         log.info("JWKS fetched issuer=%r keys=%d", issuer.iss, len(cached.keys))
 
-    async def _fetch(self, url: str) -> dict[str, VerificationKey]:
+    async def _fetch(self, url: str) -> Any:
         """GET `url` (no redirects), expecting a JWKS JSON document of bounded size."""
         response = await self._client.get(
             url, follow_redirects=False, timeout=_FETCH_TIMEOUT_SECONDS, headers={"Accept": _ACCEPT}
@@ -99,4 +141,4 @@ class KeyStore:
             raise ValueError(f"HTTP {response.status_code}")
         if len(response.content) > _MAX_JWKS_BYTES:
             raise ValueError("JWKS document too large")
-        return parse_jwks(response.json(), strict=False)
+        return response.json()

@@ -1,9 +1,9 @@
 """Replay protection: each (iss, jti) pair is accepted once within the token's lifetime.
 
 `ReplayCache` is the protocol the Authenticator uses; `InMemoryReplayCache` is the per-process
-implementation. A deployment with several replicas must share the cache, or a token refused by one replica is
-still accepted by another. A shared store implements `first_use` as one atomic "set if absent, with expiry"
-operation, e.g. Redis:
+implementation, `shared_cache.RedisReplayCache` the shared one (used when CRS_CDS_REDIS_URL is set). A deployment
+with several workers or replicas must share the cache, or a token refused by one replica is still accepted by
+another. A shared store implements `first_use` as one atomic "set if absent, with expiry" operation, e.g. Redis:
 
     SET replay:{sha256(iss + "\\x00" + jti)} 1 NX PXAT {expires_at in ms}   -> "OK" = first use, nil = replay
 

@@ -1,81 +1,63 @@
 """The feedback and audit store.
 
-Two tables: `issued_card` (every card the service returns, so feedback joins to the card it answers) and
-`feedback` (every feedback entry accepted, deduplicated: the spec allows repeated and batched reports).
-A feedback entry for a card we never issued is kept and flagged `known_card = false`.
+Two tables (`store/tables.py`): `issued_card` (every card the service returns, so feedback joins to the card it
+answers) and `feedback` (every feedback entry accepted, deduplicated: the spec allows repeated and batched
+reports). A feedback entry for a card we never issued is kept and flagged `known_card = false`.
 
-The database URL decides the engine: `sqlite:///path` (default, the directory is created) or
-`postgresql://...` (driver psycopg 3). Tables are created at start-up if absent.
+The database URL decides the engine: `sqlite:///path` (default, the directory is created; WAL mode, see
+`store/engine.py`) or `postgresql://...` (driver psycopg 3). The schema comes from the migrations
+(`crs-cds db upgrade`); `require_current_schema()` refuses a database that is behind the code.
+
+Patient ids are never stored: the audit row keeps `patient_key`, an HMAC-SHA256 of the id under the
+operator's secret pepper (`CRS_CDS_AUDIT_PEPPER`), so "which cards did this patient get" can be answered by
+whoever holds the pepper, and a copy of the database alone does not name patients.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Column,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    select,
-    text,
-)
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import StaticPool
 
 from cds_service.errors import StoreError
+from cds_service.store import migrate
+from cds_service.store.engine import DEFAULT_BUSY_TIMEOUT_MS, MEMORY_URL, engine_for
+from cds_service.store.tables import feedback, issued_card, metadata
 
-metadata = MetaData()
-
-issued_card = Table(
-    "issued_card",
-    metadata,
-    Column("card_uuid", String(256), primary_key=True),
-    Column("service_id", String(64), nullable=False),
-    Column("hook_instance", String(256), nullable=False),
-    Column("patient_id", Text),
-    Column("rule_id", String(64), nullable=False),
-    Column("indicator", String(16), nullable=False),
-    Column("issued_at", DateTime(timezone=True), nullable=False),
-)
-
-feedback = Table(
-    "feedback",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("dedupe_key", String(64), nullable=False, unique=True),
-    Column("service_id", String(64), nullable=False),
-    Column("card_uuid", String(256), nullable=False, index=True),
-    Column("outcome", String(16), nullable=False),
-    Column("accepted_suggestions", JSON),
-    Column("override_reason", JSON),
-    Column("outcome_timestamp", DateTime(timezone=True), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("known_card", Boolean, nullable=False),
-)
+#: Told about every store failure: the operation ("audit", "feedback", "read", "prune") (metrics).
+ErrorObserver = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)
 class IssuedCard:
+    """A card as the pipeline hands it to the store (the patient id is hashed, never written)."""
+
     card_uuid: str
     service_id: str
     hook_instance: str
     patient_id: str | None
+    rule_id: str
+    indicator: str
+    issued_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCard:
+    """A card as the audit keeps it: `patient_key` instead of the patient id."""
+
+    card_uuid: str
+    service_id: str
+    hook_instance: str
+    patient_key: str | None
     rule_id: str
     indicator: str
     issued_at: datetime
@@ -96,15 +78,14 @@ class StoredFeedback:
 _CHUNK = 200  # rows per INSERT: well under SQLite's bound-parameter limit (9 columns x 200)
 
 
-def _engine_for(url: str) -> Engine:
-    if url == "sqlite:///:memory:":  # one shared connection, usable from the worker threads that write
-        return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    for prefix in ("postgresql://", "postgres://"):  # both spellings in the wild; psycopg 3 is the driver
-        if url.startswith(prefix):
-            url = "postgresql+psycopg://" + url.removeprefix(prefix)
-    return create_engine(url, pool_pre_ping=True)
+class PatientKeyer:
+    """patient id -> HMAC-SHA256(pepper, id) as hex; the same id always gives the same key under one pepper."""
+
+    def __init__(self, pepper: str) -> None:
+        self._pepper = pepper.encode()
+
+    def __call__(self, patient_id: str) -> str:
+        return hmac.new(self._pepper, patient_id.encode(), hashlib.sha256).hexdigest()
 
 
 def _dedupe_key(entry: StoredFeedback) -> str:
@@ -123,20 +104,66 @@ def _dedupe_key(entry: StoredFeedback) -> str:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
+def _ignore(_operation: str) -> None:
+    return None
+
+
 class SqlStore:
     """Issued cards and feedback in one relational database."""
 
-    def __init__(self, database_url: str) -> None:
-        self._engine = _engine_for(database_url)
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        pepper: str | None = None,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        on_error: ErrorObserver = _ignore,
+    ) -> None:
+        self._engine = engine_for(database_url, busy_timeout_ms=busy_timeout_ms)
+        # Feedback commits are fsynced (SQLite synchronous=FULL) through connections of their own.
+        self._durable = (
+            engine_for(database_url, busy_timeout_ms=busy_timeout_ms, durable=True)
+            if self._engine.dialect.name == "sqlite" and database_url != MEMORY_URL
+            else self._engine
+        )
         self._insert = pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
+        self._keyer = PatientKeyer(pepper) if pepper else None
+        self._on_error = on_error
 
     @property
     def dialect(self) -> str:
         return self._engine.dialect.name
 
+    @property
+    def keys_patients(self) -> bool:
+        """Whether audit rows carry a patient key (a pepper is configured)."""
+        return self._keyer is not None
+
+    def patient_key(self, patient_id: str) -> str | None:
+        """The key under which this patient's cards are recorded (None without a pepper)."""
+        return self._keyer(patient_id) if self._keyer else None
+
+    # ------------------------------------------------------------ schema
+
+    def upgrade_schema(self) -> tuple[str | None, str]:
+        """Run the migrations up to the code's revision (`crs-cds db upgrade`)."""
+        return migrate.upgrade(self._engine, keyer=self._keyer)
+
+    def schema_revision(self) -> str | None:
+        """The database's schema revision (None: no crs-cds schema yet)."""
+        return migrate.current_revision(self._engine)
+
+    def require_current_schema(self) -> None:
+        """StoreError naming `crs-cds db upgrade` unless the database is at the code's revision."""
+        migrate.require_current(self._engine)
+
     def create_schema(self) -> None:
+        """Tables straight from tables.py, stamped at the head revision: for tests and throw-away databases
+        (in-memory stores of `crs-cds evaluate`). A real database is made with `crs-cds db upgrade`."""
         try:
-            metadata.create_all(self._engine)
+            with self._engine.begin() as conn:
+                metadata.create_all(conn)
+                migrate.stamp_head(conn)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot create the store schema: {type(exc).__name__}") from exc
 
@@ -148,25 +175,30 @@ class SqlStore:
         except SQLAlchemyError:
             return False
 
+    # ------------------------------------------------------------ writes
+
     def record_cards(self, cards: Sequence[IssuedCard]) -> None:
         """Record the cards of one response (idempotent on card uuid)."""
         if not cards:
             return
-        rows = [vars_of(card) for card in cards]
+        rows = [self._card_row(card) for card in cards]
         statement = (
             self._insert(issued_card).values(rows).on_conflict_do_nothing(index_elements=["card_uuid"])
         )
-        self._execute(statement)
+        self._execute("audit", statement)
 
     def record_feedback(self, entries: Iterable[StoredFeedback]) -> int:
-        """Store feedback entries, flagging unknown cards; returns how many were new (duplicates are dropped)."""
+        """Store feedback entries, flagging unknown cards; returns how many were new (duplicates are dropped).
+
+        Durable before it returns: on SQLite it commits on a synchronous=FULL connection.
+        """
         entries = list(entries)
         if not entries:
             return 0
         known = self._known_cards({e.card_uuid for e in entries})
         rows = []
         for entry in entries:
-            row = vars_of(entry)
+            row = _fields(entry)
             row["known_card"] = entry.card_uuid in known
             row["dedupe_key"] = _dedupe_key(entry)
             rows.append(row)
@@ -177,7 +209,13 @@ class SqlStore:
             .returning(feedback.c.id)
             for start in range(0, len(rows), _CHUNK)
         ]
-        return self._execute(*statements)  # one transaction: the whole batch is stored, or none of it
+        return self._execute("feedback", *statements, durable=True)  # one transaction: all of it, or none
+
+    def prune_audit(self, before: datetime) -> int:
+        """Delete the issued-card rows issued before `before`; returns how many. Feedback rows stay."""
+        return self._execute("prune", delete(issued_card).where(issued_card.c.issued_at < before))
+
+    # ------------------------------------------------------------ reads
 
     def feedback_for(self, card_uuid: str) -> list[StoredFeedback]:
         with self._engine.connect() as conn:
@@ -186,40 +224,58 @@ class SqlStore:
             )
             return [_feedback_from_row(row._mapping) for row in rows]
 
-    def issued_card(self, card_uuid: str) -> IssuedCard | None:
+    def issued_card(self, card_uuid: str) -> StoredCard | None:
         with self._engine.connect() as conn:
             row = conn.execute(select(issued_card).where(issued_card.c.card_uuid == card_uuid)).first()
         if row is None:
             return None
         values = dict(row._mapping)
         values["issued_at"] = _aware(values["issued_at"])
-        return IssuedCard(**values)
+        return StoredCard(**values)
 
     def count_feedback(self) -> int:
         with self._engine.connect() as conn:
-            return len(conn.execute(select(feedback.c.id)).all())
+            return int(conn.execute(select(func.count()).select_from(feedback)).scalar_one())
+
+    def count_issued_cards(self) -> int:
+        with self._engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(issued_card)).scalar_one())
 
     def dispose(self) -> None:
         self._engine.dispose()
+        self._durable.dispose()
+
+    # ------------------------------------------------------------ internals
+
+    def _card_row(self, card: IssuedCard) -> dict[str, Any]:
+        row = _fields(card)
+        patient_id = row.pop("patient_id")
+        row["patient_key"] = self.patient_key(patient_id) if patient_id else None
+        return row
 
     def _known_cards(self, uuids: set[str]) -> set[str]:
-        with self._engine.connect() as conn:
-            rows = conn.execute(select(issued_card.c.card_uuid).where(issued_card.c.card_uuid.in_(uuids)))
-            return {r[0] for r in rows}
-
-    def _execute(self, *statements: Any) -> int:
         try:
-            with self._engine.begin() as conn:
+            with self._engine.connect() as conn:
+                rows = conn.execute(select(issued_card.c.card_uuid).where(issued_card.c.card_uuid.in_(uuids)))
+                return {r[0] for r in rows}
+        except SQLAlchemyError as exc:
+            self._on_error("read")
+            raise StoreError(f"store read failed: {type(exc).__name__}") from exc
+
+    def _execute(self, operation: str, *statements: Any, durable: bool = False) -> int:
+        try:
+            with (self._durable if durable else self._engine).begin() as conn:
                 count = 0
                 for statement in statements:
                     result = conn.execute(statement)
                     count += len(result.all()) if result.returns_rows else int(result.rowcount or 0)
                 return count
         except SQLAlchemyError as exc:
+            self._on_error(operation)
             raise StoreError(f"store write failed: {type(exc).__name__}") from exc
 
 
-def vars_of(record: IssuedCard | StoredFeedback) -> dict[str, Any]:
+def _fields(record: IssuedCard | StoredFeedback) -> dict[str, Any]:
     return {name: getattr(record, name) for name in record.__slots__}
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from cds_service.cdshooks.models import HookRequest
 from cds_service.cdshooks.services import SERVICES_BY_ID
 from cds_service.errors import CrsCdsError
 from cds_service.settings import Settings
+from cds_service.store import SqlStore
 from cds_service.tooling.scenarios import (
     DEFAULT_FHIR_SERVER,
     Scenario,
@@ -45,6 +47,9 @@ BASE_SETTINGS: dict[str, Any] = {
     "grading_window_hours": 24,
     "monitoring_gap_hours": 8,
 }
+
+
+Progress = Callable[[int, int, "ScenarioResult"], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,9 +192,12 @@ def report_markdown(results: list[ScenarioResult], now: datetime, knowledge_vers
     )
 
 
-def validate_fixtures(fixtures_dir: Path, *, now: datetime | None = None) -> list[ScenarioResult]:
-    """Run every scenario of `fixtures_dir` at `now` (raises ScenarioError when a folder cannot be read)."""
-    return asyncio.run(_check_all(load_scenarios(fixtures_dir), now or default_now()))
+def validate_fixtures(
+    fixtures_dir: Path, *, now: datetime | None = None, progress: Progress | None = None
+) -> list[ScenarioResult]:
+    """Run every scenario of `fixtures_dir` at `now` (raises ScenarioError when a folder cannot be read);
+    `progress(done, total, result)` is called after each scenario."""
+    return asyncio.run(_check_all(load_scenarios(fixtures_dir), now or default_now(), progress))
 
 
 def write_validation_report(path: Path, results: list[ScenarioResult], now: datetime) -> None:
@@ -197,10 +205,20 @@ def write_validation_report(path: Path, results: list[ScenarioResult], now: date
     path.write_text(report_markdown(results, now, _knowledge_version()), encoding="utf-8")
 
 
-async def _check_all(scenarios: list[Scenario], now: datetime) -> list[ScenarioResult]:
+async def _check_all(
+    scenarios: list[Scenario], now: datetime, progress: Progress | None = None
+) -> list[ScenarioResult]:
     with tempfile.TemporaryDirectory(prefix="crs-cds-validate-") as folder:
         database_url = f"sqlite:///{Path(folder) / 'audit.sqlite3'}"
-        return [await check_scenario(scenario, now, database_url) for scenario in scenarios]
+        store = SqlStore(database_url)
+        store.create_schema()  # a throw-away audit database
+        store.dispose()
+        results = []
+        for index, scenario in enumerate(scenarios, start=1):
+            results.append(await check_scenario(scenario, now, database_url))
+            if progress is not None:
+                progress(index, len(scenarios), results[-1])
+        return results
 
 
 def _knowledge_version() -> str:

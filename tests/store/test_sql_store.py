@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from cds_service.store import IssuedCard, SqlStore, StoredFeedback
+from cds_service.store import IssuedCard, PatientKeyer, SqlStore, StoredCard, StoredFeedback
 
 PG_ADMIN_URL = os.environ.get(
     "CRS_CDS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -64,13 +64,38 @@ def _feedback(card: str, *, at: datetime = T0, suggestions: list[str] | None = N
     )
 
 
-def test_issued_cards_are_recorded_once_and_read_back(database_url):
-    store = SqlStore(database_url)
+def test_issued_cards_are_recorded_once_and_read_back_with_a_keyed_hash_instead_of_the_patient_id(database_url):
+    store = SqlStore(database_url, pepper="pepper-1")
     store.create_schema()
     store.record_cards([_card("c-1"), _card("c-2")])
     store.record_cards([_card("c-1")])
-    assert store.issued_card("c-1") == _card("c-1")
+    key = PatientKeyer("pepper-1")("pt-1")
+    expected = StoredCard("c-1", "crs-patient-view", "hook-1", key, "crs.active", "critical", T0)
+    assert store.issued_card("c-1") == expected
+    assert store.patient_key("pt-1") == key != PatientKeyer("another pepper")("pt-1")
     assert store.issued_card("missing") is None
+    assert store.count_issued_cards() == 2
+    store.dispose()
+
+
+def test_without_a_pepper_no_patient_key_is_kept(database_url):
+    store = SqlStore(database_url)
+    store.create_schema()
+    store.record_cards([_card("c-1")])
+    card = store.issued_card("c-1")
+    assert card is not None and card.patient_key is None and not store.keys_patients
+    store.dispose()
+
+
+def test_pruning_deletes_only_audit_rows_older_than_the_cutoff_and_keeps_feedback(database_url):
+    store = SqlStore(database_url)
+    store.create_schema()
+    old = IssuedCard("old", "crs-patient-view", "h", "pt-1", "crs.active", "critical", T0 - timedelta(days=40))
+    store.record_cards([old, _card("recent")])
+    store.record_feedback([_feedback("old")])
+    assert store.prune_audit(T0 - timedelta(days=30)) == 1
+    assert store.issued_card("old") is None and store.issued_card("recent") is not None
+    assert [f.known_card for f in store.feedback_for("old")] == [True]
     store.dispose()
 
 
