@@ -22,10 +22,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cds_service import __version__
 from cds_service.api.routes import router
+from cds_service.api.smart import router as smart_router
 from cds_service.errors import AuthenticationError, CrsCdsError, operation_outcome, outcome_for
 from cds_service.runtime import Runtime, build_runtime
 from cds_service.security.authenticator import startup_warning
 from cds_service.settings import Settings
+from cds_service.web.static import mount_app
 
 log = logging.getLogger("cds_service")
 
@@ -70,6 +72,8 @@ def create_app(
         redoc_url=None,
     )
     app.include_router(router)
+    app.include_router(smart_router)
+    mount_app(app, development=settings.is_development)
     app.add_middleware(LastResort)  # added first, so it sits inside CORS: even a 500 carries CORS headers
     app.add_middleware(
         OutcomeCORSMiddleware,

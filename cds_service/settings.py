@@ -70,6 +70,7 @@ class Settings(BaseSettings):
 
     source_label: str = "crs-cds CRS decision support"
     smart_app_url: str | None = None
+    smart_client_id: str = "crs-cds-timeline"  # the client id the EHR registered for the timeline app
     log_level: str = "INFO"
 
     @model_validator(mode="after")
