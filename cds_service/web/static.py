@@ -11,6 +11,7 @@ built (npm missing), /app/ answers 503 with a page saying how to build it.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -18,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+log = logging.getLogger("cds_service.web")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 MOUNT = "/app"
 NOT_BUILT = (
@@ -76,6 +78,8 @@ def mount_app(app: FastAPI, *, development: bool, static_dir: Path = STATIC_DIR)
         files = StaticFiles(directory=static_dir, html=True)
         app.mount(MOUNT, SecurityHeaders(files, content_security_policy(development)), name="smart-app")
         return
+
+    log.warning("the CRS timeline app is not built (%s has no bundle): /app/ answers 503; run make run", static_dir)
 
     @app.get(MOUNT + "/{rest:path}", include_in_schema=False)
     async def not_built(rest: str) -> HTMLResponse:

@@ -10,6 +10,7 @@ keyboard focus order, local time with its zone, and the 600 px side-panel layout
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,9 @@ from tests.integration.conftest import TOKEN
 pytestmark = pytest.mark.integration
 
 FINDING = "org.crs-cds.finding"
-IMAGES = REPO / "docs" / "images"
+#: Screenshots for the README go to docs/images/ when CRS_CDS_UPDATE_SCREENSHOTS=1 (so a test run leaves the
+#: committed ones alone), else next to the test's temporary files.
+UPDATE_SCREENSHOTS = os.environ.get("CRS_CDS_UPDATE_SCREENSHOTS") == "1"
 CLIENT_ID = "crs-cds-timeline"
 ZONE = "Europe/Berlin"
 
@@ -89,6 +92,12 @@ def stack(sekmet: SekmetServer, tmp_path_factory: pytest.TempPathFactory, now: d
     finally:
         gateway.stop()
         service.stop()
+
+
+def _screenshot(tmp_path: Path, name: str) -> Path:
+    folder = REPO / "docs" / "images" if UPDATE_SCREENSHOTS else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
 
 
 def _crs_card(service: LiveService, request: dict[str, Any]) -> dict[str, Any]:
@@ -215,8 +224,7 @@ def test_ehr_launch_from_the_card_draws_the_chart_against_its_thresholds_and_rin
         assert focused == {buttons[0]}
         assert page.get_attribute("#evidence-list button", "aria-pressed") == "true"
 
-        IMAGES.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(IMAGES / "timeline-1280.png"), full_page=True)
+        page.screenshot(path=str(_screenshot(tmp_path, "timeline-1280.png")), full_page=True)
 
 
 def test_standalone_launch_in_a_600_px_side_panel_shows_the_childs_own_threshold_without_sideways_scrolling(
@@ -240,4 +248,4 @@ def test_standalone_launch_in_a_600_px_side_panel_shows_the_childs_own_threshold
         assert _marks(page, "[data-series=crs]")[-1]["grade"] == "2"
         assert page.is_hidden("#card")  # no card: the evidence shown is the current finding's
         assert page.inner_text("#evidence-title") == "Evidence of the current finding"
-        page.screenshot(path=str(IMAGES / "timeline-panel-600.png"), full_page=True)
+        page.screenshot(path=str(_screenshot(tmp_path, "timeline-panel-600.png")), full_page=True)
