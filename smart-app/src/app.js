@@ -138,6 +138,19 @@ function unusableOf(body, concepts) {
     .map((u) => ({ ...u, date: new Date(u.t), value: null }));
 }
 
+// A label starting in the last fifth of the span is written leftwards, so it stays inside the frame.
+const late = (date) => date.getTime() > view.from.getTime() + 0.8 * (view.to.getTime() - view.from.getTime());
+
+// Labels beside their mark: rightwards, or leftwards near the right edge (two marks: Plot's textAnchor and dx
+// are constants, not channels). `at(d)` is the label's time.
+function sideLabels(rows, at, gap, options) {
+  const x = (d) => (at(d) < view.from ? view.from : at(d));
+  return [
+    Plot.text(rows.filter((d) => !late(at(d))), { ...options, x, textAnchor: "start", dx: gap }),
+    Plot.text(rows.filter((d) => late(at(d))), { ...options, x, textAnchor: "end", dx: -gap }),
+  ];
+}
+
 function clipped(marks) {
   for (const mark of marks) mark.clip = "frame";
   return marks;
@@ -173,10 +186,7 @@ function unusableMarks(rows, yValue, series) {
       title: (d) => `${conceptLabel(d.concept)} not usable: ${d.reason}`,
       render: tagged(`${series}-unusable`, rows, (d) => ({ unusable: "true", reason: d.reason, concept: d.concept })),
     }),
-    Plot.text(rows, {
-      x: "date", y: () => yValue, text: () => "not usable", fontSize: 11, fontWeight: "bold",
-      textAnchor: (d) => (late(d.date) ? "end" : "start"), dx: (d) => (late(d.date) ? -10 : 10),
-    }),
+    ...sideLabels(rows, (d) => d.date, 10, { y: () => yValue, text: () => "not usable", fontSize: 11, fontWeight: "bold" }),
   ];
 }
 
@@ -188,7 +198,7 @@ function temperatureChart(body, width, evidence) {
   const top = Math.max(40.5, ...values) + 0.3;
   return frame(body, width, 190, { domain: [Math.min(35.5, ...values) - 0.2, top], label: "°C" }, [
     Plot.ruleY([fever], { stroke: C.vermillion, strokeDasharray: "6,3", strokeWidth: 2, render: tagAll({ threshold: "fever", value: fever }) }),
-    Plot.text([fever], { x: () => view.to, y: (d) => d, text: (d) => `fever ≥ ${d.toFixed(1)} °C`, textAnchor: "end", dy: -7, fill: C.vermillion, fontWeight: "bold" }),
+    Plot.text([fever], { x: () => view.from, y: (d) => d, text: (d) => `fever ≥ ${d.toFixed(1)} °C`, textAnchor: "start", dx: 4, dy: -7, fill: C.vermillion, fontWeight: "bold" }),
     Plot.line(rows, { x: "date", y: "value", stroke: C.blue, strokeWidth: 1.5 }),
     Plot.dot(rows, {
       x: "date", y: "value", symbol: "circle", r: 3.5, fill: C.blue, stroke: "white",
@@ -210,7 +220,7 @@ function systolicChart(body, width, evidence) {
       x1: "x1", x2: "x2", y: "value", stroke: C.vermillion, strokeDasharray: "6,3", strokeWidth: 2,
       render: tagged("systolic-threshold", steps, (d) => ({ threshold: "hypotension", group: d.group })),
     }),
-    Plot.text(steps, { x: (d) => (d.x2 > view.to ? view.to : d.x2), y: "value", text: (d) => `hypotension < ${num(d.value)} mmHg (${d.group})`, textAnchor: "end", dy: 12, fill: C.vermillion, fontWeight: "bold" }),
+    Plot.text(steps, { x: (d) => (d.x1 < view.from ? view.from : d.x1), y: "value", text: (d) => `hypotension < ${num(d.value)} mmHg (${d.group})`, textAnchor: "start", dx: 4, dy: 12, fill: C.vermillion, fontWeight: "bold" }),
     Plot.line(rows, { x: "date", y: "value", stroke: C.green, strokeWidth: 1.5 }),
     Plot.dot(rows, {
       x: "date", y: "value", symbol: "triangle", r: 4.5, fill: C.green, stroke: "white",
@@ -222,8 +232,6 @@ function systolicChart(body, width, evidence) {
   ]);
 }
 
-// A label starting in the last fifth of the span is written leftwards, so it stays inside the frame.
-const late = (date) => date.getTime() > view.from.getTime() + 0.8 * (view.to.getTime() - view.from.getTime());
 
 function oxygenChart(body, width, evidence) {
   const rows = points(body.series.spo2, evidence);
@@ -241,12 +249,12 @@ function oxygenChart(body, width, evidence) {
       title: (d) => `Oxygen: ${d.label} from ${when(d.start)}`,
       render: tagged("oxygen", bands, (d) => ({ device: d.device, flow: d.flowLMin, level: d.astctLevel, evidence: d.evidence })),
     }),
-    Plot.text(bands, {
-      x: (d) => (d.x1 < view.from ? view.from : d.x1), y: 100, text: "label", fontSize: 11, lineAnchor: "top",
-      textAnchor: (d) => (late(d.x1) ? "end" : "start"), dx: (d) => (late(d.x1) ? -3 : 3),
+    ...sideLabels(bands, (d) => d.x1, 3, {
+      y: 100, text: "label", fontSize: 11, lineAnchor: "top", stroke: "white", strokeWidth: 3, paintOrder: "stroke",
+      fill: C.ink,
     }),
     Plot.ruleY([assess], { stroke: C.vermillion, strokeDasharray: "6,3", strokeWidth: 2, render: tagAll({ threshold: "spo2", value: assess }) }),
-    Plot.text([assess], { x: () => view.to, y: (d) => d, text: (d) => `SpO2 < ${d} %`, textAnchor: "end", dy: 12, fill: C.vermillion, fontWeight: "bold" }),
+    Plot.text([assess], { x: () => view.from, y: (d) => d, text: (d) => `SpO2 < ${d} %`, textAnchor: "start", dx: 4, dy: 12, fill: C.vermillion, fontWeight: "bold" }),
     Plot.dot(rows, {
       x: "date", y: "value", symbol: "square", r: 4, fill: C.blue, stroke: "white",
       title: (d) => `SpO2 ${d.value} % at ${when(d.t)}`,
@@ -294,28 +302,41 @@ function lanesChart(body, width, evidence) {
         title: (d) => `${d.drugName} (${d.kind}) ${when(d.t)}`,
         render: tagged("exposure", exposures, (d) => ({ drug: d.drugId, kind: d.kind, evidence: d.evidence })),
       }),
-      Plot.text(exposures.filter((e) => e.kind === "exposure"), {
-        x: "date", y: () => lane.drug, text: "drugName", fontSize: 11,
-        textAnchor: (d) => (late(d.date) ? "end" : "start"), dx: (d) => (late(d.date) ? -9 : 9),
+      ...sideLabels(exposures.filter((e) => e.kind === "exposure"), (d) => d.date, 9, {
+        y: () => lane.drug, fontSize: 11,
+        text: (d) => (d.date < view.from ? `← ${d.drugName}, ${when(d.t)}` : d.drugName),
       }),
       Plot.rect(pressors, {
         x1: "x1", x2: "x2", y: () => lane.pressor, fill: C.vermillion, fillOpacity: 0.85, stroke: (d) => (d.evidence ? C.ink : "none"), strokeWidth: 2.5,
         title: (d) => `${d.id} from ${when(d.start)}${d.end ? ` to ${when(d.end)}` : " (running)"}`,
         render: tagged("vasopressor", pressors, (d) => ({ drug: d.id, running: !d.end, evidence: d.evidence })),
       }),
-      Plot.text(pressors, {
-        x: (d) => (d.x1 < view.from ? view.from : d.x1), y: () => lane.pressor, text: "id", fontWeight: "bold",
-        textAnchor: (d) => (late(d.x1) ? "end" : "start"), dx: (d) => (late(d.x1) ? -4 : 4),
-        fill: C.ink, stroke: "white", strokeWidth: 3, paintOrder: "stroke",
+      ...sideLabels(pressors, (d) => d.x1, 4, {
+        y: () => lane.pressor, text: "id", fontWeight: "bold", fill: C.ink, stroke: "white", strokeWidth: 3,
+        paintOrder: "stroke",
       }),
       Plot.dot(treatments, {
         x: "date", y: () => lane.treatment, symbol: (d) => (d.kind === "corticosteroid" ? "hexagon" : "star"), r: 6, fill: C.blue,
         title: (d) => `${d.id} given ${when(d.t)}`,
         render: tagged("treatment", treatments, (d) => ({ drug: d.id, kind: d.kind, evidence: d.evidence })),
       }),
-      Plot.text(treatments, { x: "date", y: () => lane.treatment, text: "id", textAnchor: "start", dx: 8, fontSize: 11 }),
+      ...sideLabels(treatments, (d) => d.date, 9, { y: () => lane.treatment, text: "id", fontSize: 11 }),
     ]),
   });
+}
+
+function ratesChart(body, width, evidence) {
+  const hr = points(body.series.heart_rate, evidence);
+  const rr = points(body.series.respiratory_rate, evidence);
+  if (!hr.length && !rr.length) return null;
+  const top = Math.max(160, ...hr.map((r) => r.value), ...rr.map((r) => r.value)) + 10;
+  return frame(body, width, 160, { domain: [0, top], label: "/min" }, [
+    Plot.line(hr, { x: "date", y: "value", stroke: C.orange }),
+    Plot.dot(hr, { x: "date", y: "value", symbol: "circle", r: 3.5, fill: C.orange, title: (d) => `Heart rate ${d.value}/min at ${when(d.t)}`, render: tagged("heart_rate", hr, (d) => ({ evidence: d.evidence })) }),
+    Plot.line(rr, { x: "date", y: "value", stroke: C.sky, strokeDasharray: "3,2" }),
+    Plot.dot(rr, { x: "date", y: "value", symbol: "wye", r: 4.5, fill: C.sky, stroke: C.ink, strokeWidth: 0.5, title: (d) => `Respiratory rate ${d.value}/min at ${when(d.t)}`, render: tagged("respiratory_rate", rr, (d) => ({ evidence: d.evidence })) }),
+    evidenceRings([...hr, ...rr], "value", "rates"),
+  ]);
 }
 
 function neuroChart(body, width, evidence) {
@@ -356,6 +377,8 @@ function drawCharts(body, evidence) {
   box.append(figure("chart-temperature", "Temperature (°C), fever line", temperatureChart(body, width, evidence)));
   box.append(figure("chart-systolic", "Systolic blood pressure (mmHg), the patient's own hypotension threshold", systolicChart(body, width, evidence)));
   box.append(figure("chart-oxygen", "SpO2 (%) with oxygen device and flow as bands", oxygenChart(body, width, evidence)));
+  const rates = ratesChart(body, width, evidence);
+  if (rates) box.append(figure("chart-rates", "Heart rate (circles) and respiratory rate (Y marks), per minute", rates));
   const neuro = neuroChart(body, width, evidence);
   if (neuro) box.append(figure("chart-neuro", "Neurological scores: ICE (diamonds, 0–10) and GCS (crosses, 3–15)", neuro));
 }
@@ -397,7 +420,7 @@ function showSpans(body, context, evidence) {
 function legend() {
   const box = $("legend");
   const items = [
-    "● temperature", "▲ systolic", "■ SpO2", "◆ exposure (infusion, dose)", "★ tocilizumab (anti-cytokine)", "⬢ corticosteroid",
+    "● temperature", "▲ systolic", "■ SpO2", "● heart rate", "Y respiratory rate", "◆ exposure (infusion, dose)", "★ tocilizumab (anti-cytokine)", "⬢ corticosteroid",
     "▬ vasopressor running", "◯ ring: card evidence", "✕ value not usable", "- - - threshold",
   ];
   box.replaceChildren(...items.map((text) => Object.assign(document.createElement("span"), { textContent: text })));
@@ -472,7 +495,7 @@ function pointOut(ref, button) {
   marks[0]?.closest("figure")?.scrollIntoView({ block: "nearest" });
   $("evidence-detail").textContent = marks.length
     ? `${button.textContent}: ringed in “${marks[0].closest("figure").getAttribute("aria-label")}”.`
-    : `${button.textContent}: not drawn in this time span.`;
+    : `${button.textContent}: not drawn on these charts (it is in the table of values).`;
 }
 
 function showUnusable(body) {

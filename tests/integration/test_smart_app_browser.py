@@ -210,7 +210,8 @@ def test_ehr_launch_from_the_card_draws_the_chart_against_its_thresholds_and_rin
 
         # Keyboard: Tab reaches the evidence buttons in order, the time spans, each chart, then the value table.
         spans = ["Around the card's evidence", "Last 24 h", "Last 72 h", "Whole course"]
-        charts = ["chart-lanes", "chart-temperature", "chart-systolic", "chart-oxygen"]
+        charts = page.eval_on_selector_all("#charts figure", "fs => fs.map(f => f.id)")
+        assert charts[:4] == ["chart-lanes", "chart-temperature", "chart-systolic", "chart-oxygen"]
         expected = [*buttons, *spans, *charts, "All values as a table"]
         order = []
         for _ in expected:
