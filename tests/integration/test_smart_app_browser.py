@@ -161,6 +161,11 @@ def test_ehr_launch_from_the_card_draws_the_chart_against_its_thresholds_and_rin
         assert gateway.token_responses[-1]["appContext"] == link["appContext"]
         assert gateway.requests and all(r.status == 200 for r in gateway.requests)
         assert all(r.patient_scoped for r in gateway.requests if not r.path.startswith(("Medication/", "metadata")))
+        # The token is patient-level: the same token cannot read another patient's chart.
+        token = list(gateway.tokens)[-1]
+        other = httpx.get(f"{gateway.base_url}/Observation", params={"patient": stack["child"]["context"]["patientId"]},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=10.0)
+        assert other.status_code == 403
         # The service gets the resources, never the token.
         (call,) = posted
         assert "authorization" not in {k.lower() for k in call["headers"]}

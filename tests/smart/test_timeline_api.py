@@ -115,3 +115,25 @@ def test_other_cards_keep_a_plain_smart_link(app_client) -> None:
     cards = app_client.post("/cds-services/crs-patient-view", json=request).json()["cards"]
     gap = [c for c in cards if c["extension"][FINDING]["ruleId"] == "data.unreadable"]
     assert gap and all("appContext" not in link for link in gap[0]["links"] if link["type"] == "smart")
+
+
+def test_a_malformed_resource_is_skipped_and_the_rest_still_drawn(app_client) -> None:
+    broken = {"resourceType": "Observation", "id": "bad", "status": "final", "code": {"coding": "not-a-list"},
+              "effectiveDateTime": "2026-11-24T10:00:00Z", "valueQuantity": {"value": 39}}
+    body = post(app_client, [*rising_crs_chart(), broken]).json()
+    assert body["crs"][-1]["grade"] == 3
+    assert [p["reference"] for p in body["series"]["temperature"]] == ["Observation/t-1", "Observation/t-2",
+                                                                       "Observation/t-3"]
+
+
+def test_resources_that_are_not_json_objects_are_refused(app_client) -> None:
+    response = post(app_client, ["Observation/1", 42])
+    assert response.status_code == 400
+
+
+def test_json_nested_deeper_than_the_limit_is_refused_before_any_parsing(app_client) -> None:
+    deep: dict = {"resourceType": "Basic"}
+    for _ in range(80):
+        deep = {"x": deep}
+    response = post(app_client, [deep])
+    assert response.status_code == 400
