@@ -45,7 +45,12 @@ def content_security_policy(development: bool) -> str:
 
 
 class SecurityHeaders:
-    """CSP, no sniffing, no referrer (the SMART redirect carries the code in its query) on every page answer."""
+    """CSP, no sniffing, no referrer (the SMART redirect carries the code in its query) on every page answer.
+
+    The query string of a page request (`launch.html?iss=…&launch=…`, `index.html?code=…&state=…`) is read by the
+    page's script, never by the server: it is dropped from the request scope, so the access log does not record
+    the authorization code or the launch id (Starlette's Mount shares the scope uvicorn logs from).
+    """
 
     def __init__(self, app: ASGIApp, csp: str) -> None:
         self.app = app
@@ -64,6 +69,8 @@ class SecurityHeaders:
                 message["headers"] = headers
             await send(message)
 
+        if scope["type"] == "http":
+            scope["query_string"] = b""
         await self.app(scope, receive, with_headers)
 
 

@@ -521,14 +521,16 @@ function showTable(body, evidence) {
   const head = table.createTHead().insertRow();
   for (const h of ["time", "value", "", "reference"]) head.append(Object.assign(document.createElement("th"), { textContent: h }));
   const body_ = table.createTBody();
+  const steps = body.crs.map((x) => ({ t: x.start, step: x }));
   const rows = Object.entries(body.series).flatMap(([c, list]) => list.map((r) => ({ ...r, concept: c })))
-    .concat(body.unusable.map((u) => ({ ...u, unusable: true })))
+    .concat(body.unusable.map((u) => ({ ...u, unusable: true })), steps)
     .sort((a, b) => (a.t < b.t ? 1 : -1));
   for (const r of rows) {
     const tr = body_.insertRow();
     tr.insertCell().textContent = when(r.t);
-    tr.insertCell().textContent = r.unusable ? `${conceptLabel(r.concept)}: not usable (${r.reason})`
-      : `${conceptLabel(r.concept)} ${num(r.value)} ${CONCEPT[r.concept]?.unit ?? r.unit}`;
+    tr.insertCell().textContent = r.step ? `CRS from here: ${r.step.ruleId ? gradeText(r.step.grade, r.step.isMinimum) : "no CRS window"}`
+      : r.unusable ? `${conceptLabel(r.concept)}: not usable (${r.reason})`
+        : `${conceptLabel(r.concept)} ${num(r.value)} ${CONCEPT[r.concept]?.unit ?? r.unit}`;
     const flag = tr.insertCell();
     flag.className = "flag";
     flag.textContent = evidence.has(r.reference) ? "card evidence" : "";
@@ -559,6 +561,8 @@ async function main() {
     const config = await (await fetch("../smart/config")).json();
     const { resources, failed } = await readChart(client, config.lookbackDays);
     showPatient(resources, client.patient.id);
+    // The EHR may say its own banner already names the patient (SMART `need_patient_banner: false`).
+    $("patient").hidden = client.state?.tokenResponse?.need_patient_banner === false;
     $("status").textContent = "Grading the chart with crs-cds…";
     const body = await evaluate(resources, client.patient.id);
     const context = appContext(client);

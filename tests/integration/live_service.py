@@ -20,8 +20,9 @@ class LiveService:
     def __init__(self, settings: Settings, port: int) -> None:
         self.port = port
         self.base_url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
-                                lifespan="on", access_log=False)
+        # Access log on, through the root logger (log_config=None), so tests can read what it records.
+        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="info",
+                                log_config=None, lifespan="on", access_log=True)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 

@@ -10,6 +10,7 @@ keyboard focus order, local time with its zone, and the 600 px side-panel layout
 from __future__ import annotations
 
 import json
+import logging
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -137,8 +138,9 @@ def _values(resources: list[dict[str, Any]], since: str, code: str, component: s
 
 
 def test_ehr_launch_from_the_card_draws_the_chart_against_its_thresholds_and_rings_the_cards_evidence(
-    stack, tmp_path: Path
+    stack, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="uvicorn.access")
     service, gateway, request = stack["service"], stack["gateway"], stack["adult"]
     card = _crs_card(service, request)
     (link,) = [link for link in card["links"] if link["type"] == "smart"]
@@ -166,6 +168,10 @@ def test_ehr_launch_from_the_card_draws_the_chart_against_its_thresholds_and_rin
         other = httpx.get(f"{gateway.base_url}/Observation", params={"patient": stack["child"]["context"]["patientId"]},
                           headers={"Authorization": f"Bearer {token}"}, timeout=10.0)
         assert other.status_code == 403
+        # The service's access log shows the pages, never the launch id or the authorization code.
+        access = [r.getMessage() for r in caplog.records if r.name == "uvicorn.access"]
+        assert any("/app/index.html" in line for line in access)
+        assert not [line for line in access if launch in line or "code=" in line or "state=" in line]
         # The service gets the resources, never the token.
         (call,) = posted
         assert "authorization" not in {k.lower() for k in call["headers"]}
@@ -230,6 +236,12 @@ def test_ehr_launch_from_the_card_draws_the_chart_against_its_thresholds_and_rin
         assert focused == {buttons[0]}
         assert page.get_attribute("#evidence-list button", "aria-pressed") == "true"
 
+        # The same values as a table, for screen readers and exact reading.
+        page.click("#table-box summary")
+        table = page.inner_text("#values")
+        assert "Temperature: not usable (unit 'K' is not known)" in table
+        assert "card evidence" in table and "CRS from here: ASTCT grade 3" in table
+
         page.screenshot(path=str(_screenshot(tmp_path, "timeline-1280.png")), full_page=True)
 
 
@@ -255,3 +267,12 @@ def test_standalone_launch_in_a_600_px_side_panel_shows_the_childs_own_threshold
         assert page.is_hidden("#card")  # no card: the evidence shown is the current finding's
         assert page.inner_text("#evidence-title") == "Evidence of the current finding"
         page.screenshot(path=str(_screenshot(tmp_path, "timeline-panel-600.png")), full_page=True)
+
+
+def test_launch_without_an_ehr_offers_the_standalone_form_with_the_focus_in_it(stack, tmp_path: Path) -> None:
+    with chromium_context(tmp_path / "profile", viewport={"width": 600, "height": 700}) as browser:
+        page = browser.pages[0] if browser.pages else browser.new_page()
+        page.goto(f"{stack['service'].base_url}/app/launch.html")
+        page.wait_for_selector("#standalone:not([hidden])")
+        assert page.evaluate("() => document.activeElement.id") == "iss"
+        assert "choose a FHIR server" in page.inner_text("#launch-status")

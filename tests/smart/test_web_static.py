@@ -41,3 +41,19 @@ def test_the_root_redirects_to_the_app(tmp_path: Path) -> None:
 def test_development_lets_the_page_reach_a_loopback_fhir_server() -> None:
     assert "http://127.0.0.1:*" in content_security_policy(development=True)
     assert "http://127.0.0.1:*" not in content_security_policy(development=False)
+
+
+def test_the_page_query_string_never_reaches_the_access_log(tmp_path: Path) -> None:
+    """The SMART code and launch id ride in the query; the scope uvicorn logs from is cleared of it."""
+    import anyio
+
+    from cds_service.web.static import SecurityHeaders
+
+    seen: list[bytes] = []
+
+    async def page(scope, receive, send) -> None:
+        seen.append(scope["query_string"])
+
+    scope = {"type": "http", "path": "/app/index.html", "query_string": b"code=secret&state=s", "headers": []}
+    anyio.run(SecurityHeaders(page, "default-src 'none'"), scope, None, None)
+    assert seen == [b""] and scope["query_string"] == b""
