@@ -40,6 +40,12 @@ SHARED_TYPES = frozenset({"Medication"})  # not in the patient compartment: read
 USER = "Practitioner/test-clinician"  # the clinician signed in to the test EHR
 
 
+class S256Only(CodeChallenge):
+    """PKCE required, and only with S256 (SMART App Launch 2.0 forbids `plain`)."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]  # noqa: RUF012 - authlib's own class attribute
+
+
 @dataclass
 class Client:
     client_id: str
@@ -179,7 +185,7 @@ class SmartGateway:
         app = Flask("smart-gateway")
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no request lines (they carry launch ids)
         server = AuthorizationServer(app, query_client=self._query_client, save_token=self._save_token)
-        server.register_grant(self._code_grant(), [CodeChallenge(required=True)])
+        server.register_grant(self._code_grant(), [S256Only(required=True)])
         protector = ResourceProtector()
         protector.register_token_validator(self._validator())
 
