@@ -8,7 +8,14 @@ PY := $(VENV)/bin/python
 # Every install is constrained to the pinned versions of requirements.lock (regenerate with `make lock`).
 LOCK := requirements.lock
 
-.PHONY: run test install install-test sekmet lint lock clean
+.PHONY: run test install install-test sekmet app chromium lint lock clean
+
+# The CRS timeline SMART app: npm packages pinned in smart-app/package-lock.json, bundled into the package folder
+# the service serves at /app/ (git-ignored). Rebuilt when missing or older than its sources; without npm the
+# service still starts and says the app is not built. No browser is ever downloaded by Playwright.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+APP_BUNDLE := cds_service/web/static/BUILT
+APP_SOURCES := $(wildcard smart-app/src/*) smart-app/build.mjs smart-app/node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +34,23 @@ $(SEKMET_VENV)/.installed:
 	$(SEKMET_VENV)/bin/python -m pip install --quiet sekmet-fhir || echo "sekmet-fhir could not be installed: FHIR integration tests will skip"
 	touch $@
 
+smart-app/node_modules/.installed: smart-app/package.json smart-app/package-lock.json
+	cd smart-app && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(APP_BUNDLE): $(APP_SOURCES)
+	cd smart-app && npm run build --silent
+
+app:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(APP_BUNDLE); \
+	else echo "npm not found: the CRS timeline app (/app/) is not built; install Node.js 20 and npm" >&2; fi
+
+# Debian chromium for the browser tests, when missing and running as root (they skip with the reason otherwise).
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium could not be installed: the browser tests will skip" >&2; fi
+
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test $(SEKMET_VENV)/.installed
 sekmet: $(SEKMET_VENV)/.installed
@@ -36,12 +60,12 @@ sekmet: $(SEKMET_VENV)/.installed
 DEV_ENV := CRS_CDS_ENVIRONMENT=development CRS_CDS_AUTH_MODE=disabled CRS_CDS_LOG_FORMAT=text \
 	CRS_CDS_PUBLIC_BASE_URL=http://$(HOST):$(PORT) \
 	CRS_CDS_CORS_ORIGINS='["http://localhost:3000","https://sandbox.cds-hooks.org"]'
-run: install
+run: install app
 	$(DEV_ENV) $(VENV)/bin/crs-cds db upgrade
 	$(DEV_ENV) $(VENV)/bin/crs-cds serve --host $(HOST) --port $(PORT)
 
 ## make test: install what the tests need and run the whole suite.
-test: install-test
+test: install-test app chromium
 	$(PY) -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; exit 1; fi; \
 	exit $$status
@@ -58,4 +82,4 @@ lint: install-test
 	$(VENV)/bin/ruff check cds_service tests bench
 
 clean:
-	rm -rf $(VENV) $(SEKMET_VENV) data .pytest_cache
+	rm -rf $(VENV) $(SEKMET_VENV) data .pytest_cache smart-app/node_modules cds_service/web/static

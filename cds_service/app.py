@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cds_service import __version__
 from cds_service.api.openapi import build_openapi
 from cds_service.api.routes import metrics_router, router
+from cds_service.api.smart import router as smart_router
 from cds_service.errors import AuthenticationError, CrsCdsError, operation_outcome, outcome_for
 from cds_service.observability.metrics import Metrics
 from cds_service.observability.middleware import RequestContext
@@ -31,6 +32,7 @@ from cds_service.observability.tracing import install_tracing
 from cds_service.runtime import Runtime, build_runtime
 from cds_service.security.authenticator import startup_warning
 from cds_service.settings import Settings
+from cds_service.web.static import mount_app
 
 log = logging.getLogger("cds_service")
 
@@ -80,6 +82,8 @@ def create_app(
         app.include_router(metrics_router)
     if settings.is_development:
         _install_swagger_ui(app)
+    app.include_router(smart_router)
+    mount_app(app, development=settings.is_development)
     app.add_middleware(LastResort)  # added first, so it sits inside CORS: even a 500 carries CORS headers
     app.add_middleware(
         OutcomeCORSMiddleware,

@@ -87,6 +87,7 @@ class Settings(BaseSettings):
 
     source_label: str = "crs-cds CRS decision support"
     smart_app_url: str | None = None
+    smart_client_id: str = "crs-cds-timeline"  # the client id the EHR registered for the timeline app
     log_level: str = "INFO"
     log_format: str = Field("json", pattern="^(json|text)$")
     metrics_enabled: bool = True  # GET /metrics (Prometheus text format)

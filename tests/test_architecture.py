@@ -29,8 +29,10 @@ MAY_IMPORT: dict[str, set[str]] = {
     "runtime": {"clinical", "fhir", "knowledge", "observability", "rendering", "security", "settings", "store"},
     "pipeline": {"cdshooks", "clinical", "domain", "errors", "fhir", "intake", "reading", "runtime", "security",
                  "store"},
-    "api": {"cdshooks", "errors", "observability", "pipeline", "runtime", "security", "store"},
-    "app": {"api", "errors", "observability", "runtime", "security", "settings"},
+    "web": {"domain", "fhir", "intake", "knowledge", "reading"},  # the timeline page: its FHIR-to-facts function
+    "api": {"cdshooks", "clinical", "domain", "errors", "observability", "pipeline", "runtime", "security",
+            "store", "web"},
+    "app": {"api", "errors", "observability", "runtime", "security", "settings", "web"},
     "server": {"observability", "security", "settings"},
     "tooling": {"cdshooks", "domain", "errors", "fhir", "intake", "knowledge", "pipeline", "reading", "runtime",
                 "security", "settings", "store"},

@@ -41,6 +41,7 @@ from cds_service.rendering.icans import active_icans
 from cds_service.rendering.knowledge_view import KnowledgeView
 from cds_service.rendering.orders import order_risk, pre_infusion_risk, premedication
 from cds_service.rendering.registry import DRUG_LABEL_SOURCE
+from cds_service.rendering.smart_context import smart_app_context
 from cds_service.rendering.suggestions import suggestions
 from cds_service.rendering.templates import TemplateSet, fill
 from cds_service.rendering.text import CardText
@@ -143,7 +144,10 @@ class CardRenderer:
             label = fill(labels["drug-label"], {"drug_name": text.drug_name or text.drug.generic_name})
             links.append(Link(label=label, url=text.drug.label_url, type="absolute"))
         if self._settings.smart_app_url:
-            links.append(Link(label=labels["smart-app"], url=self._settings.smart_app_url, type="smart"))
+            context = smart_app_context(text.finding)  # the finding, so the app opens on it (CRS status cards)
+            links.append(
+                Link(label=labels["smart-app"], url=self._settings.smart_app_url, type="smart", appContext=context)
+            )
         return links
 
 

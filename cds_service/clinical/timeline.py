@@ -1,0 +1,362 @@
+"""The CRS timeline of one patient: what the cards would have said at every moment since the first exposure.
+
+    Facts (at now) --facts_as_of(t) for each change point t--> crs_status_finding (the cards' own rule)
+                   --> grade steps, thresholds per time, the series drawn, values not usable
+
+No second implementation of the grading: at each time `t` the facts are cut to what was known at `t`
+(`facts_as_of`) and the same `exposures_in_window` and `crs_status_finding` the cards use run on them, with the
+same RuleConfig. The grade only changes when a value enters or leaves the grading window, an exposure window
+opens or closes, or a treatment or vasopressor starts or stops; the rule runs at exactly those moments
+(`change_points`), so the steps are exact, not sampled. The last step is the rule at `facts.now`, on the facts
+unchanged: it is the card the EHR shows now.
+
+Pure: `facts.now` is the clock; nothing here reads FHIR or words a card.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from cds_service.clinical.grading import age_group
+from cds_service.clinical.rules import RuleConfig
+from cds_service.clinical.rules_crs import crs_status_finding
+from cds_service.clinical.windows import exposure_time, exposures_in_window, num
+from cds_service.domain.age import age_days_at, years_at
+from cds_service.domain.facts import (
+    ASTCT_HYPOXIA_LEVEL,
+    Exposure,
+    Facts,
+    Measurement,
+    O2Device,
+    O2Support,
+    TreatmentGiven,
+    UnusableValue,
+    VasopressorUse,
+)
+from cds_service.domain.findings import Finding
+
+#: The timeline starts this long before the first exposure inside its window (the baseline) ...
+BASELINE = timedelta(days=1)
+#: ... or, outside every window, this long before now.
+DEFAULT_SPAN = timedelta(days=14)
+#: The longest span drawn (a first exposure further back is clipped to this).
+MAX_SPAN = timedelta(days=60)
+#: Measurements older than this before `t` are cut from the facts at `t`: the parser reads no Observation older
+#: than 8 days before now (fhir.parsing.OBSERVATION_LOOKBACK), so this is what a card at `t` would have seen.
+FACTS_LOOKBACK = timedelta(days=8)
+#: The rule runs at most this many times per timeline (a bound on CPU per call; see `change_points`).
+MAX_POINTS = 1500
+#: Concepts drawn as series, in canonical units (the facts' own).
+DRAWN = ("temperature", "systolic", "diastolic", "heart_rate", "respiratory_rate", "spo2", "ice_score", "gcs")
+_EPSILON = timedelta(seconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class GradeStep:
+    """What the CRS-status rule says from `start` until `end` (the next step, or now)."""
+
+    start: datetime
+    end: datetime
+    rule_id: str | None  # "crs.active" | "crs.monitoring-window" | None (outside every window, or a quiet one)
+    category: str | None
+    severity: str | None
+    grade: int | None  # ASTCT grade; None = no grade
+    is_minimum: bool
+    cannot_exclude: tuple[str, ...]
+    drug_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdStep:
+    """The systolic threshold of the patient's age between `start` and `end` (hypotension: SBP below it)."""
+
+    start: datetime
+    end: datetime
+    value: float
+    group: str  # "adult", "age 6 years", "adult; age unknown", ...
+
+
+@dataclass(frozen=True, slots=True)
+class OxygenBand:
+    """One oxygen support record, drawn from its time until the next record (or now)."""
+
+    start: datetime
+    end: datetime
+    device: str
+    flow_l_min: float | None
+    astct_level: int | None  # ASTCT hypoxia level of the device (None: unknown device)
+    reference: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureMark:
+    drug_id: str
+    drug_name: str
+    drug_class: str
+    risk_tier: str
+    start: datetime | None
+    last: datetime | None
+    ongoing: bool
+    source: str
+    reference: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    now: datetime
+    start: datetime
+    patient_id: str | None
+    birth_date: str | None
+    fever_celsius: float
+    spo2_assess_below: float
+    low_flow_max_l_min: float
+    grading_window_hours: int
+    systolic_thresholds: tuple[ThresholdStep, ...]
+    series: dict[str, tuple[Measurement, ...]]
+    oxygen: tuple[OxygenBand, ...]
+    vasopressors: tuple[VasopressorUse, ...]
+    treatments: tuple[TreatmentGiven, ...]
+    exposures: tuple[ExposureMark, ...]
+    crs: tuple[GradeStep, ...]
+    unusable: tuple[UnusableValue, ...]
+    finding: Finding | None  # the CRS-status finding at now: what the card says
+    points_evaluated: int
+    points_capped: bool
+
+
+def build_timeline(facts: Facts, kb: Any, config: RuleConfig) -> Timeline:
+    """The timeline of `facts` from a day before the first exposure in its window (else 14 days back) to now."""
+    now = facts.now
+    start = span_start(facts, kb)
+    points, capped = change_points(facts, kb, start, config.grading_window_hours)
+    index = FactsIndex(facts)
+    steps = [_step(index.as_of(t) if t < now else facts, kb, config, t) for t in points]
+    finding = _status(facts, kb, config)
+    return Timeline(
+        now=now,
+        start=start,
+        patient_id=facts.patient_id,
+        birth_date=facts.birth_date.isoformat() if facts.birth_date else None,
+        fever_celsius=num(kb.thresholds.fever_celsius),
+        spo2_assess_below=num(kb.thresholds.spo2_assess_below),
+        low_flow_max_l_min=num(kb.thresholds.low_flow_max_l_min),
+        grading_window_hours=config.grading_window_hours,
+        systolic_thresholds=systolic_thresholds(facts, kb, start),
+        series={c: tuple(m for m in facts.series(c) if start <= m.effective <= now) for c in DRAWN},
+        oxygen=oxygen_bands(facts, start),
+        vasopressors=tuple(v for v in facts.vasopressors if _overlaps(v.start, v.end, start, now)),
+        treatments=tuple(t for t in facts.treatments if t.time is None or start <= t.time <= now),
+        exposures=tuple(_exposure_mark(e, kb) for e in facts.exposures if not e.is_draft and e.drug_id in kb.drugs),
+        crs=tuple(_merge(steps, now)),
+        unusable=tuple(u for u in facts.unusable if u.effective is None or u.effective >= start),
+        finding=finding,
+        points_evaluated=len(points),
+        points_capped=capped,
+    )
+
+
+def span_start(facts: Facts, kb: Any) -> datetime:
+    """A day before the first exposure among the drugs whose window holds now (the baseline; at most 60 days
+    back), else 14 days back."""
+    windows = exposures_in_window(facts, kb)
+    if not windows:
+        return facts.now - DEFAULT_SPAN
+    return max(min(w.first for w in windows) - BASELINE, facts.now - MAX_SPAN)
+
+
+def change_points(facts: Facts, kb: Any, start: datetime, hours: int) -> tuple[list[datetime], bool]:
+    """Every moment in [start, now] at which the CRS-status rule can change its answer, and now itself.
+
+    A value enters the grading window at its time and leaves it `hours` later; a lab leaves the lab window
+    (48 h at least) later still; an exposure window opens at the exposure and closes `exposure_window_days`
+    after its last time; treatments, vasopressors and diagnoses start (and stop). Beyond MAX_POINTS they are
+    moved onto a grid (`_on_grid`), and the timeline says so (`points_capped`).
+    """
+    window = timedelta(hours=hours)
+    labs = timedelta(hours=max(hours, 48))
+    moments: set[datetime] = {start, facts.now}
+    for m in facts.measurements:
+        moments.update((m.effective, m.effective + window + _EPSILON, m.effective + labs + _EPSILON))
+    for s in facts.o2_support:
+        moments.update((s.effective, s.effective + window + _EPSILON))
+    for u in facts.unusable:
+        if u.effective is not None:
+            moments.update((u.effective, u.effective + window + _EPSILON))
+    for v in facts.vasopressors:
+        moments.update(t for t in (v.start, v.end and v.end + window + _EPSILON) if t is not None)
+    moments.update(t.time for t in facts.treatments if t.time is not None)
+    moments.update(d.onset for d in facts.diagnoses if d.onset is not None)
+    for e in facts.exposures:
+        moments.update(_exposure_moments(e, kb, facts.now))
+    inside = sorted(t for t in moments if start <= t <= facts.now)
+    if len(inside) <= MAX_POINTS:
+        return inside, False
+    return _on_grid(inside, start, facts.now), True
+
+
+def _on_grid(moments: list[datetime], start: datetime, now: datetime) -> list[datetime]:
+    """Too many change points: each moves to the next boundary of a grid of MAX_POINTS - 1 equal cells, so a
+    step starts at most one cell (span / (MAX_POINTS - 1), 13 minutes over 14 days) after the change."""
+    cell = (now - start) / (MAX_POINTS - 1)
+    snapped = {min(now, start + cell * -((start - t) // cell)) for t in moments}
+    return sorted(snapped | {start, now})
+
+
+def _exposure_moments(e: Exposure, kb: Any, now: datetime) -> list[datetime]:
+    found = [t for t in (e.start, e.last) if t is not None]
+    moment = exposure_time(e, now)
+    drug = kb.drugs.get(e.drug_id)
+    if moment is not None and drug is not None:
+        found.append(moment + timedelta(days=int(drug.exposure_window_days)) + _EPSILON)
+    return found
+
+
+class FactsIndex:
+    """`as_of(t)`: the facts as known at time t (nothing recorded after t; measurements of the 8 days before)."""
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self._measurements = sorted(facts.measurements, key=lambda m: m.effective)
+        self._times = [m.effective for m in self._measurements]
+
+    def as_of(self, t: datetime) -> Facts:
+        f = self.facts
+        low, high = bisect_left(self._times, t - FACTS_LOOKBACK), bisect_right(self._times, t)
+        return replace(
+            f,
+            now=t,
+            measurements=tuple(self._measurements[low:high]),
+            o2_support=tuple(s for s in f.o2_support if s.effective <= t),
+            vasopressors=tuple(_vasopressor_at(v, t) for v in f.vasopressors if v.start is None or v.start <= t),
+            treatments=tuple(x for x in f.treatments if x.time is None or x.time <= t),
+            diagnoses=tuple(d for d in f.diagnoses if d.onset is None or d.onset <= t),
+            exposures=tuple(_exposure_at(e, t) for e in f.exposures if _started_by(e, t)),
+            unusable=tuple(u for u in f.unusable if u.effective is None or u.effective <= t),
+            draft_orders=(),
+        )
+
+
+def _started_by(e: Exposure, t: datetime) -> bool:
+    first = e.start or e.last
+    return e.is_draft is False and (first is None or first <= t)
+
+
+def _exposure_at(e: Exposure, t: datetime) -> Exposure:
+    """An exposure seen from t: a course whose last dose is after t is still going on at t."""
+    if e.last is not None and e.last > t:
+        return replace(e, last=t)
+    return e
+
+
+def _vasopressor_at(v: VasopressorUse, t: datetime) -> VasopressorUse:
+    return replace(v, end=None) if v.end is not None and v.end > t else v
+
+
+def _status(facts: Facts, kb: Any, config: RuleConfig) -> Finding | None:
+    return crs_status_finding(
+        facts,
+        kb,
+        exposures_in_window(facts, kb),
+        hours=config.grading_window_hours,
+        quiet_min_tier=config.min_window_card_tier,
+    )
+
+
+def _step(facts: Facts, kb: Any, config: RuleConfig, t: datetime) -> GradeStep:
+    finding = _status(facts, kb, config)
+    if finding is None:
+        return GradeStep(t, t, None, None, None, None, False, (), None)
+    return GradeStep(
+        start=t,
+        end=t,
+        rule_id=finding.rule_id,
+        category=finding.category.value,
+        severity=finding.severity.value,
+        grade=finding.astct_grade,
+        is_minimum=finding.astct_grade_is_minimum,
+        cannot_exclude=tuple(finding.params.get("cannot_exclude") or ()),
+        drug_id=finding.drug.id if finding.drug else None,
+    )
+
+
+def _merge(steps: list[GradeStep], now: datetime) -> list[GradeStep]:
+    """Consecutive steps saying the same thing become one; each ends where the next begins (the last at now)."""
+    merged: list[GradeStep] = []
+    for step in steps:
+        if merged and _same(merged[-1], step):
+            continue
+        merged.append(step)
+    ends = [s.start for s in merged[1:]] + [now]
+    return [replace(s, end=end) for s, end in zip(merged, ends, strict=True)]
+
+
+def _same(a: GradeStep, b: GradeStep) -> bool:
+    return (a.rule_id, a.severity, a.grade, a.is_minimum, a.cannot_exclude, a.drug_id) == (
+        b.rule_id,
+        b.severity,
+        b.grade,
+        b.is_minimum,
+        b.cannot_exclude,
+        b.drug_id,
+    )
+
+
+def systolic_thresholds(facts: Facts, kb: Any, start: datetime) -> tuple[ThresholdStep, ...]:
+    """The hypotension threshold of the patient's age over [start, now]: one step per age band crossed.
+
+    The same knowledge call as the grading (`kb.thresholds.hypotension_sbp` with age in days and completed
+    years at that time), evaluated daily and at now; the value changes at most at a birthday.
+    """
+    moments = [start + timedelta(days=d) for d in range((facts.now - start).days + 1)] + [facts.now]
+    steps: list[ThresholdStep] = []
+    for t in sorted(set(moments)):
+        age_days = age_days_at(facts.birth_date, t)
+        value = num(kb.thresholds.hypotension_sbp(age_days, age_years=years_at(facts.birth_date, t)))
+        group = age_group(age_days, years_at(facts.birth_date, t))
+        if steps and steps[-1].value == value and steps[-1].group == group:
+            continue
+        if steps:
+            steps[-1] = replace(steps[-1], end=t)
+        steps.append(ThresholdStep(t, facts.now, value, group))
+    return tuple(steps)
+
+
+def oxygen_bands(facts: Facts, start: datetime) -> tuple[OxygenBand, ...]:
+    """Each oxygen support record from its time until the next one (or now), clipped to [start, now]."""
+    records = sorted((s for s in facts.o2_support if s.effective <= facts.now), key=lambda s: s.effective)
+    bands: list[OxygenBand] = []
+    for i, record in enumerate(records):
+        end = records[i + 1].effective if i + 1 < len(records) else facts.now
+        if end < start:
+            continue
+        bands.append(_band(record, max(record.effective, start), end))
+    return tuple(bands)
+
+
+def _band(record: O2Support, start: datetime, end: datetime) -> OxygenBand:
+    level = ASTCT_HYPOXIA_LEVEL.get(record.device)
+    if record.device is O2Device.unknown:
+        level = None
+    return OxygenBand(start, end, record.device.value, record.flow_l_min, level, record.reference)
+
+
+def _exposure_mark(e: Exposure, kb: Any) -> ExposureMark:
+    drug = kb.drugs[e.drug_id]
+    return ExposureMark(
+        drug_id=e.drug_id,
+        drug_name=drug.generic_name,
+        drug_class=drug.drug_class,
+        risk_tier=drug.risk_tier,
+        start=e.start,
+        last=e.last,
+        ongoing=e.ongoing,
+        source=e.source,
+        reference=e.reference,
+    )
+
+
+def _overlaps(begin: datetime | None, end: datetime | None, start: datetime, now: datetime) -> bool:
+    return (begin is None or begin <= now) and (end is None or end >= start)
