@@ -29,7 +29,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "runtime": {"clinical", "fhir", "knowledge", "observability", "rendering", "security", "settings", "store"},
     "pipeline": {"cdshooks", "clinical", "domain", "errors", "fhir", "intake", "reading", "runtime", "security",
                  "store"},
-    "web": {"domain", "fhir", "intake", "knowledge", "reading"},  # the timeline page: its FHIR-to-facts function
+    "web": {"domain", "intake", "knowledge", "reading"},  # the timeline page: its FHIR-to-facts function
     "api": {"cdshooks", "clinical", "domain", "errors", "observability", "pipeline", "runtime", "security",
             "store", "web"},
     "app": {"api", "errors", "observability", "runtime", "security", "settings", "web"},

@@ -52,6 +52,8 @@ ERROR_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("get", "/healthz"): (),
     ("get", "/readyz"): (503,),
     ("get", "/metrics"): (),
+    ("post", "/smart/timeline"): (400, 413, 500),
+    ("get", "/smart/config"): (),
 }
 
 

@@ -45,7 +45,7 @@ DEFAULT_SPAN = timedelta(days=14)
 #: The longest span drawn (a first exposure further back is clipped to this).
 MAX_SPAN = timedelta(days=60)
 #: Measurements older than this before `t` are cut from the facts at `t`: the parser reads no Observation older
-#: than 8 days before now (fhir.parsing.OBSERVATION_LOOKBACK), so this is what a card at `t` would have seen.
+#: than 8 days before now (intake.builder.OBSERVATION_LOOKBACK), so this is what a card at `t` would have seen.
 FACTS_LOOKBACK = timedelta(days=8)
 #: The rule runs at most this many times per timeline (a bound on CPU per call; see `change_points`).
 MAX_POINTS = 1500

@@ -15,7 +15,7 @@ import json
 
 from cds_service.domain.findings import Category, Finding
 
-#: The findings whose card opens the timeline on them (ICANS joins when its rule exists).
+#: The findings whose card opens the timeline on them.
 CONTEXT_RULES = frozenset({"crs.active", "crs.monitoring-window", "icans.active"})
 
 
@@ -31,4 +31,7 @@ def smart_app_context(finding: Finding) -> str | None:
         "astctGradeIsMinimum": finding.astct_grade_is_minimum,
         "evidence": references,
     }
+    if finding.category is Category.active_icans:
+        context["icansGrade"] = finding.icans_grade
+        context["icansGradeIsMinimum"] = finding.icans_grade_is_minimum
     return json.dumps(context, separators=(",", ":"))

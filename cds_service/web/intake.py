@@ -5,8 +5,8 @@ how the service turns FHIR into facts.
 
 The same two stages as a hook call, without prefetch or FHIR I/O. No age cut-off on Observations (the
 timeline draws up to 60 days; the CRS-status rule cuts its own windows at each time), but Observations no rule
-can read (unknown codes, cancelled, entered-in-error) are dropped unparsed as usual, and at most
-`max_observations` are validated, newest first (a bound on CPU per call, as for hook calls).
+can read (unknown codes, cancelled, entered-in-error) are left unread as usual, and at most `max_observations`
+are read, newest first (a bound on CPU per call, as for hook calls).
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from datetime import datetime
 from typing import Any
 
 from cds_service.domain.facts import DataGap, Facts
-from cds_service.fhir.parsing import bundle_resources, observation_time, record_from_resources
+from cds_service.intake.builder import bundle_resources, observation_time, record_from_resources
 from cds_service.reading.extract import extract_facts
 
 
 def facts_from_resources(
     resources: Iterable[Any], kb: Any, now: datetime, *, patient_id: str | None = None, max_observations: int = 5000
 ) -> Facts:
-    """Facts at `now` from raw FHIR resources or Bundles (pure; malformed resources are skipped and counted)."""
+    """Facts at `now` from raw FHIR resources or Bundles (pure; the intake's liberal reading, as for hooks)."""
     flat = [r for raw in resources for r in bundle_resources(raw)]
     observations = [r for r in flat if r.get("resourceType") == "Observation"]
     others = [r for r in flat if r.get("resourceType") != "Observation"]

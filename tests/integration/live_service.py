@@ -18,6 +18,9 @@ class LiveService:
     """One uvicorn server for `settings` on `port`; `stop()` asks it to exit and joins the thread."""
 
     def __init__(self, settings: Settings, port: int) -> None:
+        from cds_service.runtime import open_store
+
+        open_store(settings).create_schema()  # a fresh test database, at the head revision (as `db upgrade`)
         self.port = port
         self.base_url = f"http://127.0.0.1:{port}"
         # Access log on, through the root logger (log_config=None), so tests can read what it records.
