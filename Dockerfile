@@ -1,6 +1,14 @@
 # crs-cds: production image. Authentication is required here (no development mode): mount a trusted-issuer
 # file and set CRS_CDS_TRUSTED_ISSUERS_FILE and CRS_CDS_PUBLIC_BASE_URL (README "Configuration", docs/DEPLOY.md).
-# The package is installed as a wheel, pinned by requirements.lock; the wheel carries cards/ (setup.py).
+# The package is installed as a wheel, pinned by requirements.lock; the wheel carries cards/ (setup.py) and the
+# CRS timeline app's bundle, built in the first stage from smart-app/ (npm packages pinned by its lock file).
+FROM node:20-bookworm-slim AS app
+WORKDIR /build
+COPY smart-app/package.json smart-app/package-lock.json smart-app/
+RUN cd smart-app && npm ci --no-audit --no-fund --loglevel=error
+COPY smart-app smart-app
+RUN cd smart-app && npm run build --silent
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -13,6 +21,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /src
 COPY pyproject.toml setup.py MANIFEST.in README.md LICENSE CHANGELOG.md requirements.lock ./
 COPY cds_service ./cds_service
+COPY --from=app /build/cds_service/web/static ./cds_service/web/static
 COPY cards ./cards
 RUN pip install -c requirements.lock . \
     && rm -rf /src \
