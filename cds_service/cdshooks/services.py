@@ -22,14 +22,20 @@ PREFETCH_TEMPLATES: dict[str, str] = {
     "medicationDispenses": f"MedicationDispense?patient={_P}&_count=100",
     "procedures": f"Procedure?patient={_P}&_sort=-date&_count=50",
     "conditions": f"Condition?patient={_P}&_count=100",
-    "vitalSigns": f"Observation?patient={_P}&category=vital-signs&_sort=-date&_count=200",
+    # Neurological assessments (ICE, CAPD, level of consciousness) are often flowsheet rows of category survey or
+    # exam: one query for the bedside observations (token search: comma-separated values are an OR).
+    "vitalSigns": f"Observation?patient={_P}&category=vital-signs,survey,exam&_sort=-date&_count=200",
     "labs": f"Observation?patient={_P}&category=laboratory&_sort=-date&_count=200",
+    # Whether the patient is an inpatient now (the monitoring-gap rule): optional, so a missing key is no gap.
+    "encounters": f"Encounter?patient={_P}&_sort=-date&_count=10",
 }
+#: Keys whose absence (no prefetch, no FHIR server) is not a data gap: no rule needs them to be safe.
+OPTIONAL_KEYS = frozenset({"encounters"})
 
 _USAGE = (
     "Needs read access to the patient's Patient, MedicationRequest, MedicationAdministration, "
-    "MedicationStatement, MedicationDispense, Procedure, Condition and Observation (vital-signs and laboratory) "
-    "resources, through prefetch or through fhirServer with fhirAuthorization (patient/*.read scopes). "
+    "MedicationStatement, MedicationDispense, Procedure, Condition, Encounter and Observation (vital-signs, "
+    "survey, exam and laboratory) resources, through prefetch or through fhirServer with fhirAuthorization (patient/*.read scopes). "
     "Vasopressor administrations, oxygen flow (LOINC 3151-8), FiO2 (3150-0) and oxygen delivery method "
     "(107117-4) are needed to grade CRS; when they are missing the cards say so."
 )

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cds_service.cdshooks.models import HookRequest
-from cds_service.cdshooks.services import ServiceDefinition
+from cds_service.cdshooks.services import OPTIONAL_KEYS, ServiceDefinition
 from cds_service.domain.facts import DataGap
 from cds_service.errors import PreconditionFailed
 from cds_service.fhir.client import REASON_WORDS, FhirGateway
@@ -54,7 +54,8 @@ KEY_WORDS: dict[str, str] = {
     "medicationDispenses": "medication dispensing records",
     "procedures": "procedures (including CAR-T infusions)",
     "conditions": "diagnoses",
-    "vitalSigns": "vital signs",
+    "vitalSigns": "vital signs and neurological assessments",
+    "encounters": "encounters (whether the patient is an inpatient)",
     "labs": "laboratory results",
     MEDICATIONS_KEY: "some medications named by reference",
 }
@@ -207,6 +208,8 @@ def _fetch_missing(
         outcome.reason = "not-allowed"
         return None
     if reader is None:
+        if outcome.key in OPTIONAL_KEYS and not ehr_failed:
+            return None  # not sent and nowhere to read it from: the rules do without it
         outcome.reason, outcome.explanation = (
             ("ehr-error", None) if ehr_failed else ("unreachable", _NO_SERVER)
         )

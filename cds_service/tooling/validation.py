@@ -71,8 +71,8 @@ def scenario_settings(scenario: Scenario, **overrides: Any) -> Settings:
 def fhir_transport(bundle: dict[str, Any], base_url: str = DEFAULT_FHIR_SERVER) -> httpx.MockTransport:
     """An in-memory FHIR server over a transaction Bundle's resources.
 
-    Answers `GET [base]/Type/id` (404 when absent) and `GET [base]/Type?patient=..&category=..` (a
-    searchset of the resources of that type whose subject or patient is the patient, by category code);
+    Answers `GET [base]/Type/id` (404 when absent) and `GET [base]/Type?patient=..&category=a,b` (a
+    searchset of the resources of that type whose subject or patient is the patient, by category codes);
     `_sort`, `_count` and other parameters are ignored.
     """
     resources = [entry["resource"] for entry in bundle.get("entry", ())]
@@ -104,7 +104,7 @@ def _search_match(resource: dict[str, Any], query: dict[str, list[str]]) -> bool
     if category is None:
         return True
     codes = {c.get("code") for cat in resource.get("category") or () for c in cat.get("coding") or ()}
-    return category.split("|")[-1] in codes
+    return any(value.split("|")[-1] in codes for value in category.split(","))  # a token OR: "a,b"
 
 
 async def evaluate_scenario(scenario: Scenario, now: datetime, database_url: str) -> dict[str, Any]:
