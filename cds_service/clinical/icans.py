@@ -87,7 +87,10 @@ def grade_icans(facts: Facts, spec: GradingSpec, *, window_start: datetime, sinc
     grade = graded or None
     is_minimum = grade is not None and grade < 4 and bool(missing)
     documented = _documented(facts, since_exposure)
+    low_gcs = _low_gcs(facts, spec, window_start)
     steps = [d.step for d in domains]
+    if low_gcs is not None:
+        steps.append(f"GCS {value_text(low_gcs.value)} at {clock(low_gcs.effective, facts.now)}.")
     if grade is not None:
         steps.append(_conclusion(grade, domains, is_minimum, missing))
     return IcansGrading(
@@ -97,7 +100,7 @@ def grade_icans(facts: Facts, spec: GradingSpec, *, window_start: datetime, sinc
         domains=domains,
         missing=missing,
         steps=tuple(steps),
-        low_gcs=_low_gcs(facts, spec, window_start),
+        low_gcs=low_gcs,
         seizure=any(d.name == "seizure" and d.grade for d in domains),
         documented=documented,
         last_assessment=_last_assessment(facts, tool),
@@ -164,8 +167,8 @@ def _missing(tool: str, score: Domain | None, consciousness: Domain | None, hour
 
 def _conclusion(grade: int, domains: tuple[Domain, ...], minimum: bool, missing: tuple[str, ...]) -> str:
     worst = [DOMAIN_NAMES[d.name] for d in domains if d.grade == grade]
-    text = f"ICANS grade {grade} from the {' and '.join(worst)} (the worst domain sets the grade)."
-    return text + (f" A minimum: missing {'; '.join(missing)}." if minimum else "")
+    text = f"ICANS grade {grade} from the {' and '.join(worst)} (the worst domain sets the grade)"
+    return text + ("; at least this grade, as an assessment is not recorded." if minimum else ".")
 
 
 def _low_gcs(facts: Facts, spec: GradingSpec, start: datetime) -> Measurement | None:

@@ -52,6 +52,8 @@ class ExpectedCard:
     astct_grade: int | None = None
     astct_grade_is_minimum: bool | None = None
     drug: str | None = None
+    icans_grade: int | None = None
+    icans_grade_is_minimum: bool | None = None
 
     def matches(self, card: CardSummary) -> bool:
         """Whether a card has this category, indicator and (when given) grade, minimum flag and drug."""
@@ -61,12 +63,15 @@ class ExpectedCard:
             (self.astct_grade, card.astct_grade),
             (self.astct_grade_is_minimum, card.astct_grade_is_minimum),
             (self.drug, card.drug),
+            (self.icans_grade, card.icans_grade),
+            (self.icans_grade_is_minimum, card.icans_grade_is_minimum),
         ]
         return all(wanted is None or wanted == actual for wanted, actual in checks)
 
     def describe(self) -> str:
         return describe_card(
-            self.category, self.indicator, self.astct_grade, self.astct_grade_is_minimum, self.drug
+            self.category, self.indicator, self.astct_grade, self.astct_grade_is_minimum, self.drug,
+            icans=(self.icans_grade, self.icans_grade_is_minimum),
         )
 
 
@@ -79,10 +84,13 @@ class CardSummary:
     astct_grade: int | None
     astct_grade_is_minimum: bool | None
     drug: str | None
+    icans_grade: int | None = None
+    icans_grade_is_minimum: bool | None = None
 
     def describe(self) -> str:
         return describe_card(
-            self.category or "?", self.indicator, self.astct_grade, self.astct_grade_is_minimum, self.drug
+            self.category or "?", self.indicator, self.astct_grade, self.astct_grade_is_minimum, self.drug,
+            icans=(self.icans_grade, self.icans_grade_is_minimum),
         )
 
 
@@ -120,12 +128,20 @@ class Scenario:
 
 
 def describe_card(
-    category: str, indicator: str, grade: int | None, minimum: bool | None, drug: str | None
+    category: str,
+    indicator: str,
+    grade: int | None,
+    minimum: bool | None,
+    drug: str | None,
+    *,
+    icans: tuple[int | None, bool | None] = (None, None),
 ) -> str:
-    """Short text of a card: "active-crs/critical G>=2 teclistamab"."""
+    """Short text of a card: "active-crs/critical G>=2 teclistamab", "active-icans/critical I3 axicabtagene..."."""
     text = f"{category}/{indicator}"
     if grade is not None:
         text += f" G{'>=' if minimum else ''}{grade}"
+    if icans[0] is not None:
+        text += f" I{'>=' if icans[1] else ''}{icans[0]}"
     return f"{text} {drug}" if drug else text
 
 
@@ -183,12 +199,15 @@ def _expectation(raw: Any, name: str) -> Expectation:
 def _expected_card(item: dict[str, Any]) -> ExpectedCard:
     grade = item.get("astct_grade")
     minimum = item.get("astct_grade_is_minimum")
+    icans, icans_minimum = item.get("icans_grade"), item.get("icans_grade_is_minimum")
     return ExpectedCard(
         category=str(item["category"]),
         indicator=str(item["indicator"]),
         astct_grade=None if grade is None else int(grade),
         astct_grade_is_minimum=None if minimum is None else bool(minimum),
         drug=item.get("drug"),
+        icans_grade=None if icans is None else int(icans),
+        icans_grade_is_minimum=None if icans_minimum is None else bool(icans_minimum),
     )
 
 
@@ -344,13 +363,15 @@ def summarise_cards(response: dict[str, Any]) -> list[CardSummary]:
 def _summary(card: dict[str, Any]) -> CardSummary:
     finding = (card.get("extension") or {}).get(FINDING_EXTENSION) or {}
     drug = finding.get("drug") or {}
-    grade = finding.get("astctGrade")
+    grade, icans = finding.get("astctGrade"), finding.get("icansGrade")
     return CardSummary(
         category=finding.get("category"),
         indicator=str(card.get("indicator")),
         astct_grade=None if grade is None else int(grade),
         astct_grade_is_minimum=finding.get("astctGradeIsMinimum"),
         drug=drug.get("id"),
+        icans_grade=None if icans is None else int(icans),
+        icans_grade_is_minimum=finding.get("icansGradeIsMinimum"),
     )
 
 
