@@ -35,7 +35,8 @@ OPTIONAL_KEYS = frozenset({"encounters"})
 _USAGE = (
     "Needs read access to the patient's Patient, MedicationRequest, MedicationAdministration, "
     "MedicationStatement, MedicationDispense, Procedure, Condition, Encounter and Observation (vital-signs, "
-    "survey, exam and laboratory) resources, through prefetch or through fhirServer with fhirAuthorization (patient/*.read scopes). "
+    "survey, exam and laboratory) resources, through prefetch or through fhirServer with fhirAuthorization "
+    "(patient/*.read scopes). "
     "Vasopressor administrations, oxygen flow (LOINC 3151-8), FiO2 (3150-0) and oxygen delivery method "
     "(107117-4) are needed to grade CRS; when they are missing the cards say so."
 )

@@ -255,7 +255,10 @@ def test_an_oversized_fhir_answer_is_not_read_and_the_card_says_so(settings):
     with _fetching_client(small, handler) as client:
         rules = by_rule(cards_of(client, _fallback_request()))
     gap = rules["data.unreadable"]["detail"]
-    assert "vital signs could not be read (the FHIR server's answer was larger than the service reads)" in gap
+    assert (
+        "vital signs and neurological assessments could not be read (the FHIR server's answer was larger than "
+        "the service reads)"
+    ) in gap
 
 
 def test_the_page_cap_says_only_the_newest_were_read(settings):
@@ -272,7 +275,8 @@ def test_the_page_cap_says_only_the_newest_were_read(settings):
     with _fetching_client(capped, handler) as client:
         rules = by_rule(cards_of(client, _fallback_request()))
     assert (
-        "vital signs could be read only in part (only the newest 2 were read: the limit of 2 pages was reached)"
+        "vital signs and neurological assessments could be read only in part (only the newest 2 were read: the "
+        "limit of 2 pages was reached)"
         in rules["data.unreadable"]["detail"]
     )
 
