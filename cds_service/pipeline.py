@@ -50,7 +50,7 @@ async def answer_hook(
     """Evaluate one hook call and return its response; the cards issued are recorded for feedback."""
     check_request(request, service)
     started = time.perf_counter()
-    now = runtime.clock()
+    now = runtime.clock().astimezone(runtime.settings.zone)  # cards write times in the display zone
     fhir_allowed = bool(request.fhirServer) and fhir_server_permitted(
         request.fhirServer or "", caller, runtime.settings
     )

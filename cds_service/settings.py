@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -85,6 +86,8 @@ class Settings(BaseSettings):
     grading_window_hours: int = Field(24, ge=1, le=168)
     monitoring_gap_hours: int = Field(8, ge=1, le=72)
 
+    # The time zone cards write times in (IANA name, e.g. "Europe/Berlin"); every time shows its zone.
+    time_zone: str = "UTC"
     source_label: str = "crs-cds CRS decision support"
     smart_app_url: str | None = None
     smart_client_id: str = "crs-cds-timeline"  # the client id the EHR registered for the timeline app
@@ -103,6 +106,18 @@ class Settings(BaseSettings):
                 "(set CRS_CDS_ENVIRONMENT=development for local work; never in production)"
             )
         return self
+
+    @model_validator(mode="after")
+    def _known_time_zone(self) -> Settings:
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"time_zone {self.time_zone!r} is not an IANA time zone name") from None
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
     @property
     def is_development(self) -> bool:

@@ -103,7 +103,10 @@ def lowest_spo2_below(facts: Facts, kb: Any, start: datetime) -> Measurement | N
 
 def assess_hypoxia(facts: Facts, kb: Any, start: datetime, hours: int) -> HypoxiaResult:
     """Hypoxia by the highest O2 support in the window; low SpO2 without O2 records is a stated gap."""
-    records = [s for s in facts.o2_support if in_window(s.effective, start, facts.now)]
+    records = sorted(
+        (s for s in facts.o2_support if in_window(s.effective, start, facts.now)),
+        key=lambda s: (s.effective, s.reference or "", s.device.value, s.flow_l_min or 0.0),
+    )  # in a stable order: records charted at the same moment give the same card whatever order they came in
     if not records:
         return _no_o2_records(facts, kb, start, hours)
     low_flow_max = num(kb.thresholds.low_flow_max_l_min)
@@ -120,10 +123,14 @@ def assess_hypoxia(facts: Facts, kb: Any, start: datetime, hours: int) -> Hypoxi
     return HypoxiaResult(part, top.device.value, top.flow_l_min)
 
 
-def _rank(graded: tuple[tuple[int, tuple[str, ...], str], O2Support]) -> tuple[int, bool, datetime, float, str]:
-    """Highest grade first; an exact record before a lower bound; then the latest, flow, reference."""
+def _rank(
+    graded: tuple[tuple[int, tuple[str, ...], str], O2Support],
+) -> tuple[int, bool, datetime, float, str, str]:
+    """Highest grade first; an exact record before a lower bound; then the latest, flow, reference, device."""
     (level, lacking, _), support = graded
-    return (level, not lacking, support.effective, support.flow_l_min or 0.0, support.reference or "")
+    return (
+        level, not lacking, support.effective, support.flow_l_min or 0.0, support.reference or "", support.device.value
+    )
 
 
 def _no_o2_records(facts: Facts, kb: Any, start: datetime, hours: int) -> HypoxiaResult:

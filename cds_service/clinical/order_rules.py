@@ -1,19 +1,24 @@
-"""Order-time rules (order-select, order-sign): risk, missing premedication or baseline monitoring, EASIX.
+"""Order-time rules (order-select, order-sign): one card per ordered drug, and the pre-infusion EASIX.
 
 Per catalogue drug among the draft orders (for order-select, only the selected drafts when selections are
-given): `order.risk` when its tier reaches the minimum alert tier; for a high-tier drug, `order.premedication`
-when a label premedication or a baseline monitoring order is absent from the other draft orders, and
-`order.pre-infusion-risk` with EASIX and m-EASIX.
+given), when its tier reaches the minimum alert tier: `order.risk`, one finding with the drug's risk and
+boxed warning, the label's monitoring, and what is missing from the orders: the label's premedication (with a
+one-click order each, its dose by body surface for a child when the label gives one) and, for a high-tier drug,
+the baseline monitoring, except baseline labs resulted within `baseline_result_hours` (the card shows the
+result instead). For a high-tier drug, `order.pre-infusion-risk` with EASIX and m-EASIX when computable.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
+from cds_service.clinical.dosing import bsa_m2
 from cds_service.clinical.risk import pre_infusion_risk
-from cds_service.clinical.windows import drug_ref, latest_exposure_days, num, tier_at_least
-from cds_service.domain.facts import DraftOrder, Facts
+from cds_service.clinical.windows import drug_ref, iso, latest_exposure_days, num, tier_at_least
+from cds_service.domain.age import years_at
+from cds_service.domain.facts import DraftOrder, Facts, Measurement
 from cds_service.domain.findings import Category, Evidence, Finding, Severity, Suggestion
 from cds_service.domain.findings import SuggestedOrder as Order
 from cds_service.knowledge.text import normalise
@@ -22,17 +27,19 @@ from cds_service.knowledge.text import normalise
 INTERCHANGEABLE_KINDS = frozenset({"antihistamine", "antipyretic"})
 
 
-def order_findings(facts: Facts, kb: Any, *, hook: str, min_tier: str) -> list[Finding]:
+def order_findings(
+    facts: Facts, kb: Any, *, hook: str, min_tier: str, baseline_result_hours: int = 72
+) -> list[Finding]:
     """Findings for every catalogue drug ordered in the draft orders under consideration."""
     findings: list[Finding] = []
     for drug_id, orders in _ordered_drugs(facts, kb, hook).items():
         drug = kb.drugs[drug_id]
+        if not tier_at_least(drug.risk_tier, min_tier):
+            continue
         others = [d for d in facts.draft_orders if d.drug_id != drug_id]
         evidence = tuple(_order_evidence(d) for d in orders)
-        if tier_at_least(drug.risk_tier, min_tier):
-            findings.append(_risk(facts, drug, evidence))
+        findings.append(_order_card(facts, kb, drug, others, evidence, baseline_result_hours))
         if drug.risk_tier == "high":
-            findings += [f for f in (_premedication(kb, drug, others, evidence),) if f is not None]
             findings += [f for f in (_pre_infusion(facts, kb, drug),) if f is not None]
     return findings
 
@@ -53,52 +60,86 @@ def _order_evidence(draft: DraftOrder) -> Evidence:
     )
 
 
-def _risk(facts: Facts, drug: Any, evidence: tuple[Evidence, ...]) -> Finding:
+def _order_card(
+    facts: Facts,
+    kb: Any,
+    drug: Any,
+    others: list[DraftOrder],
+    evidence: tuple[Evidence, ...],
+    baseline_result_hours: int,
+) -> Finding:
+    """`order.risk`: the drug's risk and label requirements, and what is missing from the orders."""
     exposed = latest_exposure_days(facts, drug.id)
+    child = _child(facts, kb)
+    bsa = bsa_m2(facts)
+    missing_premeds = [p for p in drug.premedication if not any(_is_premedication(kb, p, d) for d in others)]
+    baseline, resulted = _baseline(facts, kb, drug, others, baseline_result_hours)
+    suggestions = [Suggestion(_premed_label(p, child, bsa), (_premed_order(p, child, bsa),)) for p in missing_premeds]
+    if baseline:
+        label = "Baseline labs: " + ", ".join(b.display for b in baseline)
+        suggestions.append(Suggestion(label[:60], tuple(_baseline_order(b) for b in baseline)))
     return Finding(
         rule_id="order.risk",
         category=Category.order_risk,
-        severity=Severity.warning if drug.risk_tier == "high" else Severity.info,
+        severity=Severity.warning if drug.risk_tier == "high" or missing_premeds else Severity.info,
         template="order-risk",
         params={
             "drug_name": drug.generic_name,
             "tier": drug.risk_tier,
             "boxed_warning": bool(drug.boxed_warning_crs),
+            "boxed_neurotoxicity": bool(drug.boxed_warning_neurotoxicity),
             "already_exposed_days": exposed,
+            "missing_premedication": [_premed_label(p, child, bsa) for p in missing_premeds],
+            "missing_baseline": [b.label for b in baseline],
+            "baseline_results": resulted,
+            "paediatric": child,
+            "bsa_m2": bsa,
         },
         drug=drug_ref(drug),
         days_since_exposure=exposed,
         evidence=evidence,
-    )
-
-
-def _premedication(kb: Any, drug: Any, others: list[DraftOrder], evidence: tuple[Evidence, ...]) -> Finding | None:
-    missing_premeds = [p for p in drug.premedication if not any(_is_premedication(kb, p, d) for d in others)]
-    missing_baseline = [b for b in kb.baseline_monitoring if not any(_is_baseline(b, d) for d in others)]
-    if not missing_premeds and not missing_baseline:
-        return None
-    suggestions = []
-    if missing_premeds:
-        orders = tuple(_premed_order(p) for p in missing_premeds)
-        suggestions.append(Suggestion(f"Add premedication: {_names(p.display for p in missing_premeds)}", orders))
-    if missing_baseline:
-        orders = tuple(_baseline_order(b) for b in missing_baseline)
-        label = f"Add baseline monitoring: {_names(b.label for b in missing_baseline)}"
-        suggestions.append(Suggestion(label, orders))
-    return Finding(
-        rule_id="order.premedication",
-        category=Category.premedication,
-        severity=Severity.warning,
-        template="premedication",
-        params={
-            "drug_name": drug.generic_name,
-            "missing_premedication": [p.label for p in missing_premeds],
-            "missing_baseline": [b.label for b in missing_baseline],
-        },
-        drug=drug_ref(drug),
-        evidence=evidence,
         suggestions=tuple(suggestions),
     )
+
+
+def _child(facts: Facts, kb: Any) -> bool:
+    years = years_at(facts.birth_date, facts.now)
+    return years is not None and years * 365 < int(getattr(kb.thresholds, "adult_from_age_days", 6570))
+
+
+def _baseline(
+    facts: Facts, kb: Any, drug: Any, others: list[DraftOrder], hours: int
+) -> tuple[list[Any], list[dict[str, Any]]]:
+    """(baseline items still to order, results charted within `hours` that stand in for an order)."""
+    if drug.risk_tier != "high":
+        return [], []
+    since = facts.now - timedelta(hours=hours)
+    missing: list[Any] = []
+    resulted: list[dict[str, Any]] = []
+    for item in kb.baseline_monitoring:
+        if any(_is_baseline(item, d) for d in others):
+            continue
+        result = _recent_result(facts, kb, item, since)
+        if result is None:
+            missing.append(item)
+        else:
+            resulted.append({"label": item.display, "value": result.value, "unit": result.unit,
+                             "effective": iso(result.effective)})
+    return missing, resulted
+
+
+def _recent_result(facts: Facts, kb: Any, item: Any, since: Any) -> Measurement | None:
+    """The latest result of a baseline lab since `since`: the same code, or the concept that code stands for
+    (a CRP charted under another CRP code counts)."""
+    if not item.code:
+        return None
+    lookup = getattr(kb, "observation_concept", None)
+    concept = lookup(item.system, item.code) if lookup else None
+    found = [
+        m for m in facts.measurements
+        if (m.code == item.code or (concept is not None and m.concept == concept)) and since <= m.effective <= facts.now
+    ]
+    return max(found, key=lambda m: m.effective) if found else None
 
 
 def _names(names: Iterable[str]) -> str:
@@ -135,9 +176,36 @@ def _names_in(draft: DraftOrder, *names: str | None) -> bool:
     return any(f" {phrase} " in text for name in names if name and (phrase := normalise(name)))
 
 
-def _premed_order(premed: Any) -> Order:
+def _premed_label(premed: Any, child: bool, bsa: float | None) -> str:
+    """The one-click label (at most 60 characters): the child's dose by body surface where the label gives one."""
+    if child and premed.paediatric_mg_per_m2 is not None:
+        dose = _bsa_dose(premed, bsa)
+        label = f"{premed.display} {dose} before {premed.for_drug}" if dose else premed.paediatric_label
+        return str(label)[:60]
+    return str(premed.label)[:60]
+
+
+def _bsa_dose(premed: Any, bsa: float | None) -> str | None:
+    if bsa is None:
+        return None
+    mg = premed.paediatric_mg_per_m2 * bsa
+    if premed.paediatric_max_mg is not None:
+        mg = min(mg, premed.paediatric_max_mg)
+    return f"{round(mg, 1):g} mg"
+
+
+def _premed_order(premed: Any, child: bool, bsa: float | None) -> Order:
+    if child and premed.paediatric_mg_per_m2 is not None:
+        dose = _bsa_dose(premed, bsa)
+        per_m2 = f"{premed.paediatric_mg_per_m2:g} mg/m2, maximum {premed.paediatric_max_mg:g} mg"
+        dose_text = f"{dose} ({per_m2}, {bsa} m2)" if dose else f"{per_m2}: height and weight needed"
+        text = ", ".join(t for t in (dose_text, premed.paediatric_timing or premed.timing) if t)
+        label = _premed_label(premed, child, bsa)
+        return Order("MedicationRequest", label, premed.system, premed.code, premed.display, text,
+                     premed.paediatric_source or premed.source)
     text = ", ".join(t for t in (premed.dose_text, premed.timing) if t) or None
-    return Order("MedicationRequest", premed.label, premed.system, premed.code, premed.display, text, premed.source)
+    return Order("MedicationRequest", premed.label[:60], premed.system, premed.code, premed.display, text,
+                 premed.source)
 
 
 def _baseline_order(item: Any) -> Order:

@@ -11,6 +11,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from cds_service.clinical.crs_actions import (
+    infection_suggestions,
+    infection_workup_due,
+    tocilizumab_plan,
+    tocilizumab_suggestion,
+)
+from cds_service.clinical.differential import context_items
+from cds_service.clinical.dosing import bsa_m2, latest_weight_kg
 from cds_service.clinical.grading import Grading, grade_crs
 from cds_service.clinical.signals import Signals, detect_signals
 from cds_service.clinical.windows import (
@@ -55,11 +63,12 @@ def crs_status_finding(
     )
     documented = documented_crs(facts, since)
     common = _common_params(facts, kb, windows, signals)
+    common["context"] = context_items(facts, kb, since_exposure=since, lab_start=facts.now - timedelta(days=2))
     missing = _with_other_unusable(facts, grading.missing, since)
     # The fever waiver (tocilizumab, corticosteroid) only matters once a sign is present: a treatment alone,
     # such as an antiemetic dexamethasone, is no sign of CRS.
     if grading.fever.present or grading.organ_signs or documented is not None:
-        return _active(primary, grading, signals, documented, common, missing)
+        return _active(facts, kb, primary, grading, signals, documented, common, missing, since)
     alarming = signals.warning or bool(grading.cannot_exclude)
     if not alarming and not any(tier_at_least(w.drug.risk_tier, quiet_min_tier) for w in windows):
         return None
@@ -84,7 +93,12 @@ def _common_params(facts: Facts, kb: Any, windows: list[WindowExposure], signals
     adult_from = int(getattr(kb.thresholds, "adult_from_age_days", ADULT_FROM_AGE_DAYS))
     return {
         "drug_name": windows[0].drug.generic_name,
+        "drug_id": windows[0].drug.id,
+        "drug_class": windows[0].drug.drug_class,
         "other_drugs": [w.drug.generic_name for w in windows[1:]],
+        "weight_kg": latest_weight_kg(facts),
+        "bsa_m2": bsa_m2(facts),
+        "birth_date_precision": facts.birth_date_precision,
         "days_since_exposure": windows[0].days_since,
         "signals": [dict(s) for s in signals.items],
         "differential": list(signals.differential),
@@ -94,15 +108,25 @@ def _common_params(facts: Facts, kb: Any, windows: list[WindowExposure], signals
 
 
 def _active(
+    facts: Facts,
+    kb: Any,
     primary: WindowExposure,
     grading: Grading,
     signals: Signals,
     documented: DiagnosisFact | None,
     common: dict[str, Any],
     missing: tuple[str, ...],
+    since: datetime,
 ) -> Finding:
     critical = (grading.grade or 0) >= 2 or grading.organ_signs
     params = {**common, "status": "documented" if documented else "possible", **grading.params()}
+    plan = tocilizumab_plan(facts, kb.dosing.tocilizumab, grade=grading.grade, drug_class=primary.drug.drug_class,
+                            since=since)
+    neutropenic = "neutropenic-fever" in signals.differential
+    workup = infection_workup_due(fever=bool(grading.fever.present), grade=grading.grade, neutropenic=neutropenic)
+    params.update(tocilizumab=plan.params(), infection_workup=workup)
+    offered = tocilizumab_suggestion(plan, kb.dosing.tocilizumab)
+    suggestions = (*((offered,) if offered else ()), *(infection_suggestions() if workup else ()))
     evidence = [*grading.evidence, *signals.evidence]
     if documented is not None:
         params["documented_grade"] = documented.grade
@@ -128,6 +152,7 @@ def _active(
         days_since_exposure=primary.days_since,
         evidence=tuple(evidence),
         missing=missing,
+        suggestions=suggestions,
     )
 
 
@@ -156,7 +181,9 @@ def _monitoring(
     )
 
 
-def monitoring_gap_finding(facts: Facts, windows: list[WindowExposure], *, hours: int) -> Finding | None:
+def monitoring_gap_finding(
+    facts: Facts, windows: list[WindowExposure], *, hours: int, reason: str = "inside the CRS window"
+) -> Finding | None:
     """`crs.monitoring-gap` in a high-tier window when temperature or blood pressure is older than `hours`.
 
     `unusable` names the missing concepts with a value present in that time but not usable (unknown unit...).
@@ -188,6 +215,16 @@ def monitoring_gap_finding(facts: Facts, windows: list[WindowExposure], *, hours
             "missing": missing,
             "last_seen": {name: iso(seen) for name, seen in last_seen.items()},
             "unusable": unusable,
+            "gaps": [
+                {
+                    "concept": name,
+                    "last": iso(last_seen[name]),
+                    "hours": _hours_since(facts.now, last_seen[name]),
+                    "unusable": name in unusable,
+                }
+                for name in missing
+            ],
+            "reason": reason,
         },
         drug=drug_ref(high[0].drug),
         days_since_exposure=high[0].days_since,
@@ -195,6 +232,10 @@ def monitoring_gap_finding(facts: Facts, windows: list[WindowExposure], *, hours
             f"{'usable ' if name in unusable else ''}{name} in the last {hours} h" for name in missing
         ),
     )
+
+
+def _hours_since(now: datetime, moment: datetime | None) -> int | None:
+    return None if moment is None else int((now - moment).total_seconds() // 3600)
 
 
 def _last_time(facts: Facts, concepts: tuple[str, ...]) -> datetime | None:

@@ -135,16 +135,20 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def clock(moment: datetime | None, now: datetime) -> str:
-    """A time for a grading step: "14:20" on the day of `now`, else "2026-11-23 14:20" (in now's zone)."""
+    """A time as the card shows it, in now's zone with its name: "14:20 CET" on the day of `now`, else
+    "23 Nov 14:20 CET" (the service's display zone: Settings.time_zone, applied to `now` by the pipeline)."""
     if moment is None:
         return "an unknown time"
     local = moment.astimezone(now.tzinfo)
-    return local.strftime("%H:%M") if local.date() == now.date() else local.strftime("%Y-%m-%d %H:%M")
+    zone = local.strftime("%Z") or "UTC"
+    if local.date() == now.date():
+        return f"{local:%H:%M} {zone}"
+    return f"{local.day} {local:%b %H:%M} {zone}"
 
 
 def value_text(value: float) -> str:
-    """A measured value without a useless ".0" (84.0 -> "84", 38.6 -> "38.6")."""
-    return f"{value:g}"
+    """A measured value as a clinician writes it: at most one decimal, no useless ".0" (38.7778 -> "38.8")."""
+    return f"{round(value, 1):g}"
 
 
 def in_window(moment: datetime, start: datetime, now: datetime) -> bool:

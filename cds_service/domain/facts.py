@@ -72,6 +72,7 @@ class Measurement:
     effective: datetime
     reference: str | None = None
     code: str | None = None  # the LOINC (or site-local) code that identified it
+    flag: str | None = None  # the laboratory's interpretation ("L", "LL", "H"...), when it gave one
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,7 @@ class TreatmentGiven:
     kind: str  # "anti-cytokine" | "corticosteroid"
     time: datetime | None
     reference: str | None = None
+    ongoing: bool = False  # an active MedicationStatement: taken until now
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +149,17 @@ class DataGap:
 
 
 @dataclass(frozen=True, slots=True)
+class CultureResult:
+    """A blood culture result: positive when its value names an organism (never the absence of growth)."""
+
+    effective: datetime
+    positive: bool
+    organism: str | None  # the organism as charted ("Escherichia coli"), when positive
+    reference: str | None
+    preliminary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class NeuroSign:
     """A neurological finding the chart records: a level of consciousness or an event (ICANS domains).
 
@@ -188,6 +201,8 @@ class Facts:
     quality_notes: tuple[str, ...] = ()
     set_aside: tuple[SetAsideResource, ...] = ()  # resources whose identifying element could not be read
     neuro: tuple[NeuroSign, ...] = ()  # levels of consciousness and neurological events, oldest first
+    cultures: tuple[CultureResult, ...] = ()  # blood culture results, oldest first
+    birth_date_precision: str | None = None  # "day", or "month"/"year" for a partial birth date
     unusable: tuple[UnusableValue, ...] = ()  # present in the chart but not usable: never read as normal
 
     def series(self, concept: str) -> tuple[Measurement, ...]:

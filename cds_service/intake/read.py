@@ -427,6 +427,7 @@ def observation(raw: dict[str, Any]) -> Observation:
         status=status_of(raw),
         code=code,
         category_codes=codes_of(raw.get("category")),
+        interpretation=codes_of(raw.get("interpretation")),
         effective_time=time_of(raw, "effectiveDateTime", problems) or time_of(raw, "effectiveInstant", problems),
         effective_period=period_of(raw.get("effectivePeriod"), "effectivePeriod", problems),
         issued=time_of(raw, "issued", problems),

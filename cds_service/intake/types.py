@@ -186,6 +186,7 @@ class Observation(msgspec.Struct, frozen=True, gc=False):
     status: str | None = None
     code: CodeableConcept | None = None
     category_codes: frozenset[str] = frozenset()  # "vital-signs", "laboratory", "survey", "exam"...
+    interpretation: frozenset[str] = frozenset()  # the laboratory's flags: "L", "LL", "H", "POS", "NEG"...
     effective_time: FhirTime | None = None
     effective_period: Period | None = None
     issued: FhirTime | None = None

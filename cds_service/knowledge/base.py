@@ -13,6 +13,7 @@ from typing import TypeVar
 from cds_service.domain.concepts import ConceptInput
 from cds_service.domain.facts import O2Device
 from cds_service.knowledge.codes import SystemResolver
+from cds_service.knowledge.dosing import DosingFile
 from cds_service.knowledge.neuro import NeuroEvent, NeuroKnowledge
 from cds_service.knowledge.plausibility import PlausibleRange
 from cds_service.knowledge.schema import (
@@ -80,6 +81,7 @@ class Indexes:
     condition_codes: Mapping[tuple[str, str], ConditionEntry]
     o2_codes: Mapping[tuple[str, str], O2Device]
     o2_names: PhraseIndex[O2Device]
+    observation_names: PhraseIndex[str]  # lab names recognised in an Observation code's text
 
 
 class KnowledgeBase:
@@ -97,6 +99,7 @@ class KnowledgeBase:
         thresholds: Thresholds,
         plausibility: Mapping[str, PlausibleRange],
         neuro: NeuroKnowledge,
+        dosing: DosingFile,
         baseline_monitoring: tuple[BaselineItem, ...],
         sources: Mapping[str, Source],
         site: SiteConfig,
@@ -111,6 +114,7 @@ class KnowledgeBase:
         self.thresholds = thresholds
         self.plausibility = plausibility
         self.neuro = neuro
+        self.dosing = dosing
         self.baseline_monitoring = baseline_monitoring
         self.sources = sources
         self.site = site
@@ -210,13 +214,17 @@ class KnowledgeBase:
 
     def observation_concept_by_text(self, texts: Iterable[str]) -> str | None:
         """The concept the texts of an Observation's code name when no code is known: a neurological assessment
-        ("ICE score", "CAPD", "AVPU"...) or event ("seizure activity") of cards/icans.yaml."""
+        ("ICE score", "CAPD", "AVPU"...) or event ("seizure activity") of cards/icans.yaml, or a lab named in
+        cards/observations.yaml ("lactate", "cortisol")."""
         texts = [t for t in texts if t]
         if not texts:
             return None
         found = self.neuro.assessment(texts)
         if found is not None:
             return found
+        hit = self._ix.observation_names.search(texts)
+        if hit is not None:
+            return hit.value
         return "neuro_event" if self.neuro.event(texts) is not None else None
 
     def condition_event(

@@ -16,9 +16,11 @@ from cds_service.domain.facts import ASTCT_HYPOXIA_LEVEL, O2Device
 from cds_service.errors import KnowledgeError
 from cds_service.knowledge.base import GENERIC_CAR_T, Indexes, KnowledgeBase
 from cds_service.knowledge.codes import SystemResolver, is_well_formed
+from cds_service.knowledge.dosing import DosingFile
 from cds_service.knowledge.neuro import IcansFile, NeuroKnowledge
 from cds_service.knowledge.plausibility import PlausibilityFile, PlausibleRange
 from cds_service.knowledge.schema import (
+    NOT_FOR_THE_BEDSIDE,
     BaselineFile,
     Coding,
     ConditionFile,
@@ -63,6 +65,7 @@ class Catalogue:
     thresholds: ThresholdFile
     plausibility: PlausibilityFile
     icans: IcansFile
+    dosing: DosingFile
     baseline: BaselineFile
     site: SiteFile | None = None
     site_name: str | None = None
@@ -120,8 +123,11 @@ def build_knowledge(cat: Catalogue, version: str) -> KnowledgeBase:
     for band_field, source_id in cat.thresholds.source_ids():
         check.source(source_id, "thresholds.yaml", band_field.split(".")[0], band_field)
     plausibility = _plausibility(cat, check)
+    _check_bedside_sources(cat, drugs)
     for entry, source_id in cat.icans.source_ids():
         check.source(source_id, "icans.yaml", entry, "source")
+    for entry, source_id in cat.dosing.source_ids():
+        check.source(source_id, "dosing.yaml", entry, "source")
     for item in cat.baseline.items:
         check.unique("baseline", item.id, "baseline-monitoring.yaml")
         check.source(item.source, "baseline-monitoring.yaml", item.id, "source")
@@ -142,6 +148,7 @@ def build_knowledge(cat: Catalogue, version: str) -> KnowledgeBase:
         _frozen(condition_codes),
         _frozen(o2_codes),
         o2_names,
+        _observation_names(cat, check),
     )
     file_versions = {"sources.yaml": cat.sources.version, "thresholds.yaml": cat.thresholds.version}
     file_versions.update({name: f.version for name, f in cat.drug_files.items()})
@@ -155,11 +162,35 @@ def build_knowledge(cat: Catalogue, version: str) -> KnowledgeBase:
         thresholds=Thresholds(cat.thresholds),
         plausibility=MappingProxyType(plausibility),
         neuro=NeuroKnowledge(cat.icans, resolver),
+        dosing=cat.dosing,
         baseline_monitoring=cat.baseline.items,
         sources=MappingProxyType({s.id: s for s in cat.sources.sources}),
         site=site,
         indexes=indexes,
     )
+
+
+def _check_bedside_sources(cat: Catalogue, drugs: Mapping[str, Drug]) -> None:
+    """A fact a card shows (a drug's monitoring, premedication, tocilizumab availability, onset, risk reason,
+    boxed warning; an ICANS management line) needs a source that is not an aggregator or trade news."""
+    kinds = {s.id: s.kind for s in cat.sources.sources}
+    facing: list[tuple[str, str, str, tuple[str, ...]]] = []
+    for drug in drugs.values():
+        file = "drugs"
+        facing += [(file, drug.id, f"monitoring[{i}]", (m.source,)) for i, m in enumerate(drug.monitoring)]
+        facing += [(file, drug.id, f"premedication[{i}]", (p.source,)) for i, p in enumerate(drug.premedication)]
+        if drug.tocilizumab_availability is not None:
+            facing.append((file, drug.id, "tocilizumab_availability", (drug.tocilizumab_availability.source,)))
+        facing += [(file, drug.id, "typical_onset_source", (drug.typical_onset_source,)),
+                   (file, drug.id, "risk_source", (drug.risk_source,)),
+                   (file, drug.id, "boxed_warning_source", (drug.boxed_warning_source,))]
+    facing += [("icans.yaml", line.id, "sources", line.sources) for line in cat.icans.management]
+    for file, entry, where, sources in facing:
+        if sources and all(kinds.get(s) in NOT_FOR_THE_BEDSIDE for s in sources):
+            raise KnowledgeError(
+                f"{file}: entry '{entry}', field '{where}': shown on cards but sourced only by "
+                f"{', '.join(f'{s} ({kinds.get(s)})' for s in sources)}: cite the label, a guideline or a paper"
+            )
 
 
 def _plausibility(cat: Catalogue, check: _Checker) -> dict[str, PlausibleRange]:
@@ -223,8 +254,12 @@ def _check_drug_sources(drug: Drug, file: str, check: _Checker) -> None:
         check.source(fact.source, file, drug.id, f"monitoring[{i}].source")
     if drug.tocilizumab_availability:
         check.source(drug.tocilizumab_availability.source, file, drug.id, "tocilizumab_availability.source")
+    if drug.boxed_warning_neurotoxicity_source:
+        check.source(drug.boxed_warning_neurotoxicity_source, file, drug.id, "boxed_warning_neurotoxicity_source")
     for i, premed in enumerate(drug.premedication):
         check.source(premed.source, file, drug.id, f"premedication[{i}].source")
+        if premed.paediatric_source:
+            check.source(premed.paediatric_source, file, drug.id, f"premedication[{i}].paediatric_source")
         if premed.system and premed.code:
             check.code(premed.system, premed.code, file, drug.id, f"premedication[{i}]")
 
@@ -272,6 +307,17 @@ def _named_entries(file: str, entries: Iterable[object], check: _Checker) -> tup
             if other is not None:
                 check.fail(file, ident, "synonyms", f"name '{name}' is also a name of '{other}'")
     return codes, names
+
+
+def _observation_names(cat: Catalogue, check: _Checker) -> PhraseIndex[str]:
+    """The names of observation concepts (labs without a verified code), for text recognition."""
+    names: PhraseIndex[str] = PhraseIndex()
+    for concept in cat.observations.concepts:
+        for name in concept.names:
+            owner = names.add(name, concept.id)
+            if owner is not None:
+                check.fail("observations.yaml", concept.id, "names", f"{name!r} is also a name of '{owner}'")
+    return names
 
 
 def _observations(cat: Catalogue, check: _Checker) -> dict[tuple[str, str], str]:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from cds_service.errors import KnowledgeError
 from cds_service.knowledge.base import KnowledgeBase
 from cds_service.knowledge.build import Catalogue, build_knowledge
+from cds_service.knowledge.dosing import DosingFile
 from cds_service.knowledge.neuro import IcansFile
 from cds_service.knowledge.plausibility import PlausibilityFile
 from cds_service.knowledge.schema import (
@@ -44,6 +45,7 @@ FILES: dict[str, type[BaseModel]] = {
     "thresholds.yaml": ThresholdFile,
     "plausibility.yaml": PlausibilityFile,
     "icans.yaml": IcansFile,
+    "dosing.yaml": DosingFile,
     "baseline-monitoring.yaml": BaselineFile,
 }
 
@@ -74,6 +76,7 @@ def load_knowledge(knowledge_dir: Path, site_file: Path | None = None) -> Knowle
         thresholds=_as(parsed["thresholds.yaml"], ThresholdFile),
         plausibility=_as(parsed["plausibility.yaml"], PlausibilityFile),
         icans=_as(parsed["icans.yaml"], IcansFile),
+        dosing=_as(parsed["dosing.yaml"], DosingFile),
         baseline=_as(parsed["baseline-monitoring.yaml"], BaselineFile),
         site=site,
         site_name=site_file.name if site_file else None,

@@ -67,6 +67,9 @@ ObservationConceptName = Literal[
     "neutrophils",
     "body_weight",
     "body_height",
+    "blood_culture",
+    "lactate",
+    "cortisol",
     "ice_score",
     "capd",
     "gcs",
@@ -101,13 +104,19 @@ class Fact(Strict):
 class Premedication(Strict):
     id: str = Field(pattern=_ID)
     treatment_id: str | None = None
-    label: str
+    label: str = Field(max_length=60)  # a suggestion button: one short line
     display: str
     system: SystemUri | None = None
     code: str | None = None
     dose_text: str
     timing: str
     source: str
+    for_drug: str = ""  # the drug it is given before, for a child's label ("before blinatumomab")
+    paediatric_mg_per_m2: float | None = None  # a child's dose by body surface (Mosteller), when the label has one
+    paediatric_max_mg: float | None = None
+    paediatric_timing: str | None = None
+    paediatric_label: str | None = None  # the label when the body surface cannot be computed
+    paediatric_source: str | None = None
 
 
 class Drug(Strict):
@@ -123,6 +132,8 @@ class Drug(Strict):
     risk_source: str
     boxed_warning_crs: bool
     boxed_warning_source: str
+    boxed_warning_neurotoxicity: bool = False  # the boxed warning also names neurologic toxicity / ICANS
+    boxed_warning_neurotoxicity_source: str | None = None
     typical_onset: str
     typical_onset_source: str
     exposure_window_days: int = Field(ge=1, le=365)
@@ -199,6 +210,7 @@ class ObservationConcept(Strict):
     id: ObservationConceptName
     label: str
     codes: tuple[Coding, ...] = ()
+    names: tuple[str, ...] = ()  # recognised in an Observation code's text when no code is known
     note: str | None = None
     source: str
 
@@ -244,9 +256,32 @@ class BaselineFile(Strict):
     items: tuple[BaselineItem, ...]
 
 
+SourceKind = Literal[
+    "label",
+    "label-mirror",
+    "manufacturer-hcp",
+    "guideline",
+    "paper",
+    "code-system",
+    "public-code-repository",
+    "regulatory-database",
+    "payer-policy",
+    "professional-society",
+    "design",
+    "convention",
+    "aggregator",
+    "news",
+]
+#: Kinds that may not be the only source of a fact a card shows (crs-clinical-facts-2.md "source kinds"):
+#: aggregators (MIMS, drugs.com, Medscape, HealthTree...), trade news, and another country's drug database
+#: (recorded as an aggregator).
+NOT_FOR_THE_BEDSIDE: frozenset[str] = frozenset({"aggregator", "news"})
+
+
 class Source(Strict):
     id: str = Field(pattern=_ID)
     citation: str
+    kind: SourceKind
     short: str | None = None  # the label a card shows ("ASCO 2021"); the id when absent
     url: str | None = None
     note: str | None = None

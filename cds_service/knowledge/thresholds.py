@@ -94,6 +94,7 @@ class ThresholdFile(Strict):
     neutropenia_anc_10e9_l: ValueSpec
     easix_korell_2022: ValueSpec
     lab_max_age_days: ValueSpec
+    long_term_corticosteroid_days: ValueSpec
     hypotension_sbp: AgeDependent
     tachycardia_hr: AgeDependent
     tachypnoea_rr: AgeDependent
@@ -125,6 +126,7 @@ class Thresholds:
         self.neutropenia_anc_10e9_l = spec.neutropenia_anc_10e9_l.threshold()
         self.easix_korell_2022 = spec.easix_korell_2022.threshold()
         self.lab_max_age_days = spec.lab_max_age_days.threshold()
+        self.long_term_corticosteroid_days = spec.long_term_corticosteroid_days.threshold()
         self.adult_from_age_days = spec.adult_from_age_days
 
     def hypotension_sbp(self, age_days: int | None, *, age_years: int | None = None) -> Threshold:

@@ -63,6 +63,9 @@ def extract_facts(record: PatientRecord, kb: KnowledgeBase, now: datetime) -> Fa
         now=now,
         patient_id=record.patient_id,
         birth_date=_birth_date(record, notes),
+        birth_date_precision=record.patient.birth_date.precision
+        if record.patient is not None and record.patient.birth_date is not None
+        else None,
         exposures=_sorted(exposures + draft_exposures, _exposure_key),
         measurements=_sorted(observed.measurements, _measurement_key),
         o2_support=_sorted(o2_support(observed.o2_parts), _o2_key),
@@ -75,6 +78,7 @@ def extract_facts(record: PatientRecord, kb: KnowledgeBase, now: datetime) -> Fa
         set_aside=tuple(_set_aside(item) for item in record.set_aside if item.could_matter),
         unusable=_sorted(observed.unusable, _unusable_key),
         neuro=_sorted([*observed.neuro, *neuro_events(record, kb, notes)], _neuro_key),
+        cultures=tuple(sorted(observed.cultures, key=lambda c: (c.effective, c.reference or "", c.positive))),
     )
 
 

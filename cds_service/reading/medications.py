@@ -202,7 +202,8 @@ def _treatment(
         return
     if found.kind == "corticosteroid" and _topical(concept, routes):
         return  # hydrocortisone cream or an inhaled steroid does not lift the fever requirement
-    yield TreatmentGiven(found.id, found.kind, time, reference_of(resource))
+    ongoing = isinstance(resource, MedicationStatement) and resource.status == "active"
+    yield TreatmentGiven(found.id, found.kind, time, reference_of(resource), ongoing)
 
 
 def _topical(concept: ConceptInput, routes: list[CodeableConcept | None]) -> bool:

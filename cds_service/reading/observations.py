@@ -23,10 +23,10 @@ gradable), unless its text says no oxygen ("none", "off", "no O2"): then it is u
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from cds_service.domain.facts import Measurement, NeuroSign, O2Device, UnusableValue
+from cds_service.domain.facts import CultureResult, Measurement, NeuroSign, O2Device, UnusableValue
 from cds_service.intake.record import PatientRecord
 from cds_service.intake.types import CodeableConcept, Observation, ObservationValue, Quantity, reference_of
 from cds_service.knowledge.base import KnowledgeBase
@@ -63,7 +63,20 @@ CONSCIOUSNESS_LABELS = {
 }
 USED_STATUSES = frozenset({"final", "amended", "corrected", "preliminary"})
 COMPUTED_MAP = "computed-map"
-_NOT_NUMERIC = frozenset({"bp_panel", "o2_device", "consciousness", "neuro_event"})
+_NOT_NUMERIC = frozenset({"bp_panel", "o2_device", "consciousness", "neuro_event", "blood_culture"})
+#: The laboratory flags a card repeats (FHIR v3 ObservationInterpretation codes: low, critical low, high...).
+FLAGS = ("LL", "L", "HH", "H", "A", "AA")
+#: Words that say a culture grew nothing (or has no result yet): never a positive culture.
+NOT_GROWTH = (
+    "no growth",
+    "negative",
+    "no organisms",
+    "sterile",
+    "pending",
+    "in progress",
+    "no bacteria",
+    "not detected",
+)
 _PERCENTAGES = frozenset({"spo2", "fio2"})  # a percentage outside 0-100 means the unit is wrong: not guessed
 _UNIT_NOTE_MAX = 24
 ROOM_AIR_FIO2_PERCENT = 21.0  # FiO2 of ambient air: a lower FiO2 is not a breathing gas, so the unit is wrong
@@ -131,6 +144,7 @@ class ObservationFacts:
     o2_parts: list[O2Part]
     unusable: list[UnusableValue] = field(default_factory=list)
     neuro: list[NeuroSign] = field(default_factory=list)
+    cultures: list[CultureResult] = field(default_factory=list)
 
 
 #: An observation with no status (spec-required, absent in some exports) is read as final: ignoring a charted
@@ -141,7 +155,7 @@ NO_STATUS = "final"
 def read_observations(record: PatientRecord, kb: KnowledgeBase, notes: Notes, now: datetime) -> ObservationFacts:
     """Measurements, oxygen-support parts and unusable values of every Observation of the record (linear)."""
     reader = _Reader(Lookups(kb), notes, kb.plausibility)
-    facts = ObservationFacts([], [], reader.unusable, reader.neuro)
+    facts = ObservationFacts([], [], reader.unusable, reader.neuro, reader.cultures)
     for observation in record.observations:
         if (observation.status or NO_STATUS) not in USED_STATUSES:
             continue
@@ -168,6 +182,7 @@ class _Reader:
         self.plausible = plausible
         self.unusable: list[UnusableValue] = []
         self.neuro: list[NeuroSign] = []
+        self.cultures: list[CultureResult] = []
 
     def refuse(
         self, concept: str, effective: datetime | None, reference: str | None, reason: str, shown: str | None = None
@@ -209,10 +224,15 @@ class _Reader:
                 devices.extend([device] if device is not None else [])
             elif concept in ("consciousness", "neuro_event"):
                 self.neuro.extend(self.kb.neuro_sign(concept, part, effective, reference))
+            elif concept == "blood_culture":
+                self.cultures.extend(_culture(observation, part, effective, reference))
             elif concept not in _NOT_NUMERIC:
                 measurement = self.measure(part, concept, code, effective, reference)
                 found.extend([measurement] if measurement is not None else [])
         computed = _computed_map(found, effective, reference)
+        flag = next((f for f in FLAGS if f in observation.interpretation), None)
+        if flag is not None:
+            found = [replace(m, flag=flag) for m in found]
         return found + computed, (devices[0] if devices else None)
 
     def measure(
@@ -275,6 +295,20 @@ def _concept(codeable: CodeableConcept | None, kb: Lookups) -> tuple[str | None,
         if concept is not None:
             return concept, coding.code
     return kb.concept_by_text(codeable), None
+
+
+def _culture(
+    observation: Observation, part: ObservationValue, effective: datetime, reference: str | None
+) -> list[CultureResult]:
+    """A blood culture: positive when its value names an organism (coded or text) and no negative word."""
+    texts = [t for t in (part.string, *_concept_texts(part.concept)) if t]
+    if not texts:
+        return []
+    words = " ".join(normalise(t) for t in texts)
+    if any(phrase in words for phrase in NOT_GROWTH) or "NEG" in observation.interpretation:
+        return [CultureResult(effective, False, None, reference)]
+    organism = texts[0][:80]
+    return [CultureResult(effective, True, organism, reference, observation.status == "preliminary")]
 
 
 def _concept_texts(codeable: CodeableConcept | None) -> list[str]:

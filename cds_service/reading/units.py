@@ -146,6 +146,16 @@ _HEIGHT = {
     "[in_i]": Conversion(Decimal("2.54")),  # UCUM international inch = 2.54 cm (exact)
     "in": Conversion(Decimal("2.54")),
 }
+_LACTATE = {
+    "mmol/L": SAME,  # UCUM
+    "mg/dL": Conversion(divisor=Decimal("9.008")),  # lactate 90.08 g/mol: 1 mmol/L = 9.008 mg/dL
+}
+_CORTISOL = {
+    "ug/dL": SAME,  # UCUM
+    "µg/dL": SAME,
+    "mcg/dL": SAME,
+    "nmol/L": Conversion(divisor=Decimal("27.59")),  # cortisol 362.46 g/mol: 1 ug/dL = 27.59 nmol/L
+}
 _SCORE = {"": SAME, "1": SAME}  # dimensionless scores: no unit, UCUM unity or an annotation such as {score}
 
 #: concept -> (canonical unit, accepted spellings -> conversion)
@@ -169,6 +179,8 @@ TABLE: Mapping[str, tuple[str, Mapping[str, Conversion]]] = {
     "neutrophils": ("10*9/L", _COUNT),
     "fibrinogen": ("mg/dL", _FIBRINOGEN),
     "d_dimer": ("ug/mL", _D_DIMER),
+    "lactate": ("mmol/L", _LACTATE),
+    "cortisol": ("ug/dL", _CORTISOL),
     "body_weight": ("kg", _WEIGHT),
     "body_height": ("cm", _HEIGHT),
     "ice_score": ("{score}", _SCORE),
@@ -197,6 +209,8 @@ UNIT_DISPLAY: Mapping[str, str] = {
     "{score}": "",
     "kg": "kg",
     "cm": "cm",
+    "mmol/L": "mmol/L",
+    "ug/dL": "µg/dL",
 }
 
 

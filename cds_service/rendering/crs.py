@@ -1,6 +1,7 @@
 """Summary and detail of the patient-state cards: active-crs, monitoring-window, monitoring-gap, data-gap.
 
-Each function takes the finding's `CardText` and returns (summary, detail Markdown).
+Each function takes the finding's `CardText` and returns (summary, detail Markdown). Warning and critical cards
+follow the bedside shape (rendering/bedside.py): found, grade, not recorded, do now, consider, sources.
 """
 
 from __future__ import annotations
@@ -8,57 +9,52 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cds_service.rendering.markdown import escape, join_blocks, number, table, utc_text
-from cds_service.rendering.registry import WARNING_SIGNALS
+from cds_service.rendering.bedside import Bedside
+from cds_service.rendering.markdown import escape, join_blocks, number
+from cds_service.rendering.templates import ManagementGroup, ManagementItem, fill
 from cds_service.rendering.text import CardText
+
+#: How a tocilizumab plan the rule could not offer is said (params.tocilizumab.status).
+TOCILIZUMAB_NOT_OFFERED = {
+    "no-weight": "Tocilizumab 8 mg/kg IV over 1 h (12 mg/kg under 30 kg; max 800 mg): weight not charted.",
+    "under-label-age": "Tocilizumab: not labelled under 2 years; per local protocol.",
+    "limit-24h": "Tocilizumab: {given_24h} doses in 24 h already (the maximum is 3).",
+    "limit-total": "Tocilizumab: {given_total} doses given (the maximum is 4): consider other therapy.",
+    "too-soon": "Tocilizumab: the next dose no sooner than {next_at} (8 h after the last).",
+}
+
+
+# ---------------------------------------------------------------- active CRS
 
 
 def active_crs(text: CardText) -> tuple[str, str]:
     """The CRS card: graded, at-least, documented, or "assess for CRS" when ASTCT's fever rule fails."""
     p, f = text.params, text.finding
-    text.cite(["astct-2019"])  # the grading scale of every statement on this card, listed first under Sources
     grade = f.astct_grade if f.astct_grade is not None else p.get("grade")
     variant = _active_variant(p, grade, f.astct_grade_is_minimum)
+    found = _group(text)
+    action = found[1].actions.get(int(grade)) if found and isinstance(grade, int) else None
     values = {
         "grade": grade,
         "documented_grade": p.get("documented_grade"),
         "days_after": text.days_phrase("days-after", f.days_since_exposure),
         "on_day": text.days_phrase("on-day", f.days_since_exposure),
         "signs": _signs(text, p),
+        "action": action or "assess and grade",
     }
     summary = text.summary(variant, values, "drugs", text.drug_candidates())
-    detail_values = {**values, "drugs": text.drug_candidates()[0]}
-    intro = "intro-documented" if p.get("status") == "documented" else "intro-possible"
-    blocks = [
-        text.section(intro, **detail_values),
-        _grade_conflict(text, grade, f.astct_grade_is_minimum),
-        text.section("fever-waived", fever_waived=p["fever_waived"]) if p.get("fever_waived") else None,
-        text.section("no-fever") if variant in ("no-fever", "no-temperature") else None,
-        _paediatric(text, "hypotension_threshold"),
-        text.evidence_block(),
-        text.list_block("grading", list(p.get("grading_steps") or [])),
-        text.missing_block(),
-        text.list_block("signals", text.signal_lines(p.get("signals") or []), escaped=True),
-        text.list_block("differential", text.differential_lines(p.get("differential") or []), escaped=True),
-        _management(text, grade),
-        text.list_block("monitoring", text.label_monitoring_lines(), escaped=True),
-    ]
-    return summary, join_blocks([*blocks, text.sources_block()])
-
-
-def _grade_differs(p: Mapping[str, Any], grade: object) -> bool:
-    """A documented CRS whose recorded grade is not the grade computed from the data (never hidden)."""
-    recorded = p.get("documented_grade")
-    return p.get("status") == "documented" and recorded is not None and recorded != grade
-
-
-def _grade_conflict(text: CardText, grade: object, minimum: bool) -> str | None:
-    """The recorded grade beside the computed one, when they differ."""
-    p = text.params
-    if not _grade_differs(p, grade):
-        return None
-    key = "grade-conflict-ungraded" if grade is None else "grade-conflict-minimum" if minimum else "grade-conflict"
-    return text.section(key, documented_grade=p["documented_grade"], grade=grade)
+    card = Bedside()
+    card.cite([text.kb.short_source("lee-2019-astct")])
+    card.found = _evidence_sentences(text)
+    card.grade = _grade_sentences(text, grade)
+    card.missing = [escape(m) for m in f.missing]
+    card.now = _management(text, card, grade)
+    card.consider = [*_signal_sentences(text), *_consider(text, card)]
+    if p.get("icans_found"):
+        card.consider.append(text.section("neuro-icans"))
+    elif p.get("neuro_tool"):
+        card.now.append(text.section("neuro"))
+    return summary, card.markdown(_headings(text))
 
 
 def _active_variant(p: Mapping[str, Any], grade: object, minimum: bool) -> str:
@@ -75,111 +71,235 @@ def _active_variant(p: Mapping[str, Any], grade: object, minimum: bool) -> str:
     return "ungraded"
 
 
+def _grade_differs(p: Mapping[str, Any], grade: object) -> bool:
+    recorded = p.get("documented_grade")
+    return p.get("status") == "documented" and recorded is not None and recorded != grade
+
+
 def _signs(text: CardText, p: Mapping[str, Any]) -> str:
     if p.get("hypotension") and p.get("hypoxia"):
         return text.templates.phrase("sign-both")
     return text.templates.phrase("sign-hypoxia" if p.get("hypoxia") else "sign-hypotension")
 
 
-def _paediatric(text: CardText, threshold_key: str | None) -> str | None:
-    if not text.params.get("paediatric"):
-        return None
-    values: dict[str, object] = {"age": text.age_text() or text.templates.phrase("unknown")}
-    if threshold_key:
-        values[threshold_key] = text.params.get(threshold_key, text.templates.phrase("unknown"))
-    return text.section("paediatric", **values)
+def _grade_sentences(text: CardText, grade: object) -> list[str]:
+    """The conclusion of the grading (the steps' last sentence), the waiver, the charted grade, the age rule."""
+    p = text.params
+    steps = [s for s in p.get("grading_steps") or [] if not s.startswith("Grade ") or " is a minimum" not in s]
+    sentences = [escape(steps[-1])] if steps else []
+    if p.get("fever_waived"):
+        sentences.append(text.section("fever-waived", fever_waived=p["fever_waived"]))
+    if _grade_differs(p, grade):
+        sentences.append(text.section("grade-conflict", documented_grade=p["documented_grade"]))
+    if p.get("paediatric"):
+        sentences.append(
+            text.section("paediatric", age=text.age_text() or "unknown", hypotension_threshold=number(
+                p.get("hypotension_threshold")))
+        )
+    if p.get("birth_date_precision") in ("year", "month"):
+        sentences.append(escape(text.templates.phrase("partial-birth-date", precision=p["birth_date_precision"])))
+    return sentences
 
 
-def _management(text: CardText, grade: object) -> str:
-    """The management summary for the grade, each item cited; a note instead when there is no grade."""
-    entry = text.templates.management.get(grade) if isinstance(grade, int) else None
-    if entry is None:
-        return text.section("no-management")
-    lines = [text.item_line(item) for item in entry.items]
-    title = "#### " + text.section("management-heading", grade=grade)
-    return f"{title}\n\n*{entry.title}*\n\n" + "\n".join(f"- {line}" for line in lines)
+def _evidence_sentences(text: CardText) -> list[str]:
+    """One short clause per evidence item, as a clinician writes it: "temperature 38.9 °C at 09:00 UTC"."""
+    clauses = [_evidence_clause(text, item) for item in text.finding.evidence]
+    if not clauses:
+        return []
+    joined = "; ".join(clauses)
+    return [escape(joined[:1].upper() + joined[1:] + ".")]
+
+
+def _evidence_clause(text: CardText, item: Any) -> str:
+    units = text.templates.common.units
+    label = str(item.label)
+    if label.startswith("Oxygen support (") and label.endswith(")"):
+        device = label[len("Oxygen support (") : -1]
+        what = f"{device} {number(item.value)} L/min" if isinstance(item.value, int | float) else device
+    else:
+        value = number(round(item.value, 1)) if isinstance(item.value, float) else item.value
+        unit = units.get(item.unit or "", item.unit or "")
+        space = "" if unit.startswith("/") or not unit else " "
+        what = f"{_lower_first(label)} {value}{space}{unit}" if value is not None else _lower_first(label)
+    return f"{what} at {text.when(item.effective)}" if item.effective else what
+
+
+def _lower_first(label: str) -> str:
+    """ "Systolic blood pressure" -> "systolic blood pressure"; acronyms ("ICE", "SpO2", "CRP") stay."""
+    return label if len(label) > 1 and label[1].isupper() else label[:1].lower() + label[1:]
+
+
+def _signal_sentences(text: CardText) -> list[str]:
+    """Warning signals the values alone do not say (low SpO2 without oxygen, HLH-range ferritin)."""
+    said = {"neutropenic-fever", "ferritin-hlh"}  # their differential lines say them, with what to do
+    signals = [s for s in text.params.get("signals") or [] if s.get("id") in text.warning_signals - said]
+    return text.signal_lines(signals)[:1]
+
+
+def _group(text: CardText) -> tuple[str, ManagementGroup] | None:
+    p = text.params
+    return text.templates.management.group_for(str(p.get("drug_id") or ""), str(p.get("drug_class") or ""))
+
+
+def _management(text: CardText, card: Bedside, grade: object) -> list[str]:
+    """The "do now" lines of the drug's group for this grade, paediatric where the patient is a child."""
+    found = _group(text)
+    if found is None or not isinstance(grade, int):
+        return []
+    lines = []
+    for item in found[1].grades.get(grade, ()):
+        line = _management_line(text, item)
+        if line:
+            lines.append(line)
+            card.cite([text.kb.short_source(s) for s in item.sources if s != "local-protocol"])
+    return lines
+
+
+def _management_line(text: CardText, item: ManagementItem) -> str:
+    p = text.params
+    child = p.get("paediatric") is True
+    wording = item.paediatric if child and item.paediatric else item.text
+    if "{tocilizumab}" in wording:
+        return _tocilizumab_line(text)
+    values = {"drug": text.drug_name, "dose": _dose(p, item)}
+    line = escape(fill(wording, values))
+    return text.templates.phrase("per-local-protocol", text=line) if item.local else line
+
+
+def _dose(p: Mapping[str, Any], item: ManagementItem) -> str:
+    """The paediatric dose of a line: mg/kg x weight or mg/m2 x BSA, capped; what is missing otherwise."""
+    if item.mg_per_kg is not None:
+        weight = p.get("weight_kg")
+        if weight is None:
+            return "weight not charted"
+        return _capped(item.mg_per_kg * float(weight), item.max_mg, f"for {number(weight)} kg")
+    if item.mg_per_m2 is not None:
+        bsa = p.get("bsa_m2")
+        if bsa is None:
+            return "height and weight needed for the body surface"
+        return _capped(item.mg_per_m2 * float(bsa), item.max_mg, f"for {number(bsa)} m2")
+    return ""
+
+
+def _capped(mg: float, max_mg: float | None, basis: str) -> str:
+    dose = min(mg, max_mg) if max_mg is not None else mg
+    return f"{number(round(dose, 1))} mg {basis}"
+
+
+def _tocilizumab_line(text: CardText) -> str:
+    plan: Mapping[str, Any] = text.params.get("tocilizumab") or {}
+    status = plan.get("status")
+    if status == "offer":
+        dose, per_kg, weight = plan.get("dose_mg"), plan.get("mg_per_kg"), plan.get("weight_kg")
+        return escape(
+            f"Tocilizumab {number(dose)} mg IV over 1 h ({number(per_kg)} mg/kg for {number(weight)} kg); "
+            "may repeat after 8 h, at most 3 in 24 h and 4 in total."
+        )
+    wording = TOCILIZUMAB_NOT_OFFERED.get(str(status))
+    if wording is None:
+        return ""
+    next_at = plan.get("next_at")
+    return escape(wording.format(given_24h=plan.get("given_24h"), given_total=plan.get("given_total"),
+                                 next_at=text.when(next_at) if next_at else "later"))
+
+
+def _consider(text: CardText, card: Bedside) -> list[str]:
+    """This patient's differential: neutropenic fever, infection, a positive blood culture, lactate, adrenal
+    insufficiency, IEC-HS (each with its values)."""
+    p = text.params
+    lines = []
+    for item in p.get("context") or []:
+        line = text.context_line(item)
+        if line:
+            lines.append(line)
+    for differential_id in p.get("differential") or []:
+        entry = text.templates.differentials.get(differential_id)
+        if entry is not None:
+            lines.append(escape(entry.text))
+            card.cite([text.kb.short_source(s) for s in entry.sources])
+    return lines
+
+
+def _headings(text: CardText) -> dict[str, str]:
+    sections = text.template.sections
+    return {key: sections.get(key, "") for key in ("found", "grade", "missing", "now", "consider")}
+
+
+# ---------------------------------------------------------------- monitoring window
 
 
 def monitoring_window(text: CardText) -> tuple[str, str]:
-    """The info card inside a window; warning signals counted in the summary."""
+    """The window card: "no CRS (or ICANS) criteria met" only when none is; warning signs; open signs."""
     p, f = text.params, text.finding
     signals = p.get("signals") or []
-    warnings = sum(1 for s in signals if s.get("id") in WARNING_SIGNALS)
-    values: dict[str, object] = {
-        "days_since_exposure": f.days_since_exposure
-        if f.days_since_exposure is not None
-        else p.get("days_since_exposure")
-    }
+    warnings = sum(1 for s in signals if s.get("id") in text.warning_signals)
+    days = f.days_since_exposure if f.days_since_exposure is not None else p.get("days_since_exposure")
+    unexcluded = list(p.get("cannot_exclude") or [])
+    values: dict[str, object] = {"days_since_exposure": days, "cannot_exclude_text": " or ".join(unexcluded)}
     if warnings:
         key = "warning-signs-one" if warnings == 1 else "warning-signs-many"
         values["warning_signs"] = text.templates.phrase(key, count=warnings)
-    unexcluded = list(p.get("cannot_exclude") or [])
-    values["cannot_exclude_text"] = " or ".join(unexcluded)
-    variant = "warning" if warnings else "unexcluded" if unexcluded else "quiet"
+    quiet = "quiet-neuro" if p.get("neuro_tool") else "quiet"
+    variant = "warning" if warnings else "unexcluded" if unexcluded else quiet
     summary = text.summary(variant, values, "drugs", text.drug_candidates())
-    lists = text.template.lists
-    guidance = [
-        *(text.item_line(item) for item in lists["guideline-items"]),
-        *text.label_monitoring_lines(),
-        *(text.item_line(item) for item in lists["local-items"]),
-    ]
-    blocks = [
-        text.section(
-            # never "the data do not meet CRS criteria" when some data are missing or unusable
-            "intro-incomplete" if f.missing else "intro",
-            drugs=text.drug_candidates()[0],
-            window_days=p.get("window_days", "?"),
-            days_since_exposure=values["days_since_exposure"],
-        ),
-        _paediatric(text, None),
-        text.section("treatment-given", treatment_given=p["treatment_given"]) if p.get("treatment_given") else None,
-        text.list_block("signals", text.signal_lines(signals), escaped=True),
-        text.evidence_block(),
-        text.missing_block(),
-        text.list_block("differential", text.differential_lines(p.get("differential") or []), escaped=True),
-        text.list_block("monitoring", guidance, escaped=True),
-    ]
-    return summary, join_blocks([*blocks, text.sources_block()])
+    card = Bedside()
+    intro = "incomplete" if f.missing or unexcluded else "quiet"
+    card.found = [text.section(intro, window_days=p.get("window_days", "?")), *text.signal_lines(signals)[:2]]
+    if p.get("treatment_given"):
+        card.found.append(text.section("treatment-given", treatment_given=str(p["treatment_given"]).capitalize()))
+    if p.get("paediatric"):
+        card.found.append(text.section("paediatric", age=text.age_text() or "unknown"))
+    card.missing = [escape(m) for m in f.missing]
+    setting = "outpatient" if p.get("setting") == "outpatient" else "inpatient"
+    items = list(text.template.lists[setting])
+    if p.get("neuro_tool"):
+        items += list(text.template.lists["neuro"])
+    card.now = [text.item_line_kb(item, card) for item in items]
+    card.consider = _consider(text, card)
+    card.cite([text.kb.short_source("lee-2019-astct")])
+    return summary, card.markdown(_headings(text))
+
+
+# ---------------------------------------------------------------- monitoring gap
 
 
 def monitoring_gap(text: CardText) -> tuple[str, str]:
-    """The warning card for hours without temperature or blood pressure inside a window."""
+    """The gap card: the real gap ("no temperature for 30 h, since 10:10 UTC") and what to do."""
     p = text.params
-    unusable = set(p.get("unusable") or [])
-    missing_text = " or ".join(
-        text.section("usable", concept=text.concept(m)) if m in unusable else text.concept(m)
-        for m in p.get("missing") or []
-    ) or text.templates.phrase("unknown")
-    values = {"missing_text": missing_text, "hours": number(p.get("hours"))}
-    summary = text.summary("gap", values, "drugs", [text.drug_name])
-    last_seen: Mapping[str, Any] = p.get("last_seen") or {}
-    never, unreadable = text.template.sections["never-seen"], text.template.sections["unusable-seen"]
-    rows = [
-        (text.concept(concept), _last_seen_cell(moment, never, unreadable if concept in unusable else None))
-        for concept, moment in last_seen.items()
-    ]
-    header = text.templates.common.table_header
-    last_block = text.heading("last-seen") + "\n\n" + table((header[0], header[3]), rows) if rows else None
-    guidance = [
-        *(text.item_line(item) for item in text.template.lists["local-items"]),
-        *text.label_monitoring_lines(),
-    ]
-    blocks = [
-        text.section("intro", **values, drugs=text.drug_name),
-        last_block,
-        text.evidence_block(),
-        text.missing_block(),
-        text.list_block("monitoring", guidance, escaped=True),
-    ]
-    return summary, join_blocks([*blocks, text.sources_block()])
+    gaps = _merged_gaps(p.get("gaps") or [])
+    gap_text = "; ".join(_gap_text(text, g) for g in gaps) or "vital signs missing"
+    summary = text.summary("gap", {"gap_text": gap_text[:1].upper() + gap_text[1:]}, "drugs", [text.drug_name])
+    card = Bedside()
+    card.found = [escape(gap_text[:1].upper() + gap_text[1:]) + "."]
+    if p.get("reason"):
+        card.found.append(text.section("expected", reason=p["reason"]))
+    card.now = [text.item_line_kb(item, card) for item in text.template.lists["local-items"]]
+    return summary, card.markdown(_headings(text))
 
 
-def _last_seen_cell(moment: str | None, never: str, unreadable: str | None) -> str:
-    """The last usable time (or "none in the window"); "present but not usable" when a later value is."""
-    seen = utc_text(moment) if moment else None
-    if unreadable is None:
-        return seen or never
-    return f"{seen}; {unreadable}" if seen else unreadable
+def _merged_gaps(gaps: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Gaps with the same last time and state said once: "no temperature or blood pressure for 14 h"."""
+    merged: dict[tuple[object, object, object], dict[str, Any]] = {}
+    for gap in gaps:
+        key = (gap.get("last"), gap.get("hours"), gap.get("unusable"))
+        if key in merged:
+            merged[key]["concepts"].append(gap.get("concept"))
+        else:
+            merged[key] = {**gap, "concepts": [gap.get("concept")]}
+    return list(merged.values())
+
+
+def _gap_text(text: CardText, gap: Mapping[str, Any]) -> str:
+    concept = " or ".join(text.concept(c) for c in gap.get("concepts") or [gap.get("concept")])
+    if gap.get("unusable"):
+        return fill(text.template.sections["unusable"], {"concept": concept})
+    if gap.get("last") is None:
+        return fill(text.template.sections["never"], {"concept": concept})
+    return fill(text.template.sections["since"], {"concept": concept, "hours": gap.get("hours"),
+                                                   "since": text.when(gap["last"])})
+
+
+# ---------------------------------------------------------------- data gap
 
 
 def data_gap(text: CardText) -> tuple[str, str]:

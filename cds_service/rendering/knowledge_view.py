@@ -76,6 +76,9 @@ class KnowledgeView(Protocol):
     @property
     def neuro(self) -> NeuroView: ...
 
+    @property
+    def sources(self) -> Mapping[str, object]: ...
+
     def citation(self, source_id: str) -> str:
         """The bibliography text of a source id."""
         ...

@@ -1,4 +1,4 @@
-"""Summary and detail of the order-time cards: order-risk, premedication, pre-infusion-risk.
+"""Summary and detail of the order-time cards: order-risk (one per drug) and pre-infusion-risk.
 
 Each function takes the finding's `CardText` and returns (summary, detail Markdown). Drug guidance (boxed
 warning,
@@ -7,38 +7,46 @@ premedication, monitoring, tocilizumab availability, baseline monitoring) comes 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from cds_service.rendering.knowledge_view import LOCAL_PROTOCOL_SOURCE, PremedicationView
-from cds_service.rendering.markdown import escape, join_blocks, number, plain, table, utc_text
+from cds_service.rendering.bedside import Bedside
+from cds_service.rendering.knowledge_view import LOCAL_PROTOCOL_SOURCE
+from cds_service.rendering.markdown import escape, join_blocks, number, table, utc_text
 from cds_service.rendering.text import CardText
 
 
 def order_risk(text: CardText) -> tuple[str, str]:
-    """The card for a draft order of a catalogue drug: tier, boxed warning and the label's requirements."""
+    """One card per ordered drug: risk, boxed warning, the label's monitoring, and what the orders lack."""
     p, drug = text.params, text.drug
     tier = str(p.get("tier") or (text.finding.drug.risk_tier if text.finding.drug else "low"))
-    boxed = bool(p.get("boxed_warning"))
-    variant = "high-boxed" if tier == "high" and boxed else tier if tier in ("high", "moderate") else "low"
+    boxed, neuro = bool(p.get("boxed_warning")), bool(p.get("boxed_neurotoxicity"))
+    variant = _variant(tier, boxed, neuro)
     summary = text.summary(variant, {"requirements": _requirements(text)}, "drugs", [text.drug_name])
-    exposed = p.get("already_exposed_days")
-    blocks = [
-        text.section("boxed-warning") if boxed else None,
-        text.section("risk", tier=tier, risk_reason=_clause(drug.risk_reason) if drug else ""),
-        text.section("onset", typical_onset=_clause(drug.typical_onset))
-        if drug and drug.typical_onset
-        else None,
-        text.section("already-exposed", drugs=text.drug_name, already_exposed_days=exposed)
-        if exposed is not None
-        else None,
-        _section_list(text, "premedication-heading", [_premedication_line(text, m) for m in _premeds(text)]),
-        _section_list(text, "monitoring-heading", text.label_monitoring_lines()),
-        _section_list(text, "baseline-heading", _baseline_lines(text)) if tier == "high" else None,
-        text.evidence_block(),
-        text.missing_block(),
+    card = Bedside()
+    missing = [*p.get("missing_premedication", []), *(f"baseline {m}" for m in p.get("missing_baseline", []))]
+    card.found = [
+        s
+        for s in (
+            text.section("boxed-neuro") if neuro else text.section("boxed") if boxed else None,
+            text.section("risk", tier=tier, risk_reason=_clause(drug.risk_reason)) if drug and tier != "low" else None,
+            text.section("already-exposed", already_exposed_days=p["already_exposed_days"])
+            if p.get("already_exposed_days") is not None
+            else None,
+            text.section("missing", missing_text="; ".join(missing)) if missing else None,
+            text.section("results", results_text=_results(text)) if p.get("baseline_results") else None,
+        )
+        if s
     ]
-    return summary, join_blocks([*blocks, text.sources_block()])
+    card.now = [*_premedication_lines(text, card), *_monitoring_lines(text, card)]
+    return summary, card.markdown({"found": text.template.sections["found"], "now": text.template.sections["now"],
+                                   "grade": "", "missing": "", "consider": ""})
+
+
+def _variant(tier: str, boxed: bool, neuro: bool) -> str:
+    if tier == "high":
+        return "high-boxed-neuro" if neuro else "high-boxed" if boxed else "high"
+    return tier if tier in ("moderate", "low") else "low"
 
 
 def _clause(text: str) -> str:
@@ -47,8 +55,10 @@ def _clause(text: str) -> str:
 
 
 def _requirements(text: CardText) -> str:
-    """The summary's requirement phrase: the template's per-drug phrase, else built from the label."""
+    """The summary's requirement phrase: "add the missing premedication" first, then the drug's own phrase."""
     drug = text.drug
+    if text.params.get("missing_premedication"):
+        return text.template.sections["requirements-missing"]
     by_drug = text.template.by_drug
     if drug is not None and drug.id in by_drug:
         return by_drug[drug.id]
@@ -63,59 +73,45 @@ def _requirements(text: CardText) -> str:
     return text.template.sections[key]
 
 
-def _premeds(text: CardText) -> Sequence[PremedicationView]:
-    return text.drug.premedication if text.drug else ()
-
-
-def _premedication_line(text: CardText, premed: PremedicationView) -> str:
-    """ "Display: dose, timing (label: citation)"."""
-    details = ", ".join(escape(part) for part in (premed.dose_text, premed.timing) if part)
-    name = escape(premed.display or premed.label)
-    return text.kb_cited(f"{name}: {details}" if details else name, premed.source, label=True)
-
-
-def _baseline_lines(text: CardText, labels: Sequence[str] | None = None) -> list[str]:
-    """Baseline orders (all, or those with `labels`): institution-defined ones "per local protocol"."""
-    items = {plain(item.label).lower(): item for item in text.kb.baseline_monitoring}
-    wanted = list(labels) if labels is not None else [item.label for item in text.kb.baseline_monitoring]
+def _premedication_lines(text: CardText, card: Bedside) -> list[str]:
+    """The label's premedication, dose and timing (at most two lines; the suggestions order them)."""
+    drug = text.drug
+    if drug is None or text.finding.drug is None or text.finding.drug.risk_tier == "low":
+        return []
     lines = []
-    for label in wanted:
-        item = items.get(plain(label).lower())
-        local = item is not None and item.source == LOCAL_PROTOCOL_SOURCE
-        lines.append(text.kb_cited(escape(label), LOCAL_PROTOCOL_SOURCE) if local else escape(label))
+    for premed in drug.premedication[:2]:
+        details = ", ".join(part for part in (premed.dose_text, premed.timing) if part)
+        lines.append(escape(f"{premed.display}: {details}" if details else premed.display))
+        card.cite([text.kb.short_source(premed.source)])
     return lines
 
 
-def _section_list(text: CardText, heading_key: str, lines: Sequence[str]) -> str | None:
-    """A template heading (from the card's sections) over a bullet list of escaped lines."""
-    if not lines:
-        return None
-    return f"#### {text.template.sections[heading_key]}\n\n" + "\n".join(f"- {line}" for line in lines)
+def _monitoring_lines(text: CardText, card: Bedside) -> list[str]:
+    """The label-anchored monitoring facts (at most three), then tocilizumab availability."""
+    drug = text.drug
+    if drug is None:
+        return []
+    facts = [f for f in drug.monitoring if f.label_anchored][:3]
+    if drug.tocilizumab_availability is not None:
+        facts.append(drug.tocilizumab_availability)
+    lines = []
+    for fact in facts:
+        if fact.source == LOCAL_PROTOCOL_SOURCE:
+            lines.append(text.templates.phrase("per-local-protocol", text=escape(fact.text)))
+        else:
+            lines.append(escape(fact.text))
+            card.cite([text.kb.short_source(fact.source)])
+    return lines
 
 
-def premedication(text: CardText) -> tuple[str, str]:
-    """The card for label-required premedication or baseline monitoring absent from the draft orders."""
-    p = text.params
-    premeds: list[str] = list(p.get("missing_premedication") or [])
-    baseline: list[str] = list(p.get("missing_baseline") or [])
-    variant = "both" if premeds and baseline else "premedication" if premeds else "baseline"
-    shrink, names = (
-        ("premedication_list", premeds) if variant == "premedication" else ("baseline_list", baseline)
-    )
-    summary = text.summary(variant, {"drugs": text.drug_name}, shrink, text.list_candidates(names))
-    known = {plain(m.label).lower(): m for m in _premeds(text)}
-    premed_lines = [
-        _premedication_line(text, known[plain(n).lower()]) if plain(n).lower() in known else escape(n)
-        for n in premeds
-    ]
-    blocks = [
-        _section_list(text, "premedication-heading", premed_lines),
-        _section_list(text, "baseline-heading", _baseline_lines(text, baseline)),
-        text.section("suggestions") if text.finding.suggestions else None,
-        text.evidence_block(),
-        text.missing_block(),
-    ]
-    return summary, join_blocks([*blocks, text.sources_block()])
+def _results(text: CardText) -> str:
+    units = text.templates.common.units
+    parts = []
+    for result in text.params.get("baseline_results") or []:
+        unit = units.get(result.get("unit"), result.get("unit") or "")
+        value, when = number(result.get("value")), text.when(result.get("effective"))
+        parts.append(f"{result.get('label')} {value} {unit} at {when}")
+    return "; ".join(parts)
 
 
 def pre_infusion_risk(text: CardText) -> tuple[str, str]:

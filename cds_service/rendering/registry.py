@@ -34,7 +34,22 @@ def _f(*names: str) -> frozenset[str]:
 
 
 _CRS_STATUS_COMMON = _f(
-    "drug_name", "other_drugs", "days_since_exposure", "signals", "differential", "paediatric", "age_years"
+    "drug_name",
+    "drug_id",
+    "drug_class",
+    "other_drugs",
+    "days_since_exposure",
+    "signals",
+    "differential",
+    "context",
+    "paediatric",
+    "age_years",
+    "weight_kg",
+    "bsa_m2",
+    "birth_date_precision",
+    "icans_found",
+    "neuro_tool",
+    "neuro_due",
 )
 _DAY_DERIVED = _f("drugs", "days_after", "on_day", "age")
 
@@ -60,8 +75,10 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
             "o2_flow_l_min",
             "grading_steps",
             "cannot_exclude",
+            "tocilizumab",
+            "infection_workup",
         ),
-        derived=_DAY_DERIVED | _f("signs"),
+        derived=_DAY_DERIVED | _f("signs", "action"),
         summaries=_f(
             "possible",
             "possible-minimum",
@@ -76,32 +93,25 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
             "ungraded",
         ),
         sections=_f(
-            "intro-possible",
-            "intro-documented",
-            "grade-conflict",
-            "grade-conflict-minimum",
-            "grade-conflict-ungraded",
-            "fever-waived",
-            "no-fever",
-            "paediatric",
-            "management-heading",
-            "no-management",
+            "found", "grade", "missing", "now", "consider", "fever-waived", "grade-conflict", "paediatric", "neuro",
+            "neuro-icans",
         ),
     ),
     "monitoring-window": TemplateSpec(
         rule_id="crs.monitoring-window",
-        params=_CRS_STATUS_COMMON | _f("day_of_window", "window_days", "treatment_given", "cannot_exclude"),
+        params=_CRS_STATUS_COMMON
+        | _f("day_of_window", "window_days", "treatment_given", "cannot_exclude", "setting"),
         derived=_DAY_DERIVED | _f("warning_signs", "cannot_exclude_text"),
-        summaries=_f("quiet", "warning", "unexcluded"),
-        sections=_f("intro", "intro-incomplete", "paediatric", "treatment-given"),
-        lists=_f("guideline-items", "local-items"),
+        summaries=_f("quiet", "quiet-neuro", "warning", "unexcluded"),
+        sections=_f("found", "missing", "now", "consider", "quiet", "incomplete", "paediatric", "treatment-given"),
+        lists=_f("inpatient", "outpatient", "neuro"),
     ),
     "monitoring-gap": TemplateSpec(
         rule_id="crs.monitoring-gap",
-        params=_f("drug_name", "hours", "missing", "last_seen", "unusable"),
-        derived=_f("drugs", "missing_text", "concept"),
+        params=_f("drug_name", "hours", "missing", "last_seen", "unusable", "gaps", "reason"),
+        derived=_f("drugs", "gap_text", "concept", "since"),
         summaries=_f("gap"),
-        sections=_f("intro", "never-seen", "unusable-seen", "usable"),
+        sections=_f("found", "now", "never", "since", "unusable", "expected"),
         lists=_f("local-items"),
     ),
     "active-icans": TemplateSpec(
@@ -150,29 +160,25 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
     ),
     "order-risk": TemplateSpec(
         rule_id="order.risk",
-        params=_f("drug_name", "tier", "boxed_warning", "already_exposed_days"),
-        derived=_f("drugs", "requirements", "drug_class", "risk_reason", "typical_onset"),
-        summaries=_f("high-boxed", "high", "moderate", "low"),
-        sections=_f(
-            "boxed-warning",
-            "risk",
-            "onset",
-            "already-exposed",
-            "premedication-heading",
-            "monitoring-heading",
-            "baseline-heading",
-            "requirements-premedication-monitoring",
-            "requirements-premedication",
-            "requirements-monitoring",
-            "requirements-none",
+        params=_f(
+            "drug_name",
+            "tier",
+            "boxed_warning",
+            "boxed_neurotoxicity",
+            "already_exposed_days",
+            "missing_premedication",
+            "missing_baseline",
+            "baseline_results",
+            "paediatric",
+            "bsa_m2",
         ),
-    ),
-    "premedication": TemplateSpec(
-        rule_id="order.premedication",
-        params=_f("drug_name", "missing_premedication", "missing_baseline"),
-        derived=_f("drugs", "premedication_list", "baseline_list"),
-        summaries=_f("premedication", "baseline", "both"),
-        sections=_f("premedication-heading", "baseline-heading", "suggestions"),
+        derived=_f("drugs", "requirements", "risk_reason", "typical_onset", "missing_text", "results_text"),
+        summaries=_f("high-boxed-neuro", "high-boxed", "high", "moderate", "low"),
+        sections=_f(
+            "found", "now", "boxed-neuro", "boxed", "risk", "already-exposed", "missing", "results",
+            "requirements-missing", "requirements-premedication-monitoring", "requirements-premedication",
+            "requirements-monitoring", "requirements-none",
+        ),
     ),
     "pre-infusion-risk": TemplateSpec(
         rule_id="order.pre-infusion-risk",
@@ -201,7 +207,9 @@ WARNING_SIGNALS: frozenset[str] = _f(
 )
 
 #: Differential ids a CRS-status finding may name.
-DIFFERENTIAL_IDS: frozenset[str] = _f("neutropenic-fever", "infection", "iec-hs")
+DIFFERENTIAL_IDS: frozenset[str] = _f(
+    "neutropenic-fever", "infection", "iec-hs", "blood-culture", "lactate", "adrenal"
+)
 
 #: Section headings every detail may use (common.yaml `headings`).
 HEADING_IDS: frozenset[str] = _f(
@@ -239,6 +247,7 @@ COMMON_PHRASE_PARAMS: dict[str, frozenset[str]] = {
     "not-recorded": frozenset(),
     "none-in-window": frozenset(),
     "age-years": _f("years"),
+    "partial-birth-date": _f("precision"),
     "yes": frozenset(),
     "no": frozenset(),
     "unknown": frozenset(),

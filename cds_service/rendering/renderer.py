@@ -39,11 +39,11 @@ from cds_service.errors import KnowledgeError
 from cds_service.rendering.crs import active_crs, data_gap, monitoring_gap, monitoring_window
 from cds_service.rendering.icans import active_icans
 from cds_service.rendering.knowledge_view import KnowledgeView
-from cds_service.rendering.orders import order_risk, pre_infusion_risk, premedication
+from cds_service.rendering.orders import order_risk, pre_infusion_risk
 from cds_service.rendering.registry import DRUG_LABEL_SOURCE
 from cds_service.rendering.smart_context import smart_app_context
 from cds_service.rendering.suggestions import suggestions
-from cds_service.rendering.templates import TemplateSet, fill
+from cds_service.rendering.templates import TemplateSet, cited_sources, fill
 from cds_service.rendering.text import CardText
 from cds_service.settings import Settings
 
@@ -61,7 +61,6 @@ WORDING: dict[str, _Wording] = {
     "monitoring-gap": monitoring_gap,
     "data-gap": data_gap,
     "order-risk": order_risk,
-    "premedication": premedication,
     "pre-infusion-risk": pre_infusion_risk,
 }
 _SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
@@ -91,6 +90,10 @@ class CardRenderer:
             raise KnowledgeError(
                 f"cards/templates/order-risk.yaml: field by_drug: unknown drug id(s) {unknown}"
             )
+        for file, ids in cited_sources(templates).items():
+            missing = sorted(ids - set(kb.sources))
+            if missing:
+                raise KnowledgeError(f"cards/templates/{file}: sources not in cards/sources.yaml: {missing}")
 
     def render(self, findings: list[Finding], *, patient_id: str | None) -> list[Card]:
         """One card per distinct finding, most severe first (stable within a level)."""
@@ -100,7 +103,7 @@ class CardRenderer:
 
     def _card(self, finding: Finding, patient_id: str | None, now: datetime) -> Card:
         card_uuid = self._uuid()
-        text = CardText(self._templates, self._kb, finding)
+        text = CardText(self._templates, self._kb, finding, zone=self._settings.zone, now=now)
         summary, detail = WORDING[finding.template](text)
         offered = suggestions(finding.suggestions, patient_id=patient_id, uuid_factory=self._uuid, now=now)
         return Card(

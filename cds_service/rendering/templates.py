@@ -87,7 +87,9 @@ class SignalFile(_Schema):
 class Differential(_Schema):
     title: str = Field(min_length=1)
     text: str = Field(min_length=1)
-    sources: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()  # ids of cards/sources.yaml
+    paediatric: str | None = None  # the wording for a patient under 18
+    low_cortisol: str | None = None  # adrenal: the wording when only a low cortisol (no long-term steroid) is seen
 
 
 class DifferentialFile(_Schema):
@@ -95,14 +97,38 @@ class DifferentialFile(_Schema):
     differentials: dict[str, Differential]
 
 
-class GradeManagement(_Schema):
-    title: str = Field(min_length=1)
-    items: tuple[Item, ...] = Field(min_length=1)
+class ManagementItem(_Schema):
+    """One "do now" line of a CRS card (cards/templates/management.yaml)."""
+
+    text: str = Field(min_length=1)
+    sources: tuple[str, ...] = ()  # ids of cards/sources.yaml
+    local: bool = False
+    paediatric: str | None = None  # replaces the line for a patient under 18
+    mg_per_kg: float | None = None  # the paediatric {dose} from the charted weight ...
+    mg_per_m2: float | None = None  # ... or body surface
+    max_mg: float | None = None
+
+
+class ManagementGroup(_Schema):
+    classes: tuple[str, ...] = ()  # drug classes of the catalogue
+    drugs: tuple[str, ...] = ()  # drug ids (a drug's own group wins over its class's)
+    actions: dict[int, str]  # the summary's next action, per grade
+    grades: dict[int, tuple[ManagementItem, ...]]
 
 
 class ManagementFile(_Schema):
-    version: int = Field(ge=1)
-    grades: dict[int, GradeManagement]
+    version: int = Field(ge=2)
+    groups: dict[str, ManagementGroup]
+
+    def group_for(self, drug_id: str, drug_class: str) -> tuple[str, ManagementGroup] | None:
+        """The group of a drug: its own group first, else its class's."""
+        for name, group in self.groups.items():
+            if drug_id in group.drugs:
+                return name, group
+        for name, group in self.groups.items():
+            if drug_class in group.classes:
+                return name, group
+        return None
 
 
 class OverrideReasonEntry(_Schema):
@@ -137,7 +163,7 @@ class TemplateSet:
     common: CommonWording
     signals: Mapping[str, SignalWording]
     differentials: Mapping[str, Differential]
-    management: Mapping[int, GradeManagement]
+    management: ManagementFile
     override_reasons: OverrideReasonFile
     links: LinkFile
 
@@ -192,10 +218,6 @@ def load_templates(directory: Path) -> TemplateSet:
         directory / "differentials.yaml", "differentials", differentials.differentials, DIFFERENTIAL_IDS
     )
     _check_management(directory / "management.yaml", management, links)
-    for key, differential in differentials.differentials.items():
-        _check_sources(
-            directory / "differentials.yaml", f"differentials.{key}.sources", differential.sources, links
-        )
     _check_links(directory / "links.yaml", links)
     for template_id, card in cards.items():
         _check_card_sources(directory / f"{template_id}.yaml", card, links)
@@ -204,7 +226,7 @@ def load_templates(directory: Path) -> TemplateSet:
         common=common,
         signals=signals.signals,
         differentials=differentials.differentials,
-        management=management.grades,
+        management=management,
         override_reasons=override_reasons,
         links=links,
     )
@@ -293,13 +315,23 @@ def _check_signals(path: Path, signals: SignalFile) -> None:
         _check_placeholders(path, f"signals.{key}.text", wording.text, SIGNAL_PARAMS[key])
 
 
+MANAGEMENT_PLACEHOLDERS = frozenset({"tocilizumab", "drug"})
+
+
 def _check_management(path: Path, management: ManagementFile, links: LinkFile) -> None:
-    _check_keys(path, "grades", management.grades, {1, 2, 3, 4})
-    for grade, entry in management.grades.items():
-        _check_placeholders(path, f"grades.{grade}.title", entry.title, frozenset())
-        for index, item in enumerate(entry.items):
-            _check_placeholders(path, f"grades.{grade}.items.{index}.text", item.text, frozenset())
-            _check_sources(path, f"grades.{grade}.items.{index}.sources", item.sources, links)
+    """Every group has actions and lines for grades 1-4, placeholders the renderer fills, and sources or
+    "local". (Source ids are checked against cards/sources.yaml by the renderer, which holds the knowledge.)"""
+    for name, group in management.groups.items():
+        _check_keys(path, f"groups.{name}.grades", group.grades, {1, 2, 3, 4})
+        _check_keys(path, f"groups.{name}.actions", group.actions, {1, 2, 3, 4})
+        for grade, items in group.grades.items():
+            for index, item in enumerate(items):
+                where = f"groups.{name}.grades.{grade}[{index}]"
+                _check_placeholders(path, f"{where}.text", item.text, MANAGEMENT_PLACEHOLDERS)
+                if item.paediatric is not None:
+                    _check_placeholders(path, f"{where}.paediatric", item.paediatric, frozenset({"dose", "drug"}))
+                if not item.sources and not item.local:
+                    raise KnowledgeError(f"{path.name}: field {where}: a line needs sources or local: true")
 
 
 def _check_links(path: Path, links: LinkFile) -> None:
@@ -312,11 +344,23 @@ def _check_links(path: Path, links: LinkFile) -> None:
 
 
 def _check_card_sources(path: Path, card: CardTemplate, links: LinkFile) -> None:
-    """The card's source and every source its guidance lists cite exist."""
+    """The card's source (its link) is a reference of links.yaml or the drug's label. The sources its lines cite
+    are ids of cards/sources.yaml, checked by the renderer against the knowledge base (`cited_sources`)."""
     _check_sources(path, "source", [card.source], links)
-    for key, items in card.lists.items():
-        for index, item in enumerate(items):
-            _check_sources(path, f"lists.{key}.{index}.sources", item.sources, links)
+
+
+def cited_sources(templates: TemplateSet) -> dict[str, set[str]]:
+    """Every knowledge-source id the wording cites (differentials, management lines, list items), by file."""
+    cited: dict[str, set[str]] = {"differentials.yaml": set(), "management.yaml": set()}
+    for differential in templates.differentials.values():
+        cited["differentials.yaml"].update(differential.sources)
+    for group in templates.management.groups.values():
+        for items in group.grades.values():
+            for item in items:
+                cited["management.yaml"].update(item.sources)
+    for template_id, card in templates.cards.items():
+        cited[f"{template_id}.yaml"] = {s for items in card.lists.values() for item in items for s in item.sources}
+    return cited
 
 
 def _check_sources(path: Path, where: str, sources: Iterable[str], links: LinkFile) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from cds_service.cdshooks.models import SUMMARY_MAX
@@ -35,6 +36,55 @@ class CardText:
     kb: KnowledgeView
     finding: Finding
     cited: dict[str, str] = field(default_factory=dict)  # short name -> full citation, in citation order
+    zone: tzinfo = UTC  # the display time zone (Settings.time_zone)
+    now: datetime | None = None  # the renderer's clock, for "today" in times
+
+    @property
+    def warning_signals(self) -> frozenset[str]:
+        return WARNING_SIGNALS
+
+    def when(self, moment: datetime | str | None) -> str:
+        """A time as cards write it, in the display zone with its name: "09:00 CET", "23 Nov 14:20 CET"."""
+        if moment is None:
+            return self.templates.phrase("unknown")
+        if isinstance(moment, str):
+            try:
+                moment = datetime.fromisoformat(moment)
+            except ValueError:
+                return moment
+        local = moment.astimezone(self.zone)
+        zone = local.strftime("%Z") or "UTC"
+        today = datetime.now(self.zone).date() if self.now is None else self.now.astimezone(self.zone).date()
+        if local.date() == today:
+            return f"{local:%H:%M} {zone}"
+        return f"{local.day} {local:%b %H:%M} {zone}"
+
+    def item_line_kb(self, item: Item, card: Any) -> str:
+        """A template list item citing knowledge sources by short label (collected on the bedside card)."""
+        if item.local:
+            return self.templates.phrase("per-local-protocol", text=escape(item.text))
+        card.cite([self.kb.short_source(source) for source in item.sources])
+        return escape(item.text)
+
+    def context_line(self, item: Mapping[str, Any]) -> str | None:
+        """One differential item with its values (clinical/differential.py), worded by differentials.yaml."""
+        item_id = str(item.get("id"))
+        entry = self.templates.differentials.get(item_id)
+        if entry is None:
+            return None
+        values = {k: self._context_value(k, v) for k, v in item.items()}
+        child = self.params.get("paediatric") is True
+        wording = entry.paediatric if child and entry.paediatric else entry.text
+        if item_id == "adrenal" and item.get("steroid_days") is None:
+            wording = entry.low_cortisol or wording
+        return escape(fill(wording, values))
+
+    def _context_value(self, name: str, value: object) -> str:
+        if value is None:
+            return ""
+        if name in ("effective", "cortisol_effective") and isinstance(value, str):
+            return self.when(value)
+        return number(value) if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
 
     @property
     def template(self) -> CardTemplate:

@@ -54,9 +54,14 @@ class ExpectedCard:
     drug: str | None = None
     icans_grade: int | None = None
     icans_grade_is_minimum: bool | None = None
+    suggests: tuple[str, ...] = ()  # words each of which some suggestion label of the card contains
 
     def matches(self, card: CardSummary) -> bool:
-        """Whether a card has this category, indicator and (when given) grade, minimum flag and drug."""
+        """Whether a card has this category, indicator, (when given) grade, minimum flag and drug, and a suggestion
+        label containing each of the `suggests` words (case-insensitive)."""
+        labels = [label.lower() for label in card.suggestion_labels]
+        if not all(any(word.lower() in label for label in labels) for word in self.suggests):
+            return False
         checks = [
             (self.category, card.category),
             (self.indicator, card.indicator),
@@ -72,7 +77,7 @@ class ExpectedCard:
         return describe_card(
             self.category, self.indicator, self.astct_grade, self.astct_grade_is_minimum, self.drug,
             icans=(self.icans_grade, self.icans_grade_is_minimum),
-        )
+        ) + "".join(f" suggesting '{word}'" for word in self.suggests)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +91,7 @@ class CardSummary:
     drug: str | None
     icans_grade: int | None = None
     icans_grade_is_minimum: bool | None = None
+    suggestion_labels: tuple[str, ...] = ()
 
     def describe(self) -> str:
         return describe_card(
@@ -208,6 +214,7 @@ def _expected_card(item: dict[str, Any]) -> ExpectedCard:
         drug=item.get("drug"),
         icans_grade=None if icans is None else int(icans),
         icans_grade_is_minimum=None if icans_minimum is None else bool(icans_minimum),
+        suggests=tuple(str(word) for word in item.get("suggests") or ()),
     )
 
 
@@ -372,6 +379,7 @@ def _summary(card: dict[str, Any]) -> CardSummary:
         drug=drug.get("id"),
         icans_grade=None if icans is None else int(icans),
         icans_grade_is_minimum=finding.get("icansGradeIsMinimum"),
+        suggestion_labels=tuple(str(s.get("label", "")) for s in card.get("suggestions") or ()),
     )
 
 

@@ -63,6 +63,7 @@ class FakeThresholds:
     neutropenia_anc_10e9_l: T = T(0.5)
     easix_korell_2022: T = T(4.67)
     lab_max_age_days: T = T(7)
+    long_term_corticosteroid_days: T = T(21)
     adult_from_age_days: int = 18 * 365
 
     def hypotension_sbp(self, age_days: int | None, age_years: int | None = None) -> T:
@@ -93,6 +94,12 @@ class FakePremed:
     dose_text: str = "per label"
     timing: str = "before the dose"
     source: str = "label"
+    for_drug: str = ""
+    paediatric_mg_per_m2: float | None = None
+    paediatric_max_mg: float | None = None
+    paediatric_timing: str | None = None
+    paediatric_label: str | None = None
+    paediatric_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,7 @@ class FakeDrug:
     drug_class: str = "car-t"
     boxed_warning_crs: bool = True
     premedication: tuple[FakePremed, ...] = ()
+    boxed_warning_neurotoxicity: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,12 +142,18 @@ DEX = FakePremed("dexamethasone", "dexamethasone", "Dexamethasone 16 mg", "dexam
 H1 = FakePremed(
     "antihistamine", "diphenhydramine", "Diphenhydramine 50 mg", "diphenhydramine", RXNORM, "3498"
 )
+CHILD_DEX = FakePremed(
+    "dexamethasone-blinatumomab", "dexamethasone", "Dexamethasone 20 mg IV 1 h before the dose", "dexamethasone",
+    RXNORM, "3264", for_drug="blinatumomab", paediatric_mg_per_m2=5, paediatric_max_mg=20,
+    paediatric_label="Dexamethasone 5 mg/m2 (max 20 mg) before the dose",
+)
 DRUGS = {
     d.id: d
     for d in (
         FakeDrug("axicabtagene-ciloleucel", "axicabtagene ciloleucel", "high", 28),
         FakeDrug("teclistamab", "teclistamab", "high", 14, "bispecific", True, (DEX, H1)),
         FakeDrug("rituximab", "rituximab", "moderate", 7, "anti-cd20", False),
+        FakeDrug("blinatumomab", "blinatumomab", "high", 28, "bispecific", True, (CHILD_DEX,)),
         FakeDrug("nivolumab", "nivolumab", "low", 7, "checkpoint-inhibitor", False),
     )
 }
@@ -164,6 +178,19 @@ def _real_neuro() -> Any:
 NEURO = _real_neuro()
 
 
+def _real_dosing() -> Any:
+    """The dose rules of cards/dosing.yaml (tocilizumab by weight)."""
+    from pathlib import Path
+
+    from cds_service.knowledge.dosing import DosingFile
+    from cds_service.knowledge.loader import read_model
+
+    return read_model(Path(__file__).resolve().parents[2] / "cards" / "dosing.yaml", DosingFile, "dosing.yaml")
+
+
+DOSING = _real_dosing()
+
+
 @dataclass(frozen=True)
 class FakeKnowledge:
     drugs: dict[str, FakeDrug] = field(default_factory=lambda: dict(DRUGS))
@@ -180,6 +207,7 @@ class FakeKnowledge:
     site: FakeSite = field(default_factory=FakeSite)
     version: str = "test"
     neuro: Any = NEURO
+    dosing: Any = DOSING
 
 
 KB = FakeKnowledge()

@@ -1,11 +1,13 @@
-"""Order-time findings: risk by tier and the minimum alert tier, premedication, baseline monitoring, EASIX."""
+"""Order-time findings: one card per drug (risk, premedication, baseline monitoring), the minimum alert tier,
+children's doses by body surface, EASIX."""
 
 from __future__ import annotations
 
 import pytest
-from rules_kit import KB, LOINC, RXNORM, draft, exposure, facts, m
+from rules_kit import KB, LOINC, RXNORM, at, born_days_before, draft, exposure, facts, m
 
 from cds_service.clinical.rules import RuleConfig, evaluate
+from cds_service.domain.facts import Measurement
 from cds_service.domain.findings import Finding, Severity
 
 TEC = draft("MedicationRequest/tec", drug_id="teclistamab", text="teclistamab 0.06 mg/kg sc")
@@ -55,24 +57,36 @@ def test_order_risk_is_emitted_from_the_minimum_alert_tier(
         assert risk.params["tier"] == KB.drugs[drug_id].risk_tier
 
 
-def test_only_high_tier_drugs_get_premedication_and_pre_infusion_findings() -> None:
-    rules = set(
-        _by_rule(_order(draft("MedicationRequest/r", drug_id="rituximab", text="rituximab"), tier="low"))
-    )
-    assert rules == {"order.risk"}
+def test_a_moderate_tier_drug_gets_one_card_and_no_baseline_or_pre_infusion_finding() -> None:
+    findings = _order(draft("MedicationRequest/r", drug_id="rituximab", text="rituximab"), tier="low")
+    assert [f.rule_id for f in findings] == ["order.risk"]
+    assert findings[0].params["missing_baseline"] == []
 
 
-def test_present_premedication_and_baseline_give_no_premedication_finding() -> None:
-    assert "order.premedication" not in _by_rule(_order(TEC, *ALL_SUPPORT))
+def test_one_order_card_per_drug_carries_premedication_and_baseline() -> None:
+    findings = _order(TEC)
+    (card,) = [f for f in findings if f.rule_id == "order.risk"]
+    assert card.params["missing_premedication"] == ["Dexamethasone 16 mg", "Diphenhydramine 50 mg"]
+    assert card.params["missing_baseline"] == ["CRP", "Ferritin"]
+    assert [s.label for s in card.suggestions] == [
+        "Dexamethasone 16 mg",
+        "Diphenhydramine 50 mg",
+        "Baseline labs: C reactive protein, Ferritin",
+    ]
+    assert all(len(s.label) <= 60 for s in card.suggestions)
 
 
-def test_missing_premedication_is_suggested_as_orders() -> None:
-    finding = _by_rule(_order(TEC, H1_ORDER, CRP_ORDER, FERRITIN_ORDER))["order.premedication"]
-    assert finding.severity is Severity.warning
-    assert finding.params["missing_premedication"] == ["Dexamethasone 16 mg"]
-    assert finding.params["missing_baseline"] == []
-    (suggestion,) = finding.suggestions
-    assert suggestion.label == "Add premedication: dexamethasone"
+def test_present_premedication_and_baseline_leave_nothing_to_suggest() -> None:
+    card = _by_rule(_order(TEC, *ALL_SUPPORT))["order.risk"]
+    assert (card.params["missing_premedication"], card.params["missing_baseline"], card.suggestions) == ([], [], ())
+    assert card.severity is Severity.warning  # a high-tier drug's card is a warning even when nothing is missing
+
+
+def test_missing_premedication_is_suggested_as_a_coded_order() -> None:
+    card = _by_rule(_order(TEC, H1_ORDER, CRP_ORDER, FERRITIN_ORDER))["order.risk"]
+    assert card.params["missing_premedication"] == ["Dexamethasone 16 mg"]
+    assert card.params["missing_baseline"] == []
+    (suggestion,) = card.suggestions
     (order,) = suggestion.orders
     assert (order.resource_type, order.system, order.code) == ("MedicationRequest", RXNORM, "3264")
 
@@ -81,40 +95,54 @@ def test_premedication_is_recognised_by_code_or_text() -> None:
     by_code = draft("MedicationRequest/d1", codes=(f"{RXNORM}|3264",), text="dex")
     by_text = draft("MedicationRequest/d2", text="dexamethasone 16 mg iv once")
     for order in (by_code, by_text):
-        assert "order.premedication" not in _by_rule(_order(TEC, order, H1_ORDER, CRP_ORDER, FERRITIN_ORDER))
+        card = _by_rule(_order(TEC, order, H1_ORDER, CRP_ORDER, FERRITIN_ORDER))["order.risk"]
+        assert card.params["missing_premedication"] == []
 
 
 def test_any_antihistamine_satisfies_an_antihistamine_premedication() -> None:
     cetirizine = draft("MedicationRequest/c", treatment_id="cetirizine", text="cetirizine 10 mg")
-    assert "order.premedication" not in _by_rule(
-        _order(TEC, DEX_ORDER, cetirizine, CRP_ORDER, FERRITIN_ORDER)
-    )
+    card = _by_rule(_order(TEC, DEX_ORDER, cetirizine, CRP_ORDER, FERRITIN_ORDER))["order.risk"]
+    assert card.params["missing_premedication"] == []
 
 
 def test_a_different_corticosteroid_does_not_replace_the_labelled_one() -> None:
     methylpred = draft(
         "MedicationRequest/mp", treatment_id="methylprednisolone", text="methylprednisolone 40 mg"
     )
-    finding = _by_rule(_order(TEC, methylpred, H1_ORDER, CRP_ORDER, FERRITIN_ORDER))["order.premedication"]
-    assert finding.params["missing_premedication"] == ["Dexamethasone 16 mg"]
+    card = _by_rule(_order(TEC, methylpred, H1_ORDER, CRP_ORDER, FERRITIN_ORDER))["order.risk"]
+    assert card.params["missing_premedication"] == ["Dexamethasone 16 mg"]
 
 
 def test_missing_baseline_monitoring_is_suggested_as_service_requests() -> None:
-    finding = _by_rule(_order(TEC, DEX_ORDER, H1_ORDER, CRP_ORDER))["order.premedication"]
-    assert finding.params["missing_premedication"] == []
-    assert finding.params["missing_baseline"] == ["Ferritin"]
-    (suggestion,) = finding.suggestions
-    assert suggestion.label == "Add baseline monitoring: Ferritin"
+    card = _by_rule(_order(TEC, DEX_ORDER, H1_ORDER, CRP_ORDER))["order.risk"]
+    assert card.params["missing_baseline"] == ["Ferritin"]
+    (suggestion,) = card.suggestions
     assert [(o.resource_type, o.code) for o in suggestion.orders] == [("ServiceRequest", "2276-4")]
 
 
-def test_both_groups_missing_give_two_suggestions() -> None:
-    finding = _by_rule(_order(TEC))["order.premedication"]
-    assert [s.label.split(":")[0] for s in finding.suggestions] == [
-        "Add premedication",
-        "Add baseline monitoring",
-    ]
-    assert len(finding.suggestions[0].orders) == 2
+def test_a_baseline_lab_resulted_within_72_hours_is_shown_not_suggested_again() -> None:
+    crp = Measurement("crp", 12.0, "mg/L", at(12), "Observation/crp", "1988-5")
+    old_ferritin = Measurement("ferritin", 400.0, "ng/mL", at(80), "Observation/fer", "2276-4")
+    card = _by_rule(_order(TEC, DEX_ORDER, H1_ORDER, extra=(crp, old_ferritin)))["order.risk"]
+    assert card.params["missing_baseline"] == ["Ferritin"]
+    assert [(r["label"], r["value"]) for r in card.params["baseline_results"]] == [("C reactive protein", 12.0)]
+
+
+def test_a_child_gets_the_premedication_dose_by_body_surface_and_never_the_adult_flat_dose() -> None:
+    blin = draft("MedicationRequest/blin", drug_id="blinatumomab", text="blinatumomab")
+    six_years = born_days_before(6 * 365 + 30)
+    weighed = facts(
+        blin, m("body_weight", 20, 24), m("body_height", 115, 24), birth=six_years, exposures=()
+    )
+    card = _by_rule(evaluate(weighed, KB, hook="order-sign", config=RuleConfig()))["order.risk"]
+    (label,) = card.params["missing_premedication"]
+    assert label == "dexamethasone 4 mg before blinatumomab"  # 5 mg/m2 x 0.8 m2 (Mosteller), not 20 mg
+    (order,) = card.suggestions[0].orders
+    assert "5 mg/m2, maximum 20 mg, 0.8 m2" in (order.text or "")
+    unweighed = facts(blin, birth=six_years, exposures=())
+    card = _by_rule(evaluate(unweighed, KB, hook="order-sign", config=RuleConfig()))["order.risk"]
+    assert card.params["missing_premedication"] == ["Dexamethasone 5 mg/m2 (max 20 mg) before the dose"]
+    assert "20 mg IV" not in card.suggestions[0].label
 
 
 def test_order_select_looks_only_at_the_selected_drafts() -> None:

@@ -78,10 +78,11 @@ def _by_rule(findings: list[Finding]) -> dict[str, Finding]:
 def test_teclistamab_order_without_premedication_suggests_the_label_premedication(kb) -> None:
     order = draft("MedicationRequest/tec", drug_id="teclistamab", text="teclistamab")
     findings = _by_rule(evaluate(facts(order, exposures=()), kb, hook="order-sign", config=CONFIG))
-    premedication = findings["order.premedication"]
-    assert len(premedication.params["missing_premedication"]) == 3
-    assert premedication.suggestions[0].label.startswith("Add premedication: Dexamethasone")
-    assert findings["order.risk"].severity is Severity.warning
+    card = findings["order.risk"]
+    assert len(card.params["missing_premedication"]) == 3
+    assert card.suggestions[0].label.startswith("Dexamethasone 16 mg")
+    assert all(len(s.label) <= 60 for s in card.suggestions)
+    assert card.severity is Severity.warning
 
 
 def test_teclistamab_premedication_recognised_by_treatment_id(kb) -> None:
@@ -92,7 +93,7 @@ def test_teclistamab_premedication_recognised_by_treatment_id(kb) -> None:
         draft("MedicationRequest/apap", treatment_id="acetaminophen", text="acetaminophen 650 mg"),
     )
     findings = _by_rule(evaluate(facts(*orders, exposures=()), kb, hook="order-sign", config=CONFIG))
-    assert findings["order.premedication"].params["missing_premedication"] == []
+    assert findings["order.risk"].params["missing_premedication"] == []
 
 
 def test_every_catalogue_drug_opens_a_window_of_its_own_length(kb) -> None:

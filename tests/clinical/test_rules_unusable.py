@@ -23,7 +23,7 @@ def test_an_unusable_temperature_means_fever_cannot_be_excluded_and_raises_the_w
     f = facts(m("temperature", 37.0, hours_ago=5), m("systolic", 120), unusable=(_unusable("temperature"),))
     finding = _findings(f)["crs.monitoring-window"]
     assert finding.severity is Severity.warning
-    assert "a temperature at 11:00 could not be used: unit 'degrees F' is not known" in finding.missing
+    assert "a temperature at 11:00 UTC could not be used: unit 'degrees F' is not known" in finding.missing
     assert finding.params["cannot_exclude"] == ["fever"]
 
 
@@ -64,7 +64,7 @@ def test_an_unusable_lab_is_named_on_the_crs_card_and_raises_no_separate_data_ga
     findings = _findings(f)
     assert "data.unreadable" not in findings
     status = findings.get("crs.monitoring-window") or findings["crs.active"]
-    assert "a CRP at 2026-11-23 06:00 could not be used: unit 'degrees F' is not known" in status.missing
+    assert "a CRP at 23 Nov 06:00 UTC could not be used: unit 'degrees F' is not known" in status.missing
 
 
 def test_quality_notes_alone_do_not_raise_a_data_gap_card() -> None:

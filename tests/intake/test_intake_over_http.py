@@ -183,7 +183,7 @@ def test_a_temperature_of_1000_celsius_is_never_evidence_and_the_card_says_why(c
     finding = card["extension"]["org.crs-cds.finding"]
     assert finding["ruleId"] == "crs.monitoring-window" and finding["astctGrade"] is None
     assert 1000 not in evidence_values(card)
-    assert "a temperature of 1000 °C at 11:00 could not be used: outside 25–45 °C" in card["detail"]
+    assert "a temperature of 1000 °C at 11:00 UTC could not be used: outside 25–45 °C" in card["detail"]
     assert card["indicator"] == "warning"  # fever not excluded
 
 
@@ -197,7 +197,7 @@ def test_38_9_recorded_as_fahrenheit_is_not_shown_as_a_reassuring_3_8_celsius(cl
     card = _window_card(client, temperature(38.9, "[degF]", "[degF]"), systolic(118))
     assert "3.8" not in card["summary"] and "3.83" not in card["detail"]
     text = card["detail"].replace("\\", "")  # the Markdown escapes the brackets of [degF]
-    assert "a temperature of 38.9 [degF] (3.8 °C) at 11:00 could not be used: outside 25–45 °C" in text
+    assert "a temperature of 38.9 [degF] (3.8 °C) at 11:00 UTC could not be used: outside 25–45 °C" in text
     assert card["indicator"] == "warning"
 
 

@@ -153,6 +153,12 @@ CITATIONS = {
 }
 
 
+def _real_knowledge() -> Any:
+    from tests.clinical.facts_kit import kb
+
+    return kb()
+
+
 @dataclass
 class FakeKnowledge:
     """The slice of KnowledgeBase the renderer reads."""
@@ -165,7 +171,11 @@ class FakeKnowledge:
         return CITATIONS.get(source_id, source_id)
 
     def short_source(self, source_id: str) -> str:
-        return {"santomasso-2021": "ASCO 2021", "lee-2019-astct": "ASTCT 2019"}.get(source_id, source_id)
+        return _real_knowledge().short_source(source_id)
+
+    @property
+    def sources(self) -> Any:
+        return _real_knowledge().sources
 
     @property
     def neuro(self) -> Any:

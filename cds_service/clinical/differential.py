@@ -1,0 +1,72 @@
+"""This patient's differential beside CRS: what the chart shows that points elsewhere, with its values.
+
+    blood-culture   a positive blood culture since the exposure (organism, time): infection, and the ASTCT grade
+                    is provisional (fever "not attributable to another cause")
+    lactate         the latest lactate of the lab window (value only: no cut-off is verified)
+    adrenal         corticosteroids for the long-term threshold or more (cards/thresholds.yaml, ESE/Endocrine
+                    Society 2024), or a cortisol the laboratory flagged low: consider adrenal insufficiency
+
+Each item is a dict of JSON values for the card (docs/FINDINGS.md "context").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from cds_service.clinical.windows import iso, num, series
+from cds_service.domain.facts import Facts
+
+CORTICOSTEROID_LOOKBACK = timedelta(days=365)
+LOW_FLAGS = frozenset({"L", "LL"})
+
+
+def context_items(facts: Facts, kb: Any, *, since_exposure: datetime, lab_start: datetime) -> list[dict[str, Any]]:
+    """The differential items the chart supports, in a fixed order."""
+    items = [
+        _positive_culture(facts, since_exposure),
+        _lactate(facts, lab_start),
+        _adrenal(facts, kb, lab_start),
+    ]
+    return [item for item in items if item is not None]
+
+
+def _positive_culture(facts: Facts, since: datetime) -> dict[str, Any] | None:
+    positive = [c for c in facts.cultures if c.positive and since <= c.effective <= facts.now]
+    if not positive:
+        return None
+    latest = positive[-1]
+    return {"id": "blood-culture", "organism": latest.organism, "effective": iso(latest.effective),
+            "preliminary": latest.preliminary, "reference": latest.reference}
+
+
+def _lactate(facts: Facts, start: datetime) -> dict[str, Any] | None:
+    recent = [m for m in series(facts, "lactate") if start <= m.effective <= facts.now]
+    if not recent:
+        return None
+    latest = recent[-1]
+    return {"id": "lactate", "value": latest.value, "effective": iso(latest.effective), "flag": latest.flag}
+
+
+def _adrenal(facts: Facts, kb: Any, lab_start: datetime) -> dict[str, Any] | None:
+    days = corticosteroid_days(facts)
+    threshold = num(kb.thresholds.long_term_corticosteroid_days)
+    low = [m for m in series(facts, "cortisol") if lab_start <= m.effective <= facts.now and m.flag in LOW_FLAGS]
+    if days < threshold and not low:
+        return None
+    item: dict[str, Any] = {"id": "adrenal", "steroid_days": days if days >= threshold else None}
+    if low:
+        item.update(cortisol=low[-1].value, cortisol_effective=iso(low[-1].effective))
+    return item
+
+
+def corticosteroid_days(facts: Facts) -> int:
+    """Whole days of systemic corticosteroid in the last year: first to last record (to now while a statement
+    is active). Topical and inhaled forms are not treatments given (reading/medications.py)."""
+    start = facts.now - CORTICOSTEROID_LOOKBACK
+    given = [t for t in facts.treatments if t.kind == "corticosteroid" and t.time is not None and t.time >= start]
+    if not given:
+        return 0
+    first = min(t.time for t in given if t.time is not None)
+    last = facts.now if any(t.ongoing for t in given) else max(t.time for t in given if t.time is not None)
+    return max(0, (last - first) // timedelta(days=1))
