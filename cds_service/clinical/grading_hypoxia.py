@@ -105,7 +105,7 @@ def assess_hypoxia(facts: Facts, kb: Any, start: datetime, hours: int) -> Hypoxi
     """Hypoxia by the highest O2 support in the window; low SpO2 without O2 records is a stated gap."""
     records = sorted(
         (s for s in facts.o2_support if in_window(s.effective, start, facts.now)),
-        key=lambda s: (s.effective, s.reference or "", s.device.value, s.flow_l_min or 0.0),
+        key=lambda s: (s.effective, s.reference or "", s.device.value, s.flow_l_min is not None, s.flow_l_min or 0.0),
     )  # in a stable order: records charted at the same moment give the same card whatever order they came in
     if not records:
         return _no_o2_records(facts, kb, start, hours)
@@ -125,11 +125,14 @@ def assess_hypoxia(facts: Facts, kb: Any, start: datetime, hours: int) -> Hypoxi
 
 def _rank(
     graded: tuple[tuple[int, tuple[str, ...], str], O2Support],
-) -> tuple[int, bool, datetime, float, str, str]:
-    """Highest grade first; an exact record before a lower bound; then the latest, flow, reference, device."""
+) -> tuple[int, bool, datetime, float, bool, str, str]:
+    """Highest grade first; an exact record before a lower bound; then the latest, flow (a stated flow before
+    none), reference, device: a total order, so records of one moment rank the same whatever order they came in."""
     (level, lacking, _), support = graded
+    flow = support.flow_l_min
     return (
-        level, not lacking, support.effective, support.flow_l_min or 0.0, support.reference or "", support.device.value
+        level, not lacking, support.effective, flow or 0.0, flow is not None, support.reference or "",
+        support.device.value,
     )
 
 

@@ -77,7 +77,7 @@ def _order_card(
     suggestions = [Suggestion(_premed_label(p, child, bsa), (_premed_order(p, child, bsa),)) for p in missing_premeds]
     if baseline:
         label = "Baseline labs: " + ", ".join(b.display for b in baseline)
-        suggestions.append(Suggestion(label[:60], tuple(_baseline_order(b) for b in baseline)))
+        suggestions.append(Suggestion(_short(label), tuple(_baseline_order(b) for b in baseline)))
     return Finding(
         rule_id="order.risk",
         category=Category.order_risk,
@@ -89,8 +89,9 @@ def _order_card(
             "boxed_warning": bool(drug.boxed_warning_crs),
             "boxed_neurotoxicity": bool(drug.boxed_warning_neurotoxicity),
             "already_exposed_days": exposed,
+            "premedication": [_premed_plan(p, child, bsa, p in missing_premeds) for p in drug.premedication],
             "missing_premedication": [_premed_label(p, child, bsa) for p in missing_premeds],
-            "missing_baseline": [b.label for b in baseline],
+            "missing_baseline": [b.display for b in baseline],
             "baseline_results": resulted,
             "paediatric": child,
             "bsa_m2": bsa,
@@ -100,6 +101,28 @@ def _order_card(
         evidence=evidence,
         suggestions=tuple(suggestions),
     )
+
+
+def _short(label: str, limit: int = 60) -> str:
+    """A suggestion label of at most `limit` characters, cut at a word with an ellipsis."""
+    if len(label) <= limit:
+        return label
+    return label[: limit - 1].rsplit(" ", 1)[0].rstrip(",;") + "…"
+
+
+def _premed_plan(premed: Any, child: bool, bsa: float | None, missing: bool) -> dict[str, Any]:
+    """The premedication as the card states it for this patient: the child's dose by body surface."""
+    if child and premed.paediatric_mg_per_m2 is not None:
+        dose = _bsa_dose(premed, bsa)
+        per_m2 = f"{premed.paediatric_mg_per_m2:g} mg/m2, maximum {premed.paediatric_max_mg:g} mg"
+        name = str(premed.display).lower()
+        if dose:
+            dose_text = f"{name} {dose} ({per_m2}; BSA {bsa} m2)"
+        else:
+            dose_text = f"{name} {per_m2} (height and weight not charted)"
+        return {"name": premed.display, "dose_text": dose_text, "timing": premed.paediatric_timing or premed.timing,
+                "missing": missing}
+    return {"name": premed.display, "dose_text": premed.dose_text, "timing": premed.timing, "missing": missing}
 
 
 def _child(facts: Facts, kb: Any) -> bool:
@@ -181,8 +204,8 @@ def _premed_label(premed: Any, child: bool, bsa: float | None) -> str:
     if child and premed.paediatric_mg_per_m2 is not None:
         dose = _bsa_dose(premed, bsa)
         label = f"{premed.display} {dose} before {premed.for_drug}" if dose else premed.paediatric_label
-        return str(label)[:60]
-    return str(premed.label)[:60]
+        return _short(str(label))
+    return _short(str(premed.label))
 
 
 def _bsa_dose(premed: Any, bsa: float | None) -> str | None:
@@ -204,7 +227,7 @@ def _premed_order(premed: Any, child: bool, bsa: float | None) -> Order:
         return Order("MedicationRequest", label, premed.system, premed.code, premed.display, text,
                      premed.paediatric_source or premed.source)
     text = ", ".join(t for t in (premed.dose_text, premed.timing) if t) or None
-    return Order("MedicationRequest", premed.label[:60], premed.system, premed.code, premed.display, text,
+    return Order("MedicationRequest", _short(premed.label), premed.system, premed.code, premed.display, text,
                  premed.source)
 
 

@@ -46,14 +46,22 @@ class Bedside:
         if self.grade:
             blocks.append(f"{headings['grade']} " + " ".join(_unique(self.grade)))
         if self.missing:
-            blocks.append(f"{headings['missing']} " + "; ".join(_unique(self.missing)) + ".")
+            items = [item.rstrip().rstrip(".") for item in self.missing]
+            blocks.append(f"{headings['missing']} " + "; ".join(_unique(items)) + ".")
         if self.now:
-            blocks.append(f"{headings['now']}\n\n" + bullets(_unique(self.now)[:MAX_NOW]))
+            blocks.append(f"{headings['now']}\n\n" + bullets([_sentence(x) for x in _unique(self.now)[:MAX_NOW]]))
         if self.consider:
-            blocks.append(f"{headings['consider']}\n\n" + bullets(_unique(self.consider)[:MAX_CONSIDER]))
+            lines = [_sentence(x) for x in _unique(self.consider)[:MAX_CONSIDER]]
+            blocks.append(f"{headings['consider']}\n\n" + bullets(lines))
         if self.sources:
             blocks.append("Sources: " + "; ".join(escape(s) for s in self.sources) + ".")
         return "\n\n".join(blocks)
+
+
+def _sentence(line: str) -> str:
+    """A bullet ends as a sentence does."""
+    line = line.rstrip()
+    return line if line.endswith((".", "!", "?", ")")) and not line.endswith("(per local protocol)") else line + "."
 
 
 def _unique(lines: Sequence[str]) -> list[str]:

@@ -163,7 +163,7 @@ def _management_line(text: CardText, item: ManagementItem) -> str:
         return _tocilizumab_line(text)
     values = {"drug": text.drug_name, "dose": _dose(p, item)}
     line = escape(fill(wording, values))
-    return text.templates.phrase("per-local-protocol", text=line) if item.local else line
+    return text.local(line) if item.local else line
 
 
 def _dose(p: Mapping[str, Any], item: ManagementItem) -> str:
@@ -268,7 +268,9 @@ def monitoring_gap(text: CardText) -> tuple[str, str]:
     p = text.params
     gaps = _merged_gaps(p.get("gaps") or [])
     gap_text = "; ".join(_gap_text(text, g) for g in gaps) or "vital signs missing"
-    summary = text.summary("gap", {"gap_text": gap_text[:1].upper() + gap_text[1:]}, "drugs", [text.drug_name])
+    texts = [_gap_text(text, g) for g in gaps]
+    candidates = [gap_text, f"{texts[0]} and more"] if len(texts) > 1 else [gap_text]
+    summary = text.summary("gap", {}, "gap_text", [c[:1].upper() + c[1:] for c in candidates])
     card = Bedside()
     card.found = [escape(gap_text[:1].upper() + gap_text[1:]) + "."]
     if p.get("reason"):

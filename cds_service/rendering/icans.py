@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cds_service.rendering.bedside import MAX_NOW
 from cds_service.rendering.knowledge_view import ManagementLineView
 from cds_service.rendering.markdown import bullets, escape, join_blocks, number
 from cds_service.rendering.templates import fill
 from cds_service.rendering.text import CardText
 
-MAX_ACTIONS = 6  # bedside shape: at most 8 bullets on a card, steps and missing included
+MAX_ACTIONS = MAX_NOW  # bedside shape: at most 5 "do now" lines, most urgent first
 #: Which management lines come first when a grade has more than MAX_ACTIONS (most urgent first).
 _PRIORITY = (
     "icans-g3-icu",
@@ -117,7 +118,7 @@ def _line(text: CardText, line: ManagementLineView) -> str:
         wording = fill(line.paediatric_text, {"dose": _dose(p, line.mg_per_kg)})
     wording = escape(wording)
     if line.local:
-        return text.templates.phrase("per-local-protocol", text=wording)
+        return text.local(wording)
     return wording
 
 

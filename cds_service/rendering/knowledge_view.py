@@ -41,6 +41,8 @@ class DrugView(Protocol):
     drug_class_label: str
     risk_reason: str
     boxed_warning_crs: bool
+    boxed_warning_source: str
+    boxed_warning_neurotoxicity_source: str | None
     typical_onset: str
     monitoring: tuple[FactView, ...]
     premedication: tuple[PremedicationView, ...]

@@ -12,7 +12,7 @@ from typing import Any
 
 from cds_service.rendering.bedside import Bedside
 from cds_service.rendering.knowledge_view import LOCAL_PROTOCOL_SOURCE
-from cds_service.rendering.markdown import escape, join_blocks, number, table, utc_text
+from cds_service.rendering.markdown import escape, number
 from cds_service.rendering.text import CardText
 
 
@@ -24,12 +24,18 @@ def order_risk(text: CardText) -> tuple[str, str]:
     variant = _variant(tier, boxed, neuro)
     summary = text.summary(variant, {"requirements": _requirements(text)}, "drugs", [text.drug_name])
     card = Bedside()
-    missing = [*p.get("missing_premedication", []), *(f"baseline {m}" for m in p.get("missing_baseline", []))]
+    plans = list(p.get("premedication") or [])
+    missing = [", ".join(_lower_first(str(plan["name"])) for plan in plans if plan.get("missing"))]
+    if p.get("missing_baseline"):
+        missing.append("baseline " + ", ".join(_lower_first(str(b)) for b in p["missing_baseline"]))
+    missing = [m for m in missing if m]
     card.found = [
         s
         for s in (
             text.section("boxed-neuro") if neuro else text.section("boxed") if boxed else None,
-            text.section("risk", tier=tier, risk_reason=_clause(drug.risk_reason)) if drug and tier != "low" else None,
+            text.section("risk", tier=tier, risk_reason=_clause(drug.risk_reason))
+            if drug and tier != "low" and not (boxed or neuro)
+            else None,
             text.section("already-exposed", already_exposed_days=p["already_exposed_days"])
             if p.get("already_exposed_days") is not None
             else None,
@@ -38,6 +44,9 @@ def order_risk(text: CardText) -> tuple[str, str]:
         )
         if s
     ]
+    if drug is not None and (boxed or neuro):
+        boxed_source = drug.boxed_warning_neurotoxicity_source if neuro else None
+        card.cite([text.kb.short_source(boxed_source or drug.boxed_warning_source)])
     card.now = [*_premedication_lines(text, card), *_monitoring_lines(text, card)]
     return summary, card.markdown({"found": text.template.sections["found"], "now": text.template.sections["now"],
                                    "grade": "", "missing": "", "consider": ""})
@@ -50,8 +59,8 @@ def _variant(tier: str, boxed: bool, neuro: bool) -> str:
 
 
 def _clause(text: str) -> str:
-    """Knowledge text without its final full stop (the template supplies punctuation)."""
-    return text.strip().rstrip(".")
+    """Knowledge text inside a sentence: its first word lower-case (unless an acronym), no final full stop."""
+    return _lower_first(text.strip().rstrip("."))
 
 
 def _requirements(text: CardText) -> str:
@@ -73,17 +82,28 @@ def _requirements(text: CardText) -> str:
     return text.template.sections[key]
 
 
+def _lower_first(name: str) -> str:
+    """"Dexamethasone" -> "dexamethasone" inside a sentence; "CBC with differential" stays as written."""
+    return name[:1].lower() + name[1:] if name[1:2].islower() else name
+
+
 def _premedication_lines(text: CardText, card: Bedside) -> list[str]:
-    """The label's premedication, dose and timing (at most two lines; the suggestions order them)."""
+    """The label's premedication for this patient (a child's dose by body surface, from the rule): one line when
+    all share their timing ("Premedicate 1 to 3 hours before ...: dexamethasone 16 mg ...; ..."), else one each."""
     drug = text.drug
-    if drug is None or text.finding.drug is None or text.finding.drug.risk_tier == "low":
+    plans = list(text.params.get("premedication") or [])
+    if drug is None or not plans:
         return []
-    lines = []
-    for premed in drug.premedication[:2]:
-        details = ", ".join(part for part in (premed.dose_text, premed.timing) if part)
-        lines.append(escape(f"{premed.display}: {details}" if details else premed.display))
-        card.cite([text.kb.short_source(premed.source)])
-    return lines
+    card.cite([text.kb.short_source(premed.source) for premed in drug.premedication])
+    timings = {str(plan.get("timing") or "") for plan in plans}
+    if len(timings) == 1:
+        doses = "; ".join(str(plan["dose_text"]) for plan in plans)
+        return [escape(text.section("premedicate", timing=timings.pop(), doses=doses))]
+    return [escape(f"{_upper_first(str(plan['dose_text']))}, {plan['timing']}.") for plan in plans]
+
+
+def _upper_first(line: str) -> str:
+    return line[:1].upper() + line[1:]
 
 
 def _monitoring_lines(text: CardText, card: Bedside) -> list[str]:
@@ -97,7 +117,7 @@ def _monitoring_lines(text: CardText, card: Bedside) -> list[str]:
     lines = []
     for fact in facts:
         if fact.source == LOCAL_PROTOCOL_SOURCE:
-            lines.append(text.templates.phrase("per-local-protocol", text=escape(fact.text)))
+            lines.append(text.local(escape(fact.text)))
         else:
             lines.append(escape(fact.text))
             card.cite([text.kb.short_source(fact.source)])
@@ -115,7 +135,7 @@ def _results(text: CardText) -> str:
 
 
 def pre_infusion_risk(text: CardText) -> tuple[str, str]:
-    """The card comparing pre-infusion EASIX with the published reference cut-off (comparison only)."""
+    """EASIX and m-EASIX beside the published reference cut-off (for comparison only), in the bedside shape."""
     p = text.params
     easix, m_easix, cutoff = p.get("easix"), p.get("m_easix"), p.get("reference_cutoff")
     missing = [text.concept(m) for m in p.get("missing_labs") or []]
@@ -127,36 +147,36 @@ def pre_infusion_risk(text: CardText) -> tuple[str, str]:
             "not-computable", {"drugs": text.drug_name}, "missing_labs_text", text.list_candidates(missing)
         )
     above = isinstance(easix, int | float) and isinstance(cutoff, int | float) and easix > cutoff
-    blocks = [
-        text.section("easix", easix_text=number(easix)) if easix is not None else None,
-        text.section("m-easix", m_easix_text=number(m_easix)) if m_easix is not None else None,
-        (
+    card = Bedside()
+    card.found = [
+        s
+        for s in (
+            text.section("labs", labs_text=_labs(text, p.get("labs") or {})) if p.get("labs") else None,
+            text.section("easix", easix_text=number(easix)) if easix is not None else None,
+            text.section("m-easix", m_easix_text=number(m_easix)) if m_easix is not None else None,
             text.section("above-cutoff" if above else "below-cutoff", reference_cutoff=number(cutoff))
             if easix is not None and cutoff is not None
-            else None
-        ),
-        text.section("not-computable", missing_labs_text=", ".join(missing)) if easix is None else None,
-        _labs_block(text, p.get("labs") or {}),
-        text.evidence_block(),
-        text.missing_block(),
-        text.section("caveat") + " (" + text.cite(["korell-2022"]) + ")",
-    ]
-    return summary, join_blocks([*blocks, text.sources_block()])
-
-
-def _labs_block(text: CardText, labs: Mapping[str, Any]) -> str | None:
-    """The labs used, as a What | Value | Unit | Time table."""
-    if not labs:
-        return None
-    units = text.templates.common.units
-    rows = [
-        (
-            text.concept(concept),
-            lab.get("value"),
-            units.get(lab.get("unit"), lab.get("unit")),
-            utc_text(lab.get("effective")) or None,
+            else None,
+            text.section("caveat"),
         )
-        for concept, lab in labs.items()
-        if isinstance(lab, Mapping)
+        if s
     ]
-    return text.heading("labs") + "\n\n" + table(text.templates.common.table_header, rows)
+    if easix is None:
+        card.missing.append(text.section("not-computable", missing_labs_text=", ".join(missing)))
+    card.missing += text.finding.missing
+    card.cite([text.kb.short_source("korell-2022")])
+    headings = {k: text.template.sections.get(k, "") for k in ("found", "grade", "missing", "now", "consider")}
+    return summary, card.markdown(headings)
+
+
+def _labs(text: CardText, labs: Mapping[str, Any]) -> str:
+    """"LDH 612 U/L, creatinine 1.2 mg/dL and platelets 120 ×10⁹/L (14:20 UTC)"."""
+    units = text.templates.common.units
+    parts, times = [], []
+    for concept, lab in labs.items():
+        if isinstance(lab, Mapping):
+            unit = units.get(lab.get("unit"), lab.get("unit") or "")
+            parts.append(f"{text.concept(concept)} {number(lab.get('value'))} {unit}".rstrip())
+            times.append(text.when(lab.get("effective")))
+    when = times[0] if len(set(times)) == 1 else ", ".join(dict.fromkeys(times))
+    return escape(", ".join(parts) + (f" ({when})" if when else ""))

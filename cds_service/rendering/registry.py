@@ -166,16 +166,19 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
             "boxed_warning",
             "boxed_neurotoxicity",
             "already_exposed_days",
+            "premedication",
             "missing_premedication",
             "missing_baseline",
             "baseline_results",
             "paediatric",
             "bsa_m2",
         ),
-        derived=_f("drugs", "requirements", "risk_reason", "typical_onset", "missing_text", "results_text"),
+        derived=_f(
+            "drugs", "requirements", "risk_reason", "typical_onset", "missing_text", "results_text", "timing", "doses"
+        ),
         summaries=_f("high-boxed-neuro", "high-boxed", "high", "moderate", "low"),
         sections=_f(
-            "found", "now", "boxed-neuro", "boxed", "risk", "already-exposed", "missing", "results",
+            "found", "now", "boxed-neuro", "boxed", "risk", "already-exposed", "missing", "results", "premedicate",
             "requirements-missing", "requirements-premedication-monitoring", "requirements-premedication",
             "requirements-monitoring", "requirements-none",
         ),
@@ -183,9 +186,11 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
     "pre-infusion-risk": TemplateSpec(
         rule_id="order.pre-infusion-risk",
         params=_f("drug_name", "easix", "m_easix", "reference_cutoff", "labs", "missing_labs"),
-        derived=_f("drugs", "easix_text", "m_easix_text", "missing_labs_text"),
+        derived=_f("drugs", "easix_text", "m_easix_text", "missing_labs_text", "labs_text"),
         summaries=_f("computed", "not-computable"),
-        sections=_f("easix", "m-easix", "above-cutoff", "below-cutoff", "not-computable", "caveat"),
+        sections=_f(
+            "found", "missing", "labs", "easix", "m-easix", "above-cutoff", "below-cutoff", "not-computable", "caveat"
+        ),
     ),
 }
 

@@ -94,6 +94,9 @@ class CardRenderer:
             missing = sorted(ids - set(kb.sources))
             if missing:
                 raise KnowledgeError(f"cards/templates/{file}: sources not in cards/sources.yaml: {missing}")
+            unlabelled = sorted(i for i in ids if not getattr(kb.sources[i], "short", None))
+            if unlabelled:
+                raise KnowledgeError(f"cards/templates/{file}: sources without a `short` label: {unlabelled}")
 
     def render(self, findings: list[Finding], *, patient_id: str | None) -> list[Card]:
         """One card per distinct finding, most severe first (stable within a level)."""

@@ -15,8 +15,8 @@ from typing import Any
 
 from cds_service.cdshooks.models import SUMMARY_MAX
 from cds_service.domain.findings import Finding
-from cds_service.rendering.knowledge_view import LOCAL_PROTOCOL_SOURCE, DrugView, FactView, KnowledgeView
-from cds_service.rendering.markdown import bullets, escape, heading, number, plain, table, utc_text
+from cds_service.rendering.knowledge_view import DrugView, KnowledgeView
+from cds_service.rendering.markdown import bullets, escape, heading, number, plain
 from cds_service.rendering.registry import DRUG_LABEL_SOURCE, SIGNAL_PARAMS, WARNING_SIGNALS
 from cds_service.rendering.templates import CardTemplate, Item, TemplateSet, fill
 
@@ -59,10 +59,14 @@ class CardText:
             return f"{local:%H:%M} {zone}"
         return f"{local.day} {local:%b %H:%M} {zone}"
 
+    def local(self, line: str) -> str:
+        """An institution-specific line: "... (per local protocol)." (its own full stop moved after the note)."""
+        return self.templates.phrase("per-local-protocol", text=line.rstrip().rstrip("."))
+
     def item_line_kb(self, item: Item, card: Any) -> str:
         """A template list item citing knowledge sources by short label (collected on the bedside card)."""
         if item.local:
-            return self.templates.phrase("per-local-protocol", text=escape(item.text))
+            return self.local(escape(item.text))
         card.cite([self.kb.short_source(source) for source in item.sources])
         return escape(item.text)
 
@@ -176,57 +180,12 @@ class CardText:
         name = self.drug_name or "drug"
         return f"{name} label", f"{name} US prescribing information"
 
-    def item_line(self, item: Item) -> str:
-        """A guidance item: cited, or "per local protocol" when institution-specific."""
-        if item.local:
-            return self.templates.phrase("per-local-protocol", text=item.text)
-        if item.sources:
-            return self.templates.phrase("cited", text=item.text, source=self.cite(item.sources))
-        return item.text
-
-    def fact_line(self, fact: FactView) -> str:
-        """A knowledge-base fact: label-anchored facts cite the label, institution items say "per local
-        protocol", others cite their source."""
-        return self.kb_cited(escape(fact.text), fact.source, label=fact.label_anchored)
-
-    def kb_cited(self, escaped_text: str, source_id: str, *, label: bool = False) -> str:
-        """Text followed by the full citation of a knowledge-base source (not repeated under Sources)."""
-        if source_id == LOCAL_PROTOCOL_SOURCE:
-            return self.templates.phrase("per-local-protocol", text=escaped_text)
-        key = "cited-label" if label else "cited"
-        return self.templates.phrase(key, text=escaped_text, source=escape(self.kb.citation(source_id)))
-
-    def label_monitoring_lines(self) -> list[str]:
-        """The drug's monitoring facts and tocilizumab availability from the knowledge base."""
-        drug = self.drug
-        if drug is None:
-            return []
-        facts = [
-            *drug.monitoring,
-            *([drug.tocilizumab_availability] if drug.tocilizumab_availability else []),
-        ]
-        return [self.fact_line(fact) for fact in facts]
-
-    def evidence_block(self) -> str | None:
-        """The evidence table (What | Value | Unit | Time), or None without evidence."""
-        if not self.finding.evidence:
-            return None
-        units = self.templates.common.units
-        rows = [
-            (e.label, e.value, units.get(e.unit, e.unit) if e.unit else None, utc_text(e.effective) or None)
-            for e in self.finding.evidence
-        ]
-        return self.heading("evidence") + "\n\n" + table(self.templates.common.table_header, rows)
-
     def list_block(self, heading_key: str, lines: Sequence[str], *, escaped: bool = False) -> str | None:
         """A heading and a bullet list, or None when there are no lines."""
         if not lines:
             return None
         body = bullets(lines if escaped else [escape(line) for line in lines])
         return self.heading(heading_key) + "\n\n" + body
-
-    def missing_block(self) -> str | None:
-        return self.list_block("missing", list(self.finding.missing))
 
     def signal_lines(self, signals: Sequence[Mapping[str, Any]]) -> list[str]:
         """One sentence per known signal, warning signals first; unknown ids are logged and left out."""
@@ -245,28 +204,7 @@ class CardText:
     def _signal_value(self, name: str, value: object) -> str:
         if value is None:
             return self.templates.phrase("unknown")
-        return escape(utc_text(value) if name in _TIME_KEYS and isinstance(value, str) else _display(value))
-
-    def differential_lines(self, ids: Sequence[str]) -> list[str]:
-        """ "**Title**: text (sources)" per known differential id."""
-        lines = []
-        for differential_id in ids:
-            entry = self.templates.differentials.get(differential_id)
-            if entry is None:
-                log.warning("no wording for differential %r; left out of the card", differential_id)
-                continue
-            text = f"**{entry.title}**: {entry.text}"
-            lines.append(
-                self.templates.phrase("cited", text=text, source=self.cite(entry.sources))
-                if entry.sources
-                else text
-            )
-        return lines
-
-    def sources_block(self) -> str | None:
-        """The full citations of everything this card cited."""
-        lines = [escape(citation) for citation in self.cited.values()]
-        return self.list_block("sources", lines, escaped=True)
+        return escape(self.when(value) if name in _TIME_KEYS and isinstance(value, str) else _display(value))
 
     def concept(self, name: object) -> str:
         """The display name of a concept id ("ldh" -> "LDH"); unknown ids as given."""

@@ -67,7 +67,7 @@ def test_one_order_card_per_drug_carries_premedication_and_baseline() -> None:
     findings = _order(TEC)
     (card,) = [f for f in findings if f.rule_id == "order.risk"]
     assert card.params["missing_premedication"] == ["Dexamethasone 16 mg", "Diphenhydramine 50 mg"]
-    assert card.params["missing_baseline"] == ["CRP", "Ferritin"]
+    assert card.params["missing_baseline"] == ["C reactive protein", "Ferritin"]
     assert [s.label for s in card.suggestions] == [
         "Dexamethasone 16 mg",
         "Diphenhydramine 50 mg",

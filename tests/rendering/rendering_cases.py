@@ -23,7 +23,18 @@ def crs_params(**overrides: Any) -> dict[str, Any]:
     """crs.active params for a febrile, hypotensive patient on low-flow oxygen (ASTCT grade 2)."""
     params: dict[str, Any] = {
         "drug_name": "axicabtagene ciloleucel",
+        "drug_id": "axicabtagene-ciloleucel",
+        "drug_class": "car-t",
         "other_drugs": [],
+        "weight_kg": 80.0,
+        "bsa_m2": None,
+        "birth_date_precision": None,
+        "tocilizumab": {
+            "status": "offer", "dose_mg": 640.0, "mg_per_kg": 8.0, "weight_kg": 80.0,
+            "given_24h": 0, "given_total": 0, "next_at": None,
+        },
+        "infection_workup": True,
+        "context": [],
         "days_since_exposure": 3,
         "status": "possible",
         "grade": 2,
@@ -157,6 +168,12 @@ def monitoring_gap(**params: Any) -> Finding:
         "hours": 8,
         "missing": ["temperature", "blood pressure"],
         "last_seen": {"temperature": _iso(T0), "blood pressure": None},
+        "unusable": [],
+        "gaps": [
+            {"concept": "temperature", "last": _iso(T0), "hours": 8, "unusable": False},
+            {"concept": "blood pressure", "last": None, "hours": None, "unusable": False},
+        ],
+        "reason": "inpatient monitoring period after axicabtagene ciloleucel (first 7 days)",
     }
     merged.update(params)
     return Finding(
@@ -194,7 +211,13 @@ def order_risk(drug: DrugRef = TECLISTAMAB, **params: Any) -> Finding:
         "drug_name": drug.name,
         "tier": drug.risk_tier,
         "boxed_warning": True,
+        "boxed_neurotoxicity": False,
         "already_exposed_days": None,
+        "missing_premedication": [],
+        "missing_baseline": [],
+        "baseline_results": [],
+        "paediatric": False,
+        "bsa_m2": None,
     }
     merged.update(params)
     severity = Severity.warning if merged["tier"] == "high" else Severity.info
@@ -208,26 +231,45 @@ def order_risk(drug: DrugRef = TECLISTAMAB, **params: Any) -> Finding:
     )
 
 
-def premedication(**params: Any) -> Finding:
+def order_missing(**params: Any) -> Finding:
+    """The order card of a teclistamab order that lacks premedication and baseline labs, with its suggestions."""
     merged: dict[str, Any] = {
         "drug_name": "teclistamab",
-        "missing_premedication": ["dexamethasone", "acetaminophen"],
+        "tier": "high",
+        "boxed_warning": True,
+        "boxed_neurotoxicity": True,
+        "already_exposed_days": None,
+        "premedication": [
+            {"name": "Dexamethasone", "dose_text": "dexamethasone 16 mg orally or IV",
+             "timing": "1 to 3 hours before each dose of the step-up schedule", "missing": True},
+            {"name": "Acetaminophen", "dose_text": "acetaminophen orally or IV per label",
+             "timing": "1 to 3 hours before each dose of the step-up schedule", "missing": True},
+        ],
+        "missing_premedication": ["Dexamethasone 16 mg 1-3 h before each step-up dose", "Acetaminophen 650-1000 mg"],
         "missing_baseline": ["CRP", "Ferritin"],
+        "baseline_results": [],
+        "paediatric": False,
+        "bsa_m2": None,
     }
     merged.update(params)
     orders = (
         Suggestion(
-            label="Add dexamethasone 16 mg before teclistamab",
+            label="Dexamethasone 16 mg 1-3 h before each step-up dose",
             orders=(
                 SuggestedOrder(
                     "MedicationRequest",
-                    "Dexamethasone 16 mg 1-3 h before teclistamab",
+                    "Dexamethasone 16 mg 1-3 h before each step-up dose",
                     RXNORM,
                     "3264",
                     "dexamethasone",
                     text="16 mg PO or IV 1-3 h before each step-up dose",
                     source="tecvayli-label",
                 ),
+            ),
+        ),
+        Suggestion(
+            label="Acetaminophen 650-1000 mg",
+            orders=(
                 SuggestedOrder(
                     "MedicationRequest",
                     "Acetaminophen 650-1000 mg",
@@ -239,7 +281,7 @@ def premedication(**params: Any) -> Finding:
             ),
         ),
         Suggestion(
-            label="Order baseline CRP and ferritin",
+            label="Baseline labs: C reactive protein, Ferritin",
             orders=(
                 SuggestedOrder("ServiceRequest", "CRP", LOINC, "1988-5", "C reactive protein"),
                 SuggestedOrder(
@@ -250,10 +292,10 @@ def premedication(**params: Any) -> Finding:
         ),
     )
     return Finding(
-        rule_id="order.premedication",
-        category=Category.premedication,
+        rule_id="order.risk",
+        category=Category.order_risk,
         severity=Severity.warning,
-        template="premedication",
+        template="order-risk",
         params=merged,
         drug=TECLISTAMAB,
         suggestions=orders,

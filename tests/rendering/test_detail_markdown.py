@@ -50,53 +50,55 @@ def parse(markdown: str) -> _Tables:
     return parser
 
 
-def test_the_active_crs_detail_has_an_evidence_table_with_value_unit_and_utc_time(
+def _found(markdown: str) -> str:
+    return next(block for block in markdown.split("\n\n") if block.startswith("**Found:**"))
+
+
+def test_the_active_crs_detail_states_each_value_rounded_with_its_unit_and_local_time(
     renderer: CardRenderer,
 ) -> None:
     (card,) = renderer.render([cases.active_crs(2)], patient_id="p")
-    rows = parse(card.detail or "").rows
-    assert rows[0] == ["What", "Value", "Unit", "Time"]
-    assert ["Temperature", "38.9", "°C", "2026-11-24 14:20 UTC"] in rows
-    assert ["Systolic blood pressure", "84", "mmHg", "2026-11-24 14:20 UTC"] in rows
+    assert _found(card.detail or "") == (
+        "**Found:** Temperature 38.9 °C at 14:20 UTC; systolic blood pressure 84 mmHg at 14:20 UTC; "
+        "oxygen flow 2 L/min at 14:20 UTC."
+    )
 
 
-def test_the_active_crs_detail_shows_grading_steps_differential_management_and_sources(
+def test_the_active_crs_detail_goes_found_grade_missing_now_consider_sources_in_that_order(
     renderer: CardRenderer,
 ) -> None:
     (card,) = renderer.render([cases.active_crs(3, minimum=True)], patient_id="p")
-    html = to_html(card.detail or "")
+    detail = card.detail or ""
+    order = ["**Found:**", "**ASTCT 2019:**", "**Not recorded or not usable:**", "**Do now**", "**Consider**",
+             "Sources:"]
+    positions = [detail.index(heading) for heading in order]
+    assert positions == sorted(positions)
     for expected in (
-        "How the grade was reached",
-        "The more severe of hypotension and hypoxia gives ASTCT grade 2.",
-        "Infection or sepsis",
-        "Neutropenic fever",
-        "Management for ASTCT grade 3",
-        "Dexamethasone 10 mg IV every 6 h",
         "No vasopressor administrations were available.",
-        "Biol Blood Marrow Transplant 2019;25:625",
-        "J Clin Oncol 2021;39:3978",
+        "Dexamethasone 10 mg IV every 6 h; taper once improved.",
+        "Neutropenic fever: empiric broad-spectrum antibiotics now",
+        "Sources: ASTCT 2019; ASCO 2021;",
     ):
-        assert expected in html, expected
+        assert expected in detail, expected
+    assert ".." not in detail
 
 
-def test_label_anchored_monitoring_cites_the_label_and_institution_items_say_per_local_protocol(
-    renderer: CardRenderer,
-) -> None:
+def test_institution_items_say_per_local_protocol_once_after_their_own_words(renderer: CardRenderer) -> None:
     (card,) = renderer.render([cases.active_crs(2)], patient_id="p")
     detail = card.detail or ""
-    assert "7 days after infusion (label: Yescarta US prescribing information, section 2.3)" in detail
-    assert "Stay within 2 hours of the treating centre for 2 weeks (per local protocol)" in detail
-    assert "(per local protocol)" in detail.split("Management for ASTCT grade 2")[1]
+    assert "- IV fluid bolus 500-1000 mL normal saline; repeat if systolic stays low (per local protocol).\n" in detail
+    assert ". (per local protocol)" not in detail
 
 
-def test_an_evidence_label_with_pipes_and_html_stays_inside_one_cell_as_text(renderer: CardRenderer) -> None:
+def test_a_hostile_evidence_label_stays_text(renderer: CardRenderer) -> None:
     hostile = Evidence(
         "Temp | <script>alert(1)</script> [x](http://evil)", "Observation/1", None, "a|b", "Cel", None
     )
     (card,) = renderer.render([cases.active_crs(2, evidence=(hostile,))], patient_id="p")
-    tables = parse(card.detail or "")
-    assert ["Temp | <script>alert(1)</script> [x](http://evil)", "a|b", "°C", "—"] in tables.rows
-    assert "script" not in tables.tags and "a" not in tables.tags
+    html = to_html(card.detail or "")
+    assert "Temp | &lt;script&gt;alert(1)&lt;/script&gt; [x](http://evil) a|b °C" in html
+    tags = parse(card.detail or "").tags
+    assert "script" not in tags and "a" not in tags
 
 
 def test_data_gap_descriptions_are_escaped_text(renderer: CardRenderer) -> None:
@@ -106,11 +108,12 @@ def test_data_gap_descriptions_are_escaped_text(renderer: CardRenderer) -> None:
     assert "<em>" not in html and "<b>" not in html
 
 
-def test_the_pre_infusion_detail_has_a_labs_table(renderer: CardRenderer) -> None:
+def test_the_pre_infusion_detail_states_the_labs_it_used_and_cites_korell_once(renderer: CardRenderer) -> None:
     (card,) = renderer.render([cases.pre_infusion_risk()], patient_id="p")
-    rows = parse(card.detail or "").rows
-    assert ["LDH", "612", "U/L", "2026-11-24 14:20 UTC"] in rows
-    assert ["platelets", "120", "10⁹/L", "2026-11-24 14:20 UTC"] in rows
+    detail = card.detail or ""
+    assert "Pre-infusion labs: LDH 612 U/L, creatinine 1.2 mg/dL, platelets 120 ×10⁹/L (14:20 UTC)." in detail
+    assert detail.endswith("Sources: Korell 2022.")
+    assert "Front Immunol" not in detail  # the full citation is behind the link, not on the card
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))

@@ -78,7 +78,7 @@ SCENARIOS: dict[str, Callable[[], list[Finding]]] = {
     "order-risk-moderate-already-exposed": lambda: [
         cases.order_risk(cases.RITUXIMAB, boxed_warning=False, already_exposed_days=12)
     ],
-    "premedication-with-suggestions": lambda: [cases.premedication()],
+    "order-risk-missing-premedication-and-baseline": lambda: [cases.order_missing()],
     "pre-infusion-risk": lambda: [cases.pre_infusion_risk()],
     "pre-infusion-risk-not-computable": lambda: [
         cases.pre_infusion_risk(easix=None, m_easix=None, labs={}, missing_labs=["ldh", "platelets"])
@@ -99,8 +99,8 @@ SCENARIOS: dict[str, Callable[[], list[Finding]]] = {
     ],
     "order-sign-all-cards-sorted": lambda: [
         cases.pre_infusion_risk(),
-        cases.premedication(),
-        cases.order_risk(),
+        cases.order_missing(),
+        cases.order_risk(cases.RITUXIMAB, tier="moderate", boxed_warning=False),
         cases.data_gap(),
     ],
 }

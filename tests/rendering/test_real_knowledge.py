@@ -60,7 +60,7 @@ def _findings_for(drug: Any, kb: KnowledgeBase) -> list[Finding]:
             )
         ),
         replace(
-            cases.premedication(
+            cases.order_missing(
                 drug_name=drug.generic_name,
                 missing_premedication=premeds,
                 missing_baseline=[b.label for b in kb.baseline_monitoring],
@@ -104,8 +104,11 @@ def test_label_anchored_monitoring_of_a_real_drug_cites_its_label(
 ) -> None:
     drug = kb.drugs["teclistamab"]
     ref = DrugRef(drug.id, drug.generic_name, drug.drug_class, drug.risk_tier)
-    (card,) = real_renderer.render([cases.order_risk(ref)], patient_id="p")
-    assert card.summary == "Teclistamab: CRS boxed warning — premedication and 48 h hospitalisation required"
-    assert "Hospitalise for 48 hours after every dose of the step-up schedule. (label: " in (
-        card.detail or ""
+    (card,) = real_renderer.render([cases.order_risk(ref, boxed_neurotoxicity=True)], patient_id="p")
+    assert card.summary == (
+        "Teclistamab: boxed warning for CRS and neurotoxicity — premedication and 48 h hospitalisation after "
+        "step-up doses"
     )
+    detail = card.detail or ""
+    assert "- Hospitalise for 48 hours after every dose of the step-up schedule.\n" in detail
+    assert detail.endswith("Sources: FDA label; Tecvayli label.")

@@ -14,7 +14,7 @@ MODELS = {"MedicationRequest": MedicationRequest, "ServiceRequest": ServiceReque
 
 
 def _actions(renderer: CardRenderer, patient_id: str | None = "pat-9") -> list[dict[str, object]]:
-    (card,) = renderer.render([cases.premedication()], patient_id=patient_id)
+    (card,) = renderer.render([cases.order_missing()], patient_id=patient_id)
     return [a.model_dump(mode="json") for s in card.suggestions or [] for a in s.actions or []]
 
 
@@ -53,20 +53,21 @@ def test_a_medication_with_a_known_code_carries_the_coding_and_one_without_only_
 def test_suggestions_have_uuids_labels_recommendation_and_the_card_selection_behaviour_any(
     renderer: CardRenderer,
 ) -> None:
-    (card,) = renderer.render([cases.premedication()], patient_id="p")
+    (card,) = renderer.render([cases.order_missing()], patient_id="p")
     assert card.selectionBehavior == "any"
     assert [(s.label, s.isRecommended) for s in card.suggestions or []] == [
-        ("Add dexamethasone 16 mg before teclistamab", True),
-        ("Order baseline CRP and ferritin", False),
+        ("Dexamethasone 16 mg 1-3 h before each step-up dose", True),
+        ("Acetaminophen 650-1000 mg", True),
+        ("Baseline labs: C reactive protein, Ferritin", False),
     ]
     uuids = [card.uuid, *(s.uuid for s in card.suggestions or [])]
-    assert len(set(uuids)) == 3 and all(uuids)
+    assert len(set(uuids)) == 4 and all(uuids)
 
 
 def test_without_a_patient_id_no_order_is_suggested_and_no_selection_behaviour_is_set(
     renderer: CardRenderer,
 ) -> None:
-    (card,) = renderer.render([cases.premedication()], patient_id=None)
+    (card,) = renderer.render([cases.order_missing()], patient_id=None)
     assert card.suggestions is None and card.selectionBehavior is None
 
 
@@ -77,5 +78,5 @@ def test_an_order_of_an_unsupported_resource_type_is_left_out(
     from dataclasses import replace
 
     odd = Suggestion(label="odd", orders=(SuggestedOrder(resource_type, "x", None, None, "x"),))
-    (card,) = renderer.render([replace(cases.premedication(), suggestions=(odd,))], patient_id="p")
+    (card,) = renderer.render([replace(cases.order_missing(), suggestions=(odd,))], patient_id="p")
     assert card.suggestions is None

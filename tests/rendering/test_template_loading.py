@@ -33,7 +33,9 @@ def _edit(path: Path, change: Callable[[Any], object]) -> None:
 def test_the_repository_templates_load_and_cover_every_template_of_the_findings_contract() -> None:
     templates = load_templates(TEMPLATES_DIR)
     assert set(templates.cards) == set(TEMPLATE_SPECS)
-    assert set(templates.management) == {1, 2, 3, 4}
+    groups = templates.management.groups
+    assert {"cellular", "t-cell-engager", "atg", "infusion-reaction", "checkpoint", "other"} <= set(groups)
+    assert all(set(group.grades) == {1, 2, 3, 4} for group in groups.values())
 
 
 def test_a_missing_template_file_is_refused_naming_the_file_and_rule(template_dir: Path) -> None:
@@ -60,8 +62,8 @@ def test_declaring_a_param_outside_the_rule_contract_is_refused(template_dir: Pa
 
 
 def test_an_unknown_field_is_refused_by_the_schema(template_dir: Path) -> None:
-    _edit(template_dir / "management.yaml", lambda d: d["grades"][2].update(colour="red"))
-    with pytest.raises(KnowledgeError, match=r"management\.yaml: field grades\.2\.colour"):
+    _edit(template_dir / "management.yaml", lambda d: d["groups"]["cellular"]["grades"][2][0].update(colour="red"))
+    with pytest.raises(KnowledgeError, match=r"management\.yaml: field groups\.cellular\.grades\.2\.0\.colour"):
         load_templates(template_dir)
 
 
@@ -72,19 +74,24 @@ def test_a_missing_summary_variant_is_refused(template_dir: Path) -> None:
 
 
 def test_a_management_grade_missing_is_refused(template_dir: Path) -> None:
-    _edit(template_dir / "management.yaml", lambda d: d["grades"].pop(4))
-    with pytest.raises(KnowledgeError, match=r"management\.yaml: field grades: missing \['4'\]"):
+    _edit(template_dir / "management.yaml", lambda d: d["groups"]["atg"]["grades"].pop(4))
+    with pytest.raises(KnowledgeError, match=r"management\.yaml: field groups\.atg\.grades: missing \['4'\]"):
         load_templates(template_dir)
 
 
-def test_citing_an_unknown_reference_is_refused(template_dir: Path) -> None:
+def test_a_management_line_with_neither_sources_nor_local_is_refused(template_dir: Path) -> None:
+    _edit(template_dir / "management.yaml", lambda d: d["groups"]["cellular"]["grades"][1][0].update(sources=[]))
+    with pytest.raises(KnowledgeError, match=r"groups\.cellular\.grades\.1\[0\]: a line needs sources"):
+        load_templates(template_dir)
+
+
+def test_citing_a_source_the_knowledge_base_lacks_stops_the_renderer(template_dir: Path) -> None:
     _edit(
-        template_dir / "management.yaml", lambda d: d["grades"][1]["items"][0].update(sources=["nccn-2030"])
+        template_dir / "management.yaml",
+        lambda d: d["groups"]["cellular"]["grades"][1][0].update(sources=["nccn-2030"]),
     )
-    with pytest.raises(
-        KnowledgeError, match=r"management\.yaml: field grades\.1\.items\.0\.sources.*nccn-2030"
-    ):
-        load_templates(template_dir)
+    with pytest.raises(KnowledgeError, match=r"management\.yaml: sources not in cards/sources\.yaml.*nccn-2030"):
+        make_renderer(load_templates(template_dir), FakeKnowledge())
 
 
 def test_a_signal_wording_using_a_value_the_signal_lacks_is_refused(template_dir: Path) -> None:
