@@ -26,7 +26,6 @@ CATEGORIES = frozenset(
         "monitoring-window",
         "monitoring-gap",
         "pre-infusion-risk",
-        "premedication",
         "data-gap",
     }
 )
@@ -111,3 +110,43 @@ def _check_evidence(evidence: Any) -> None:
         if "effective" in item:
             moment = datetime.fromisoformat(item["effective"].replace("Z", "+00:00"))
             assert moment.tzinfo is not None, "evidence effective must carry a time zone"
+
+
+# ---------------------------------------------------------------- bedside shape (issue 14)
+
+SUMMARY_MAX = 140
+DETAIL_MAX_WORDS = 150  # warning and critical cards
+DETAIL_MAX_BULLETS = 8
+LABEL_MAX = 60
+
+
+def bedside_problems(card_json: dict[str, Any], *, not_for_the_bedside: frozenset[str] = frozenset()) -> list[str]:
+    """What breaks the bedside shape of one card (empty when it holds): a summary of at most 140 characters;
+    for warning and critical cards at most 150 words and 8 bullets of detail; no line twice; suggestion labels of
+    at most 60 characters; each source once in the Sources line, none of them a short label in
+    `not_for_the_bedside`."""
+    problems: list[str] = []
+    summary, detail = str(card_json.get("summary") or ""), str(card_json.get("detail") or "")
+    if len(summary) > SUMMARY_MAX:
+        problems.append(f"summary of {len(summary)} characters: {summary!r}")
+    lines = [line.strip() for line in detail.splitlines() if line.strip()]
+    repeated = sorted({line for line in lines if lines.count(line) > 1})
+    if repeated:
+        problems.append(f"lines repeated: {repeated}")
+    if card_json.get("indicator") in ("warning", "critical"):
+        words = len(detail.replace("**", " ").replace("- ", " ").split())
+        bullets = sum(1 for line in lines if line.startswith("- "))
+        if words > DETAIL_MAX_WORDS:
+            problems.append(f"detail of {words} words")
+        if bullets > DETAIL_MAX_BULLETS:
+            problems.append(f"detail of {bullets} bullets")
+    for suggestion in card_json.get("suggestions") or []:
+        if len(str(suggestion.get("label") or "")) > LABEL_MAX:
+            problems.append(f"suggestion label over {LABEL_MAX} characters: {suggestion.get('label')!r}")
+    sources_lines = [line for line in lines if line.startswith("Sources: ")]
+    for line in sources_lines:
+        labels = [s.strip() for s in line.removeprefix("Sources: ").rstrip(".").split(";")]
+        if len(labels) != len(set(labels)):
+            problems.append(f"a source named twice: {line!r}")
+        problems += [f"a source not fit for the bedside: {s!r}" for s in labels if s in not_for_the_bedside]
+    return problems

@@ -26,7 +26,6 @@ class Category(StrEnum):
     monitoring_window = "monitoring-window"
     monitoring_gap = "monitoring-gap"
     pre_infusion_risk = "pre-infusion-risk"
-    premedication = "premedication"
     data_gap = "data-gap"
 
 

@@ -187,16 +187,16 @@ def _check_bedside_sources(cat: Catalogue, drugs: Mapping[str, Drug]) -> None:
     facing += [("icans.yaml", line.id, "sources", line.sources) for line in cat.icans.management]
     shorts = {s.id: s.short for s in cat.sources.sources}
     for file, entry, where, sources in facing:
-        unlabelled = sorted(s for s in sources if s in shorts and s != "local-protocol" and not shorts[s])
-        if unlabelled:
-            raise KnowledgeError(
-                f"{file}: {entry}.{where}: source(s) {unlabelled} need a `short` label in sources.yaml "
-                "(what the card shows under Sources)"
-            )
         if sources and all(kinds.get(s) in NOT_FOR_THE_BEDSIDE for s in sources):
             raise KnowledgeError(
                 f"{file}: entry '{entry}', field '{where}': shown on cards but sourced only by "
                 f"{', '.join(f'{s} ({kinds.get(s)})' for s in sources)}: cite the label, a guideline or a paper"
+            )
+        unlabelled = sorted(s for s in sources if s in shorts and s != "local-protocol" and not shorts[s])
+        if unlabelled:
+            raise KnowledgeError(
+                f"{file}: entry '{entry}', field '{where}': source(s) {unlabelled} need a `short` label in "
+                "sources.yaml (what the card shows under Sources)"
             )
 
 

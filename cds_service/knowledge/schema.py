@@ -270,12 +270,14 @@ SourceKind = Literal[
     "design",
     "convention",
     "aggregator",
+    "advocacy",
+    "foreign-drug-database",
     "news",
 ]
 #: Kinds that may not be the only source of a fact a card shows (crs-clinical-facts-2.md "source kinds"):
-#: aggregators (MIMS, drugs.com, Medscape, HealthTree...), trade news, and another country's drug database
-#: (recorded as an aggregator).
-NOT_FOR_THE_BEDSIDE: frozenset[str] = frozenset({"aggregator", "news"})
+#: aggregators (drugs.com, Medscape...), advocacy sites (HealthTree), another country's drug database (MIMS
+#: Hong Kong) and trade news.
+NOT_FOR_THE_BEDSIDE: frozenset[str] = frozenset({"aggregator", "advocacy", "foreign-drug-database", "news"})
 
 
 class Source(Strict):

@@ -14,16 +14,6 @@ from cds_service.rendering.markdown import escape, join_blocks, number
 from cds_service.rendering.templates import ManagementGroup, ManagementItem, fill
 from cds_service.rendering.text import CardText
 
-#: How a tocilizumab plan the rule could not offer is said (params.tocilizumab.status).
-TOCILIZUMAB_NOT_OFFERED = {
-    "no-weight": "Tocilizumab 8 mg/kg IV over 1 h (12 mg/kg under 30 kg; max 800 mg): weight not charted.",
-    "under-label-age": "Tocilizumab: not labelled under 2 years; per local protocol.",
-    "limit-24h": "Tocilizumab: {given_24h} doses in 24 h already (the maximum is 3).",
-    "limit-total": "Tocilizumab: {given_total} doses given (the maximum is 4): consider other therapy.",
-    "too-soon": "Tocilizumab: the next dose no sooner than {next_at} (8 h after the last).",
-}
-
-
 # ---------------------------------------------------------------- active CRS
 
 
@@ -53,7 +43,7 @@ def active_crs(text: CardText) -> tuple[str, str]:
     if p.get("icans_found"):
         card.consider.append(text.section("neuro-icans"))
     elif p.get("neuro_tool"):
-        card.now.append(text.section("neuro"))
+        card.now.append(text.section("neuro", tool=p["neuro_tool"]))
     return summary, card.markdown(_headings(text))
 
 
@@ -187,20 +177,23 @@ def _capped(mg: float, max_mg: float | None, basis: str) -> str:
 
 
 def _tocilizumab_line(text: CardText) -> str:
+    """The tocilizumab line of the rule's plan: the dose for the charted weight, or why it is not offered."""
     plan: Mapping[str, Any] = text.params.get("tocilizumab") or {}
-    status = plan.get("status")
-    if status == "offer":
-        dose, per_kg, weight = plan.get("dose_mg"), plan.get("mg_per_kg"), plan.get("weight_kg")
-        return escape(
-            f"Tocilizumab {number(dose)} mg IV over 1 h ({number(per_kg)} mg/kg for {number(weight)} kg); "
-            "may repeat after 8 h, at most 3 in 24 h and 4 in total."
-        )
-    wording = TOCILIZUMAB_NOT_OFFERED.get(str(status))
-    if wording is None:
-        return ""
+    status = str(plan.get("status"))
+    key = f"toci-{status}"
+    if key not in text.template.sections:
+        return ""  # "not-indicated"
+    rule = text.kb.dosing.tocilizumab
     next_at = plan.get("next_at")
-    return escape(wording.format(given_24h=plan.get("given_24h"), given_total=plan.get("given_total"),
-                                 next_at=text.when(next_at) if next_at else "later"))
+    values = {
+        "dose": number(plan.get("dose_mg")), "mg_per_kg": number(plan.get("mg_per_kg")),
+        "weight": number(plan.get("weight_kg")), "interval": rule.min_interval_hours,
+        "max_24h": rule.max_doses_24h, "max_total": rule.max_doses_total, "adult_mg_per_kg": number(rule.mg_per_kg),
+        "under_mg_per_kg": number(rule.mg_per_kg_under), "under_kg": number(rule.under_kg),
+        "max_mg": number(rule.max_mg), "label_age": rule.label_from_age_years, "given_24h": plan.get("given_24h"),
+        "given_total": plan.get("given_total"), "next_at": text.when(next_at) if next_at else "",
+    }
+    return text.section(key, **values)
 
 
 def _consider(text: CardText, card: Bedside) -> list[str]:
@@ -251,10 +244,10 @@ def monitoring_window(text: CardText) -> tuple[str, str]:
         card.found.append(text.section("paediatric", age=text.age_text() or "unknown"))
     card.missing = [escape(m) for m in f.missing]
     setting = "outpatient" if p.get("setting") == "outpatient" else "inpatient"
-    items = list(text.template.lists[setting])
+    card.now = [text.item_line_kb(item, card) for item in text.template.lists[setting]]
     if p.get("neuro_tool"):
-        items += list(text.template.lists["neuro"])
-    card.now = [text.item_line_kb(item, card) for item in items]
+        card.now.append(text.section("neuro", tool=p["neuro_tool"]))
+        card.cite([text.kb.short_source("santomasso-2021")])
     card.consider = _consider(text, card)
     card.cite([text.kb.short_source("lee-2019-astct")])
     return summary, card.markdown(_headings(text))

@@ -68,6 +68,22 @@ class NeuroView(Protocol):
     def management(self) -> tuple[ManagementLineView, ...]: ...
 
 
+class TocilizumabView(Protocol):
+    mg_per_kg: float
+    max_mg: float
+    under_kg: float
+    mg_per_kg_under: float
+    min_interval_hours: int
+    max_doses_24h: int
+    max_doses_total: int
+    label_from_age_years: int
+
+
+class DosingView(Protocol):
+    @property
+    def tocilizumab(self) -> TocilizumabView: ...
+
+
 class KnowledgeView(Protocol):
     @property
     def drugs(self) -> Mapping[str, DrugView]: ...
@@ -77,6 +93,9 @@ class KnowledgeView(Protocol):
 
     @property
     def neuro(self) -> NeuroView: ...
+
+    @property
+    def dosing(self) -> DosingView: ...
 
     @property
     def sources(self) -> Mapping[str, object]: ...

@@ -53,6 +53,11 @@ _CRS_STATUS_COMMON = _f(
 )
 _DAY_DERIVED = _f("drugs", "days_after", "on_day", "age")
 
+#: The placeholders of the tocilizumab lines of the active-CRS card (cards/dosing.yaml and the rule's plan).
+TOCILIZUMAB_WORDS = (
+    "dose", "mg_per_kg", "weight", "interval", "max_24h", "max_total", "adult_mg_per_kg", "under_mg_per_kg", "under_kg", "max_mg", "label_age", "given_24h", "given_total", "next_at",
+)
+
 TEMPLATE_SPECS: dict[str, TemplateSpec] = {
     "active-crs": TemplateSpec(
         rule_id="crs.active",
@@ -78,7 +83,7 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
             "tocilizumab",
             "infection_workup",
         ),
-        derived=_DAY_DERIVED | _f("signs", "action"),
+        derived=_DAY_DERIVED | _f("signs", "action", "tool", *TOCILIZUMAB_WORDS),
         summaries=_f(
             "possible",
             "possible-minimum",
@@ -94,17 +99,20 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
         ),
         sections=_f(
             "found", "grade", "missing", "now", "consider", "fever-waived", "grade-conflict", "paediatric", "neuro",
-            "neuro-icans",
+            "neuro-icans", "toci-offer", "toci-no-weight", "toci-under-label-age", "toci-limit-24h", "toci-limit-total",
+            "toci-too-soon",
         ),
     ),
     "monitoring-window": TemplateSpec(
         rule_id="crs.monitoring-window",
         params=_CRS_STATUS_COMMON
         | _f("day_of_window", "window_days", "treatment_given", "cannot_exclude", "setting"),
-        derived=_DAY_DERIVED | _f("warning_signs", "cannot_exclude_text"),
+        derived=_DAY_DERIVED | _f("warning_signs", "cannot_exclude_text", "tool"),
         summaries=_f("quiet", "quiet-neuro", "warning", "unexcluded"),
-        sections=_f("found", "missing", "now", "consider", "quiet", "incomplete", "paediatric", "treatment-given"),
-        lists=_f("inpatient", "outpatient", "neuro"),
+        sections=_f(
+            "found", "missing", "now", "consider", "quiet", "incomplete", "paediatric", "treatment-given", "neuro"
+        ),
+        lists=_f("inpatient", "outpatient"),
     ),
     "monitoring-gap": TemplateSpec(
         rule_id="crs.monitoring-gap",

@@ -114,3 +114,26 @@ def test_broken_yaml_names_the_file_and_line(cards_copy: Path) -> None:
 def test_a_missing_file_is_refused(cards_copy: Path) -> None:
     (cards_copy / "conditions.yaml").unlink()
     assert "conditions.yaml" in load_error(cards_copy)
+
+
+@pytest.mark.parametrize(
+    ("source", "kind"),
+    [("drugs-com-tocilizumab", "aggregator"), ("healthtree-bispecifics", "advocacy"),
+     ("mims-blincyto", "foreign-drug-database"), ("fda-rems-removal-2025", "news")],
+)
+def test_a_card_facing_fact_sourced_only_by_an_unfit_kind_is_refused(cards_copy: Path, source: str, kind: str) -> None:
+    replace(
+        cards_copy / "drugs/t-cell-engagers.yaml",
+        """        source: tecvayli-pi-prescriberpoint
+        label_anchored: true""",
+        f"""        source: {source}
+        label_anchored: true""",
+    )
+    message = load_error(cards_copy)
+    assert "'teclistamab'" in message and "'monitoring[0]'" in message and f"{source} ({kind})" in message
+
+
+def test_a_card_facing_source_without_a_short_label_is_refused(cards_copy: Path) -> None:
+    replace(cards_copy / "sources.yaml", "    short: Tecvayli label\n", "")
+    message = load_error(cards_copy)
+    assert "tecvayli-pi-prescriberpoint" in message and "short" in message

@@ -178,6 +178,12 @@ class FakeKnowledge:
         return _real_knowledge().sources
 
     @property
+    def dosing(self) -> Any:
+        from tests.clinical.rules_kit import DOSING
+
+        return DOSING
+
+    @property
     def neuro(self) -> Any:
         from tests.clinical.rules_kit import NEURO
 

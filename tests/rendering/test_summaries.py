@@ -134,7 +134,7 @@ def test_the_grade_survives_shortening_of_a_long_drug_list(renderer: CardRendere
 ACTIONS = {
     1: ": supportive care and infection work-up",
     2: ": tocilizumab, IV fluids, consider ICU",
-    3: ": ICU, tocilizumab and dexamethasone",
+    3: ": ICU, tocilizumab and a corticosteroid",
     4: ": ICU, tocilizumab, high-dose methylprednisolone",
 }
 

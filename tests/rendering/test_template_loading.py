@@ -47,10 +47,10 @@ def test_a_missing_template_file_is_refused_naming_the_file_and_rule(template_di
 def test_a_placeholder_the_rule_does_not_supply_is_refused_naming_file_and_field(template_dir: Path) -> None:
     _edit(
         template_dir / "active-crs.yaml",
-        lambda d: d["summaries"].update(possible="CRS grade {grade} {weight}"),
+        lambda d: d["summaries"].update(possible="CRS grade {grade} {bed_number}"),
     )
     with pytest.raises(
-        KnowledgeError, match=r"active-crs\.yaml: field summaries\.possible: unknown placeholder.*weight"
+        KnowledgeError, match=r"active-crs\.yaml: field summaries\.possible: unknown placeholder.*bed_number"
     ):
         load_templates(template_dir)
 

@@ -1,4 +1,5 @@
-"""Every scenario of fixtures/scenarios through the HTTP layer, checked against its expectation."""
+"""Every scenario of fixtures/scenarios through the HTTP layer, checked against its expectation and the bedside
+shape of every card it gets (tests/contract.py `bedside_problems`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from cds_service.knowledge.loader import load_knowledge
+from cds_service.knowledge.schema import NOT_FOR_THE_BEDSIDE
 from cds_service.tooling.scenarios import (
     FINDING_EXTENSION,
     Scenario,
@@ -16,9 +19,13 @@ from cds_service.tooling.scenarios import (
     summarise_cards,
 )
 from cds_service.tooling.validation import fhir_transport, scenario_settings
-from tests.conftest import FIXTURES, NOW, make_client
+from tests.conftest import FIXTURES, NOW, REPO, make_client
+from tests.contract import bedside_problems
 
 SCENARIOS = load_scenarios(FIXTURES)
+_KB = load_knowledge(REPO / "cards")
+#: The short labels of aggregator and news sources: never under a card's "Sources".
+UNFIT_LABELS = frozenset(s.short or s.id for s in _KB.sources.values() if s.kind in NOT_FOR_THE_BEDSIDE)
 
 
 def _param(scenario: Scenario) -> object:
@@ -39,6 +46,8 @@ def test_scenario_gets_the_cards_it_expects(scenario: Scenario, tmp_path: Path) 
     actual = ", ".join(card.describe() for card in cards) or "no card"
     assert not problems, f"{scenario.id}: {'; '.join(problems)} (issued: {actual})"
     assert all(FINDING_EXTENSION in (card.get("extension") or {}) for card in body["cards"])
+    shape = {card["summary"]: bedside_problems(card, not_for_the_bedside=UNFIT_LABELS) for card in body["cards"]}
+    assert not {k: v for k, v in shape.items() if v}, f"{scenario.id}: cards out of the bedside shape: {shape}"
 
 
 def test_there_are_at_least_forty_scenarios_with_unique_ids() -> None:
