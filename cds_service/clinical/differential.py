@@ -3,6 +3,7 @@
     blood-culture   a positive blood culture since the exposure (organism, time): infection, and the ASTCT grade
                     is provisional (fever "not attributable to another cause")
     lactate         the latest lactate of the lab window (value only: no cut-off is verified)
+    neutrophils     the latest neutrophil count of the lab window (value; neutropenic fever is a signal)
     adrenal         corticosteroids for the long-term threshold or more (cards/thresholds.yaml, ESE/Endocrine
                     Society 2024), or a cortisol the laboratory flagged low: consider adrenal insufficiency
 
@@ -25,7 +26,8 @@ def context_items(facts: Facts, kb: Any, *, since_exposure: datetime, lab_start:
     """The differential items the chart supports, in a fixed order."""
     items = [
         _positive_culture(facts, since_exposure),
-        _lactate(facts, lab_start),
+        _latest_value(facts, "lactate", lab_start),
+        _latest_value(facts, "neutrophils", lab_start),
         _adrenal(facts, kb, lab_start),
     ]
     return [item for item in items if item is not None]
@@ -40,12 +42,12 @@ def _positive_culture(facts: Facts, since: datetime) -> dict[str, Any] | None:
             "preliminary": latest.preliminary, "reference": latest.reference}
 
 
-def _lactate(facts: Facts, start: datetime) -> dict[str, Any] | None:
-    recent = [m for m in series(facts, "lactate") if start <= m.effective <= facts.now]
+def _latest_value(facts: Facts, concept: str, start: datetime) -> dict[str, Any] | None:
+    recent = [m for m in series(facts, concept) if start <= m.effective <= facts.now]
     if not recent:
         return None
     latest = recent[-1]
-    return {"id": "lactate", "value": latest.value, "effective": iso(latest.effective), "flag": latest.flag}
+    return {"id": concept, "value": latest.value, "effective": iso(latest.effective), "flag": latest.flag}
 
 
 def _adrenal(facts: Facts, kb: Any, lab_start: datetime) -> dict[str, Any] | None:

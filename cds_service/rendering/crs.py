@@ -11,6 +11,7 @@ from typing import Any
 
 from cds_service.rendering.bedside import Bedside
 from cds_service.rendering.markdown import escape, join_blocks, number
+from cds_service.rendering.registry import FOUND_CONTEXT_IDS
 from cds_service.rendering.templates import ManagementGroup, ManagementItem, fill
 from cds_service.rendering.text import CardText
 
@@ -35,7 +36,7 @@ def active_crs(text: CardText) -> tuple[str, str]:
     summary = text.summary(variant, values, "drugs", text.drug_candidates())
     card = Bedside()
     card.cite([text.kb.short_source("lee-2019-astct")])
-    card.found = _evidence_sentences(text)
+    card.found = [*_evidence_sentences(text), *_found_values(text)]
     card.grade = _grade_sentences(text, grade)
     card.missing = [escape(m) for m in f.missing]
     card.now = _management(text, card, grade)
@@ -108,6 +109,8 @@ def _evidence_clause(text: CardText, item: Any) -> str:
         what = f"{device} {number(item.value)} L/min" if isinstance(item.value, int | float) else device
     else:
         value = number(round(item.value, 1)) if isinstance(item.value, float) else item.value
+        if isinstance(value, str) and label.endswith(" given"):
+            value = None  # "tocilizumab given at 10:00", not its kind ("anti-cytokine")
         unit = units.get(item.unit or "", item.unit or "")
         space = "" if unit.startswith("/") or not unit else " "
         what = f"{_lower_first(label)} {value}{space}{unit}" if value is not None else _lower_first(label)
@@ -196,12 +199,20 @@ def _tocilizumab_line(text: CardText) -> str:
     return text.section(key, **values)
 
 
+def _found_values(text: CardText) -> list[str]:
+    """Lab values of the differential the chart has (lactate, neutrophils), said with what was found."""
+    items = [i for i in text.params.get("context") or [] if i.get("id") in FOUND_CONTEXT_IDS]
+    return [line for line in (text.context_line(item) for item in items) if line]
+
+
 def _consider(text: CardText, card: Bedside) -> list[str]:
     """This patient's differential: neutropenic fever, infection, a positive blood culture, lactate, adrenal
     insufficiency, IEC-HS (each with its values)."""
     p = text.params
     lines = []
     for item in p.get("context") or []:
+        if item.get("id") in FOUND_CONTEXT_IDS:
+            continue
         line = text.context_line(item)
         if line:
             lines.append(line)

@@ -55,7 +55,8 @@ _DAY_DERIVED = _f("drugs", "days_after", "on_day", "age")
 
 #: The placeholders of the tocilizumab lines of the active-CRS card (cards/dosing.yaml and the rule's plan).
 TOCILIZUMAB_WORDS = (
-    "dose", "mg_per_kg", "weight", "interval", "max_24h", "max_total", "adult_mg_per_kg", "under_mg_per_kg", "under_kg", "max_mg", "label_age", "given_24h", "given_total", "next_at",
+    "dose", "mg_per_kg", "weight", "interval", "max_24h", "max_total", "adult_mg_per_kg", "under_mg_per_kg",
+    "under_kg", "max_mg", "label_age", "given_24h", "given_total", "next_at",
 )
 
 TEMPLATE_SPECS: dict[str, TemplateSpec] = {
@@ -221,8 +222,10 @@ WARNING_SIGNALS: frozenset[str] = _f(
 
 #: Differential ids a CRS-status finding may name.
 DIFFERENTIAL_IDS: frozenset[str] = _f(
-    "neutropenic-fever", "infection", "iec-hs", "blood-culture", "lactate", "adrenal"
+    "neutropenic-fever", "infection", "iec-hs", "blood-culture", "lactate", "neutrophils", "adrenal"
 )
+#: Context items that are values, said under "Found" (the others are what to consider).
+FOUND_CONTEXT_IDS: frozenset[str] = _f("lactate", "neutrophils")
 
 #: Section headings every detail may use (common.yaml `headings`).
 HEADING_IDS: frozenset[str] = _f(
