@@ -110,7 +110,9 @@ def test_the_differential_shows_culture_lactate_and_neutrophils_with_their_value
     detail = card["detail"]
     assert "Lactate 3.2 mmol/L at 09:00 UTC." in detail
     assert "Neutrophils 0.3 ×10⁹/L at 08:00 UTC." in detail
-    culture_line = "Blood culture positive (Escherichia coli, 02:00 UTC): treat the infection; the CRS grade is provisional."
+    culture_line = (
+        "Blood culture positive (Escherichia coli, 02:00 UTC): treat the infection; the CRS grade is provisional."
+    )
     assert culture_line in detail
     assert "Neutropenic fever: empiric broad-spectrum antibiotics now" in detail
 
