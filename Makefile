@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 # Every install is constrained to the pinned versions of requirements.lock (regenerate with `make lock`).
 LOCK := requirements.lock
 
-.PHONY: run test install install-test sekmet app chromium lint lock clean
+.PHONY: run test install install-test sekmet app chromium lint lock clean cards
 
 # The CRS timeline SMART app: npm packages pinned in smart-app/package-lock.json, bundled into the package folder
 # the service serves at /app/ (git-ignored). Rebuilt when missing or older than its sources; without npm the
@@ -69,6 +69,10 @@ test: install-test app chromium
 	$(PY) -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; exit 1; fi; \
 	exit $$status
+
+## make cards: redraw the card screenshots of docs/CARDS.md in Debian chromium (docs/images/cards/).
+cards: install-test chromium
+	CRS_CDS_WRITE_CARDS=1 $(PY) -m pytest -q tests/integration/test_card_gallery.py
 
 ## make lock: re-pin requirements.lock from pyproject.toml (needs the package index).
 lock: install

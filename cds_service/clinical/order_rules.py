@@ -76,8 +76,10 @@ def _order_card(
     baseline, resulted = _baseline(facts, kb, drug, others, baseline_result_hours)
     suggestions = [Suggestion(_premed_label(p, child, bsa), (_premed_order(p, child, bsa),)) for p in missing_premeds]
     if baseline:
-        label = "Baseline labs: " + ", ".join(b.display for b in baseline)
-        suggestions.append(Suggestion(_short(label), tuple(_baseline_order(b) for b in baseline)))
+        label = "Baseline: " + ", ".join(b.display for b in baseline)
+        if len(label) > 60:
+            label = f"Baseline monitoring ({len(baseline)} orders)"
+        suggestions.append(Suggestion(label, tuple(_baseline_order(b) for b in baseline)))
     return Finding(
         rule_id="order.risk",
         category=Category.order_risk,

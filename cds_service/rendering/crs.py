@@ -241,8 +241,10 @@ def monitoring_window(text: CardText) -> tuple[str, str]:
     unexcluded = list(p.get("cannot_exclude") or [])
     values: dict[str, object] = {"days_since_exposure": days, "cannot_exclude_text": " or ".join(unexcluded)}
     if warnings:
-        key = "warning-signs-one" if warnings == 1 else "warning-signs-many"
-        values["warning_signs"] = text.templates.phrase(key, count=warnings)
+        names = text.signal_shorts(signals)
+        first = names[0] if names else ""
+        many = text.templates.phrase("warning-signs-many", first=first, more=warnings - 1)
+        values["warning_signs"] = first if warnings == 1 else many
     quiet = "quiet-neuro" if p.get("neuro_tool") else "quiet"
     variant = "warning" if warnings else "unexcluded" if unexcluded else quiet
     summary = text.summary(variant, values, "drugs", text.drug_candidates())

@@ -24,6 +24,7 @@ _PRIORITY = (
     "icans-g4",
     "icans-g3-steroids",
     "icans-g2-dex",
+    "icans-g2-dex-with-crs",
     "icans-seizure",
     "icans-toci-with-crs",
     "icans-no-toci-alone",

@@ -35,6 +35,7 @@ from cds_service.rendering.registry import (
     REQUIRED_REFERENCES,
     SIGNAL_PARAMS,
     TEMPLATE_SPECS,
+    WARNING_SIGNALS,
     TemplateSpec,
 )
 
@@ -77,6 +78,7 @@ class CommonWording(_Schema):
 
 class SignalWording(_Schema):
     text: str = Field(min_length=1)
+    short: str | None = None  # a warning signal's name in a summary ("ferritin 14500 ng/mL"), same placeholders
 
 
 class SignalFile(_Schema):
@@ -313,6 +315,10 @@ def _check_signals(path: Path, signals: SignalFile) -> None:
     _check_keys(path, "signals", signals.signals, SIGNAL_PARAMS)
     for key, wording in signals.signals.items():
         _check_placeholders(path, f"signals.{key}.text", wording.text, SIGNAL_PARAMS[key])
+        if wording.short is not None:
+            _check_placeholders(path, f"signals.{key}.short", wording.short, SIGNAL_PARAMS[key])
+        elif key in WARNING_SIGNALS:
+            raise KnowledgeError(f"{path.name}: field signals.{key}.short: a warning signal needs a short name")
 
 
 MANAGEMENT_PLACEHOLDERS = frozenset({"tocilizumab", "drug"})

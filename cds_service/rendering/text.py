@@ -201,6 +201,16 @@ class CardText:
             lines.append(fill(wording.text, values))
         return lines
 
+    def signal_shorts(self, signals: Sequence[Mapping[str, Any]]) -> list[str]:
+        """The short names of the warning signals, in the order the card states them."""
+        names = []
+        for signal in sorted(signals, key=lambda s: s.get("id") not in WARNING_SIGNALS):
+            wording = self.templates.signals.get(str(signal.get("id")))
+            if signal.get("id") in WARNING_SIGNALS and wording is not None and wording.short:
+                values = {n: self._signal_value(n, signal.get(n)) for n in SIGNAL_PARAMS[str(signal.get("id"))]}
+                names.append(fill(wording.short, values))
+        return names
+
     def _signal_value(self, name: str, value: object) -> str:
         if value is None:
             return self.templates.phrase("unknown")

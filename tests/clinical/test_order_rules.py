@@ -71,7 +71,7 @@ def test_one_order_card_per_drug_carries_premedication_and_baseline() -> None:
     assert [s.label for s in card.suggestions] == [
         "Dexamethasone 16 mg",
         "Diphenhydramine 50 mg",
-        "Baseline labs: C reactive protein, Ferritin",
+        "Baseline: C reactive protein, Ferritin",
     ]
     assert all(len(s.label) <= 60 for s in card.suggestions)
 

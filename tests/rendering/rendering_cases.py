@@ -281,7 +281,7 @@ def order_missing(**params: Any) -> Finding:
             ),
         ),
         Suggestion(
-            label="Baseline labs: C reactive protein, Ferritin",
+            label="Baseline: C reactive protein, Ferritin",
             orders=(
                 SuggestedOrder("ServiceRequest", "CRP", LOINC, "1988-5", "C reactive protein"),
                 SuggestedOrder(

@@ -58,7 +58,7 @@ def test_suggestions_have_uuids_labels_recommendation_and_the_card_selection_beh
     assert [(s.label, s.isRecommended) for s in card.suggestions or []] == [
         ("Dexamethasone 16 mg 1-3 h before each step-up dose", True),
         ("Acetaminophen 650-1000 mg", True),
-        ("Baseline labs: C reactive protein, Ferritin", False),
+        ("Baseline: C reactive protein, Ferritin", False),
     ]
     uuids = [card.uuid, *(s.uuid for s in card.suggestions or [])]
     assert len(set(uuids)) == 4 and all(uuids)
