@@ -17,7 +17,7 @@ from typing import Any
 from cds_service.clinical.dosing import bsa_m2
 from cds_service.clinical.risk import pre_infusion_risk
 from cds_service.clinical.windows import drug_ref, iso, latest_exposure_days, num, tier_at_least
-from cds_service.domain.age import years_at
+from cds_service.domain.age import age_days_at
 from cds_service.domain.facts import DraftOrder, Facts, Measurement
 from cds_service.domain.findings import Category, Evidence, Finding, Severity, Suggestion
 from cds_service.domain.findings import SuggestedOrder as Order
@@ -128,8 +128,8 @@ def _premed_plan(premed: Any, child: bool, bsa: float | None, missing: bool) -> 
 
 
 def _child(facts: Facts, kb: Any) -> bool:
-    years = years_at(facts.birth_date, facts.now)
-    return years is not None and years * 365 < int(getattr(kb.thresholds, "adult_from_age_days", 6570))
+    days = age_days_at(facts.birth_date, facts.now)
+    return days is not None and days < int(getattr(kb.thresholds, "adult_from_age_days", 6570))
 
 
 def _baseline(

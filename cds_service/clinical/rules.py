@@ -6,7 +6,7 @@
                        icans.active (one per patient, inside the window of a CAR-T, TCR-T or T-cell engager)
                        data.unreadable (data could not be read, or values are present but not usable)
     patient-view:      crs.monitoring-gap (inside a high-tier window, vitals older than the gap)
-    order-select/sign: order.risk, order.premedication, order.pre-infusion-risk per ordered catalogue drug
+    order-select/sign: order.risk (one per ordered catalogue drug) and order.pre-infusion-risk
 
 Findings come out sorted: critical, warning, info; then rule id; then drug id.
 docs/FINDINGS.md is the contract.
@@ -23,6 +23,7 @@ from cds_service.clinical.icans import IcansGrading
 from cds_service.clinical.order_rules import order_findings
 from cds_service.clinical.rules_crs import crs_status_finding, monitoring_gap_finding
 from cds_service.clinical.rules_icans import assessment_suggestion, icans_finding, icans_grading, next_assessment_due
+from cds_service.clinical.vitals_expected import vitals_expected
 from cds_service.clinical.windows import WindowExposure, exposures_in_window, iso
 from cds_service.domain.facts import DataGap, Facts
 from cds_service.domain.findings import Category, Finding, Severity
@@ -68,8 +69,14 @@ class RuleConfig:
 def evaluate(facts: Facts, kb: Any, *, hook: str, config: RuleConfig) -> list[Finding]:
     """Every finding the facts support for this hook, in a deterministic order."""
     windows = exposures_in_window(facts, kb)
+    expected = vitals_expected(facts, kb, windows)
     crs = crs_status_finding(
-        facts, kb, windows, hours=config.grading_window_hours, quiet_min_tier=config.min_window_card_tier
+        facts,
+        kb,
+        windows,
+        hours=config.grading_window_hours,
+        quiet_min_tier=config.min_window_card_tier,
+        expected=expected,
     )
     neuro = icans_grading(facts, kb, windows, hours=config.grading_window_hours)
     icans = icans_finding(facts, kb, windows, neuro, with_crs=crs is not None and crs.rule_id == "crs.active")
@@ -81,7 +88,7 @@ def evaluate(facts: Facts, kb: Any, *, hook: str, config: RuleConfig) -> list[Fi
     if hook in ORDER_HOOKS:
         candidates += order_findings(facts, kb, hook=hook, min_tier=config.min_order_alert_tier)
     else:
-        candidates.append(monitoring_gap_finding(facts, windows, hours=config.monitoring_gap_hours))
+        candidates.append(monitoring_gap_finding(facts, windows, hours=config.monitoring_gap_hours, expected=expected))
     return sort_findings(f for f in candidates if f is not None)
 
 

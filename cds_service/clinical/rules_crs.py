@@ -21,6 +21,7 @@ from cds_service.clinical.differential import context_items
 from cds_service.clinical.dosing import bsa_m2, latest_weight_kg
 from cds_service.clinical.grading import Grading, grade_crs
 from cds_service.clinical.signals import Signals, detect_signals
+from cds_service.clinical.vitals_expected import VitalsExpected
 from cds_service.clinical.windows import (
     WindowExposure,
     drug_ref,
@@ -44,7 +45,13 @@ GAP_CONCEPTS: dict[str, tuple[str, ...]] = {
 
 
 def crs_status_finding(
-    facts: Facts, kb: Any, windows: list[WindowExposure], *, hours: int, quiet_min_tier: str = "low"
+    facts: Facts,
+    kb: Any,
+    windows: list[WindowExposure],
+    *,
+    hours: int,
+    quiet_min_tier: str = "low",
+    expected: VitalsExpected | None = None,
 ) -> Finding | None:
     """`crs.active` or `crs.monitoring-window` for the primary window exposure; None outside every window.
 
@@ -72,6 +79,7 @@ def crs_status_finding(
     alarming = signals.warning or bool(grading.cannot_exclude)
     if not alarming and not any(tier_at_least(w.drug.risk_tier, quiet_min_tier) for w in windows):
         return None
+    common["setting"] = "inpatient" if expected is not None else "outpatient"
     return _monitoring(primary, grading, signals, common, missing)
 
 
@@ -182,16 +190,17 @@ def _monitoring(
 
 
 def monitoring_gap_finding(
-    facts: Facts, windows: list[WindowExposure], *, hours: int, reason: str = "inside the CRS window"
+    facts: Facts, windows: list[WindowExposure], *, hours: int, expected: VitalsExpected | None
 ) -> Finding | None:
-    """`crs.monitoring-gap` in a high-tier window when temperature or blood pressure is older than `hours`.
+    """`crs.monitoring-gap` in a high-tier window when temperature or blood pressure is older than `hours`, only
+    while frequent vital signs are expected (`expected`: an inpatient stay or the drug's post-dose period).
 
     `unusable` names the missing concepts with a value present in that time but not usable (unknown unit...).
 
     Not raised when vital signs could not be read (that is a data gap, not a monitoring gap).
     """
     high = [w for w in windows if w.drug.risk_tier == "high"]
-    if not high or any(gap.key == "vitalSigns" for gap in facts.data_gaps):
+    if expected is None or not high or any(gap.key == "vitalSigns" for gap in facts.data_gaps):
         return None
     last_seen = {
         "temperature": _last_time(facts, ("temperature",)),
@@ -224,7 +233,7 @@ def monitoring_gap_finding(
                 }
                 for name in missing
             ],
-            "reason": reason,
+            "reason": expected.params(),
         },
         drug=drug_ref(high[0].drug),
         days_since_exposure=high[0].days_since,

@@ -160,6 +160,31 @@ class CultureResult:
 
 
 @dataclass(frozen=True, slots=True)
+class EncounterFact:
+    """A hospital encounter: its class (v3 ActCode "IMP", "ACUTE", "AMB"...), status and period."""
+
+    class_code: str | None
+    status: str | None
+    start: datetime | None
+    end: datetime | None
+    reference: str | None
+
+    def inpatient_at(self, moment: datetime) -> bool:
+        """An inpatient stay in progress at `moment`: an inpatient class, not finished or cancelled, begun and
+        not ended (an unknown status with an open period counts)."""
+        if (self.class_code or "").upper() not in INPATIENT_CLASSES:
+            return False
+        if self.status in ("finished", "cancelled", "entered-in-error", "planned"):
+            return False
+        return (self.start is None or self.start <= moment) and (self.end is None or self.end > moment)
+
+
+#: v3 ActCode encounter classes of an inpatient stay (HL7 v3-ActCode: IMP inpatient, ACUTE inpatient acute,
+#: NONAC inpatient non-acute).
+INPATIENT_CLASSES = frozenset({"IMP", "ACUTE", "NONAC"})
+
+
+@dataclass(frozen=True, slots=True)
 class NeuroSign:
     """A neurological finding the chart records: a level of consciousness or an event (ICANS domains).
 
@@ -204,6 +229,7 @@ class Facts:
     cultures: tuple[CultureResult, ...] = ()  # blood culture results, oldest first
     birth_date_precision: str | None = None  # "day", or "month"/"year" for a partial birth date
     unusable: tuple[UnusableValue, ...] = ()  # present in the chart but not usable: never read as normal
+    encounters: tuple[EncounterFact, ...] = ()  # hospital encounters, oldest first
 
     def series(self, concept: str) -> tuple[Measurement, ...]:
         """Measurements of one concept, oldest first."""

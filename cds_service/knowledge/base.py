@@ -15,6 +15,7 @@ from cds_service.domain.facts import O2Device
 from cds_service.knowledge.codes import SystemResolver
 from cds_service.knowledge.dosing import DosingFile
 from cds_service.knowledge.neuro import NeuroEvent, NeuroKnowledge
+from cds_service.knowledge.periods import MonitoringPeriod
 from cds_service.knowledge.plausibility import PlausibleRange
 from cds_service.knowledge.schema import (
     AstctVasopressorRule,
@@ -100,6 +101,7 @@ class KnowledgeBase:
         plausibility: Mapping[str, PlausibleRange],
         neuro: NeuroKnowledge,
         dosing: DosingFile,
+        monitoring_periods: Mapping[str, MonitoringPeriod],
         baseline_monitoring: tuple[BaselineItem, ...],
         sources: Mapping[str, Source],
         site: SiteConfig,
@@ -115,6 +117,7 @@ class KnowledgeBase:
         self.plausibility = plausibility
         self.neuro = neuro
         self.dosing = dosing
+        self.monitoring_periods = monitoring_periods  # drug id -> when frequent vital signs are expected
         self.baseline_monitoring = baseline_monitoring
         self.sources = sources
         self.site = site

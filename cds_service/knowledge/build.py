@@ -18,6 +18,7 @@ from cds_service.knowledge.base import GENERIC_CAR_T, Indexes, KnowledgeBase
 from cds_service.knowledge.codes import SystemResolver, is_well_formed
 from cds_service.knowledge.dosing import DosingFile
 from cds_service.knowledge.neuro import IcansFile, NeuroKnowledge
+from cds_service.knowledge.periods import MonitoringPeriod, MonitoringPeriodFile
 from cds_service.knowledge.plausibility import PlausibilityFile, PlausibleRange
 from cds_service.knowledge.schema import (
     NOT_FOR_THE_BEDSIDE,
@@ -66,6 +67,7 @@ class Catalogue:
     plausibility: PlausibilityFile
     icans: IcansFile
     dosing: DosingFile
+    periods: MonitoringPeriodFile
     baseline: BaselineFile
     site: SiteFile | None = None
     site_name: str | None = None
@@ -128,6 +130,7 @@ def build_knowledge(cat: Catalogue, version: str) -> KnowledgeBase:
         check.source(source_id, "icans.yaml", entry, "source")
     for entry, source_id in cat.dosing.source_ids():
         check.source(source_id, "dosing.yaml", entry, "source")
+    periods = _periods(cat, drugs, check)
     for item in cat.baseline.items:
         check.unique("baseline", item.id, "baseline-monitoring.yaml")
         check.source(item.source, "baseline-monitoring.yaml", item.id, "source")
@@ -163,11 +166,27 @@ def build_knowledge(cat: Catalogue, version: str) -> KnowledgeBase:
         plausibility=MappingProxyType(plausibility),
         neuro=NeuroKnowledge(cat.icans, resolver),
         dosing=cat.dosing,
+        monitoring_periods=MappingProxyType(periods),
         baseline_monitoring=cat.baseline.items,
         sources=MappingProxyType({s.id: s for s in cat.sources.sources}),
         site=site,
         indexes=indexes,
     )
+
+
+def _periods(cat: Catalogue, drugs: Mapping[str, Drug], check: _Checker) -> dict[str, MonitoringPeriod]:
+    """One monitoring period per drug (monitoring-periods.yaml, then the site file's replacements), each of a
+    known drug and with a known source."""
+    periods: dict[str, MonitoringPeriod] = {}
+    entries = [("monitoring-periods.yaml", p) for p in cat.periods.periods]
+    if cat.site is not None:
+        entries += [(cat.site_name or "site file", p) for p in cat.site.monitoring_periods]
+    for file, period in entries:
+        if period.drug not in drugs:
+            raise KnowledgeError(f"{file}: entry '{period.drug}', field 'drug': not a drug of the catalogue")
+        check.source(period.source, file, period.drug, "source")
+        periods[period.drug] = period
+    return periods
 
 
 def _check_bedside_sources(cat: Catalogue, drugs: Mapping[str, Drug]) -> None:

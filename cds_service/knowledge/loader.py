@@ -19,6 +19,7 @@ from cds_service.knowledge.base import KnowledgeBase
 from cds_service.knowledge.build import Catalogue, build_knowledge
 from cds_service.knowledge.dosing import DosingFile
 from cds_service.knowledge.neuro import IcansFile
+from cds_service.knowledge.periods import MonitoringPeriodFile
 from cds_service.knowledge.plausibility import PlausibilityFile
 from cds_service.knowledge.schema import (
     BaselineFile,
@@ -46,6 +47,7 @@ FILES: dict[str, type[BaseModel]] = {
     "plausibility.yaml": PlausibilityFile,
     "icans.yaml": IcansFile,
     "dosing.yaml": DosingFile,
+    "monitoring-periods.yaml": MonitoringPeriodFile,
     "baseline-monitoring.yaml": BaselineFile,
 }
 
@@ -77,6 +79,7 @@ def load_knowledge(knowledge_dir: Path, site_file: Path | None = None) -> Knowle
         plausibility=_as(parsed["plausibility.yaml"], PlausibilityFile),
         icans=_as(parsed["icans.yaml"], IcansFile),
         dosing=_as(parsed["dosing.yaml"], DosingFile),
+        periods=_as(parsed["monitoring-periods.yaml"], MonitoringPeriodFile),
         baseline=_as(parsed["baseline-monitoring.yaml"], BaselineFile),
         site=site,
         site_name=site_file.name if site_file else None,

@@ -24,6 +24,7 @@ from pydantic import Field
 
 from cds_service.domain.facts import O2Device
 from cds_service.knowledge.codes import SystemUri
+from cds_service.knowledge.periods import MonitoringPeriod
 from cds_service.knowledge.schema import ObservationConceptName, RiskTierName, Strict
 
 
@@ -68,6 +69,7 @@ class SiteFile(Strict):
     vasopressors: tuple[SiteVasopressor, ...] = ()
     treatments: tuple[SiteTreatment, ...] = ()
     o2_devices: tuple[SiteO2Device, ...] = ()
+    monitoring_periods: tuple[MonitoringPeriod, ...] = ()  # replace the periods of these drugs
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from cds_service.domain.facts import (
     DiagnosisFact,
+    EncounterFact,
     Exposure,
     Facts,
     Measurement,
@@ -35,7 +36,7 @@ from cds_service.reading.medications import diagnoses, draft_orders, treatments_
 from cds_service.reading.neuro import neuro_events
 from cds_service.reading.observations import read_observations
 from cds_service.reading.oxygen import o2_support
-from cds_service.reading.times import Notes, sort_key_time, to_date
+from cds_service.reading.times import Notes, period_bounds, sort_key_time, to_date
 
 T = TypeVar("T")
 PARTIAL_BIRTH_DATE = "the birth date is partial: age is counted from its first day"
@@ -79,7 +80,17 @@ def extract_facts(record: PatientRecord, kb: KnowledgeBase, now: datetime) -> Fa
         unusable=_sorted(observed.unusable, _unusable_key),
         neuro=_sorted([*observed.neuro, *neuro_events(record, kb, notes)], _neuro_key),
         cultures=tuple(sorted(observed.cultures, key=lambda c: (c.effective, c.reference or "", c.positive))),
+        encounters=_encounters(record, notes),
     )
+
+
+def _encounters(record: PatientRecord, notes: Notes) -> tuple[EncounterFact, ...]:
+    found = []
+    for encounter in record.encounters:
+        start, end = period_bounds(encounter.period, notes)
+        reference = f"Encounter/{encounter.id}" if encounter.id else None
+        found.append(EncounterFact(encounter.class_code, encounter.status, start, end, reference))
+    return tuple(sorted(found, key=lambda e: (sort_key_time(e.start), e.reference or "")))
 
 
 def _birth_date(record: PatientRecord, notes: Notes) -> date | None:

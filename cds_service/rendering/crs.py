@@ -279,8 +279,13 @@ def monitoring_gap(text: CardText) -> tuple[str, str]:
     summary = text.summary("gap", {}, "gap_text", [c[:1].upper() + c[1:] for c in candidates])
     card = Bedside()
     card.found = [escape(gap_text[:1].upper() + gap_text[1:]) + "."]
-    if p.get("reason"):
-        card.found.append(text.section("expected", reason=p["reason"]))
+    reason = p.get("reason") or {}
+    if reason.get("kind") == "inpatient":
+        card.found.append(text.section("expected-inpatient"))
+    elif reason.get("kind") == "period":
+        until = text.when(reason.get("until")) if reason.get("until") else ""
+        card.found.append(text.section("expected-period", what=reason.get("what"), drug=reason.get("drug_name"),
+                                       until=until))
     card.now = [text.item_line_kb(item, card) for item in text.template.lists["local-items"]]
     return summary, card.markdown(_headings(text))
 

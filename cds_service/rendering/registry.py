@@ -118,9 +118,9 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
     "monitoring-gap": TemplateSpec(
         rule_id="crs.monitoring-gap",
         params=_f("drug_name", "hours", "missing", "last_seen", "unusable", "gaps", "reason"),
-        derived=_f("drugs", "gap_text", "concept", "since"),
+        derived=_f("drugs", "gap_text", "concept", "since", "what", "drug", "until"),
         summaries=_f("gap"),
-        sections=_f("found", "now", "never", "since", "unusable", "expected"),
+        sections=_f("found", "now", "never", "since", "unusable", "expected-inpatient", "expected-period"),
         lists=_f("local-items"),
     ),
     "active-icans": TemplateSpec(
@@ -203,7 +203,7 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
     ),
 }
 
-#: Signal ids and their values (docs/FINDINGS.md "Signals"); `effective`/`onset` arrive as ISO text.
+#: Signal ids and their values (docs/FINDINGS.md "Signals"); `effective` arrives as ISO text.
 SIGNAL_PARAMS: dict[str, frozenset[str]] = {
     "tachycardia": _f("value", "threshold", "effective"),
     "tachypnoea": _f("value", "threshold", "effective"),

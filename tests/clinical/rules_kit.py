@@ -191,6 +191,20 @@ def _real_dosing() -> Any:
 DOSING = _real_dosing()
 
 
+def _real_periods() -> Any:
+    """The post-dose monitoring periods of cards/monitoring-periods.yaml, by drug id."""
+    from pathlib import Path
+
+    from cds_service.knowledge.loader import read_model
+    from cds_service.knowledge.periods import MonitoringPeriodFile
+
+    path = Path(__file__).resolve().parents[2] / "cards" / "monitoring-periods.yaml"
+    return {p.drug: p for p in read_model(path, MonitoringPeriodFile, "monitoring-periods.yaml").periods}
+
+
+PERIODS = _real_periods()
+
+
 @dataclass(frozen=True)
 class FakeKnowledge:
     drugs: dict[str, FakeDrug] = field(default_factory=lambda: dict(DRUGS))
@@ -208,6 +222,7 @@ class FakeKnowledge:
     version: str = "test"
     neuro: Any = NEURO
     dosing: Any = DOSING
+    monitoring_periods: Any = field(default_factory=lambda: dict(PERIODS))
 
 
 KB = FakeKnowledge()

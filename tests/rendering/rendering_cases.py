@@ -173,7 +173,10 @@ def monitoring_gap(**params: Any) -> Finding:
             {"concept": "temperature", "last": _iso(T0), "hours": 8, "unusable": False},
             {"concept": "blood pressure", "last": None, "hours": None, "unusable": False},
         ],
-        "reason": "inpatient monitoring period after axicabtagene ciloleucel (first 7 days)",
+        "reason": {
+            "kind": "period", "drug_name": "axicabtagene ciloleucel",
+            "what": "the first 7 days after the infusion (site default)", "until": "2026-11-26T09:00:00+00:00",
+        },
     }
     merged.update(params)
     return Finding(
