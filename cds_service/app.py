@@ -131,7 +131,8 @@ def _pepper_warning(settings: Settings) -> str | None:
         return None
     return (
         "CRS_CDS_AUDIT_PEPPER is not set: the card audit records no patient key, so the cards shown to one "
-        "patient cannot be looked up; set it to a long random secret (docs/SECURITY.md)"
+        "patient cannot be looked up and repeated cards interrupt every time (no card memory); set it to a long "
+        "random secret (docs/SECURITY.md)"
     )
 
 

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
+from functools import partial
+
+import anyio
 
 from cds_service.cdshooks.models import Card, CdsResponse, HookRequest
 from cds_service.cdshooks.services import ServiceDefinition
+from cds_service.clinical.burden import HOLD_REASONS, INTERRUPTIVE, remember
 from cds_service.clinical.rules import evaluate
-from cds_service.errors import InvalidRequest
+from cds_service.domain.findings import Finding
+from cds_service.errors import InvalidRequest, StoreError
 from cds_service.fhir.prefetch import build_record
 from cds_service.intake.builder import printable
 from cds_service.reading.extract import extract_facts
@@ -66,6 +72,7 @@ async def answer_hook(
     fetched = time.perf_counter()
     facts = extract_facts(record, runtime.knowledge, now)
     findings = evaluate(facts, runtime.knowledge, hook=service.hook, config=runtime.rule_config)
+    findings = await _with_memory(runtime, request.context.patientId, findings)
     cards = runtime.renderer.render(findings, patient_id=request.context.patientId)
     await _audit(runtime, service, request, cards)
     log.info(
@@ -81,6 +88,29 @@ async def answer_hook(
         (time.perf_counter() - started) * 1000,
     )
     return CdsResponse(cards=cards)
+
+
+async def _with_memory(runtime: Runtime, patient_id: str | None, findings: list[Finding]) -> list[Finding]:
+    """Interrupt once: repeats of what this patient was shown, not worse, become info (clinical/burden.py). The
+    memory is read and written in the store, so every worker and replica shares it. Without a patient key (no
+    pepper) or when the store fails, the findings go out unchanged: a repeat is better than a lost alert."""
+    key = runtime.store.patient_key(patient_id) if patient_id else None
+    if key is None or not any(f.severity in INTERRUPTIVE for f in findings):
+        return findings
+    now = runtime.clock()
+    config = runtime.burden
+    try:
+        shown = await anyio.to_thread.run_sync(runtime.store.shown_to, key)
+        holds = await anyio.to_thread.run_sync(
+            partial(runtime.store.holds_for, key, since=now - timedelta(hours=config.hold_hours),
+                    hours=config.hold_hours, reasons=HOLD_REASONS)
+        )
+        remembered = remember(findings, shown, holds, now, config)
+        await anyio.to_thread.run_sync(runtime.store.remember, key, remembered.shown)
+    except StoreError:
+        log.warning("card memory unavailable: cards sent without repeat suppression")
+        return findings
+    return remembered.findings
 
 
 async def _audit(

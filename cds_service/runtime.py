@@ -12,6 +12,7 @@ import httpx
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from cds_service.clinical.burden import BurdenConfig
 from cds_service.clinical.rules import RuleConfig
 from cds_service.fhir.client import FhirGateway
 from cds_service.knowledge.loader import KnowledgeBase, load_knowledge
@@ -45,6 +46,7 @@ class Runtime:
     authenticator: Authenticator
     store: SqlStore
     rule_config: RuleConfig
+    burden: BurdenConfig
     clock: Clock
     audit: AuditWriter
     metrics: Metrics
@@ -98,6 +100,7 @@ def build_runtime(
         authenticator=build_authenticator(settings, clock=clock, transport=jwks_transport, redis=redis),
         store=store,
         rule_config=RuleConfig.from_settings(settings, knowledge),
+        burden=BurdenConfig(repeat_hours=settings.repeat_hours, hold_hours=settings.hold_hours),
         clock=clock,
         audit=AuditWriter(store),
         metrics=metrics,
@@ -109,7 +112,7 @@ def open_store(settings: Settings, metrics: Metrics | None = None) -> SqlStore:
     """The store of `settings` (no schema check: `crs-cds db` uses it to migrate)."""
     return SqlStore(
         settings.database_url,
-        pepper=settings.audit_pepper.get_secret_value() if settings.audit_pepper else None,
+        pepper=settings.pepper,
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         on_error=metrics.observe_store_error if metrics else lambda _operation: None,
     )

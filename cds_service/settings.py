@@ -39,6 +39,11 @@ class RiskTier(StrEnum):
     high = "high"
 
 
+#: The pepper of development mode when none is set: never real patient data there (the start-up banner says so),
+#: and the card memory works out of the box.
+DEVELOPMENT_PEPPER = "crs-cds-development-only-pepper"
+
+
 class Settings(BaseSettings):
     """Everything an operator can configure. The README's configuration table mirrors this class."""
 
@@ -55,7 +60,8 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8080"
     database_url: str = "sqlite:///./data/crs-cds.sqlite3"
     sqlite_busy_timeout_ms: int = Field(10_000, ge=0)  # a locked SQLite database is waited for this long
-    # Key of the HMAC that replaces the patient id in the card audit; without it no patient key is kept.
+    # Key of the HMAC that replaces the patient id in the card audit and the card memory; without it no patient
+    # key is kept (and cards are not remembered between calls). Development mode uses DEVELOPMENT_PEPPER.
     audit_pepper: SecretStr | None = None
     # Shared replay and JWKS caches (required for several workers or replicas in production).
     redis_url: SecretStr | None = None
@@ -85,6 +91,10 @@ class Settings(BaseSettings):
     min_window_card_tier: RiskTier = RiskTier.moderate  # quiet monitoring-window cards (no signs) from this tier
     grading_window_hours: int = Field(24, ge=1, le=168)
     monitoring_gap_hours: int = Field(8, ge=1, le=72)
+    # Alert burden: the same finding, not worse, within this time of first being shown comes back as info ...
+    repeat_hours: int = Field(12, ge=0, le=168)
+    # ... and an override "already addressed", "will reassess" or "monitored per protocol" holds it this long.
+    hold_hours: int = Field(8, ge=0, le=168)
 
     # The time zone cards write times in (IANA name, e.g. "Europe/Berlin"); every time shows its zone.
     time_zone: str = "UTC"
@@ -122,3 +132,10 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment is Environment.development
+
+    @property
+    def pepper(self) -> str | None:
+        """The audit pepper, or the development one in development mode; None in production without one."""
+        if self.audit_pepper is not None:
+            return self.audit_pepper.get_secret_value()
+        return DEVELOPMENT_PEPPER if self.is_development else None

@@ -30,7 +30,7 @@ CATEGORIES = frozenset(
     }
 )
 _REQUIRED = {"ruleId", "category", "astctGrade", "astctGradeIsMinimum"}
-_OPTIONAL = {"drug", "daysSinceExposure", "evidence", "icansGrade", "icansGradeIsMinimum"}
+_OPTIONAL = {"drug", "daysSinceExposure", "evidence", "icansGrade", "icansGradeIsMinimum", "repeat", "firstShownAt"}
 _DRUG_KEYS = {"id", "name", "class", "riskTier"}
 _EVIDENCE_KEYS = {"reference", "code", "value", "unit", "effective"}
 

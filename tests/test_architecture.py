@@ -16,7 +16,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "domain": set(),
     "errors": set(),
     "settings": set(),
-    "store": {"errors"},
+    "store": {"domain", "errors"},
     "security": {"errors", "settings"},
     "observability": {"cdshooks", "security", "settings"},
     "knowledge": {"domain", "errors"},

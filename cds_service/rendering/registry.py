@@ -243,6 +243,8 @@ HEADING_IDS: frozenset[str] = _f(
 
 #: Placeholders of the shared phrases in common.yaml.
 COMMON_PHRASE_PARAMS: dict[str, frozenset[str]] = {
+    "repeat": _f("first_shown_at"),
+    "repeat-held": _f("reason", "held_until"),
     "days-after-zero": frozenset(),
     "days-after-one": frozenset(),
     "days-after-many": _f("n"),

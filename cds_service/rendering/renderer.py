@@ -39,6 +39,7 @@ from cds_service.errors import KnowledgeError
 from cds_service.rendering.crs import active_crs, data_gap, monitoring_gap, monitoring_window
 from cds_service.rendering.icans import active_icans
 from cds_service.rendering.knowledge_view import KnowledgeView
+from cds_service.rendering.markdown import join_blocks
 from cds_service.rendering.orders import order_risk, pre_infusion_risk
 from cds_service.rendering.registry import DRUG_LABEL_SOURCE
 from cds_service.rendering.smart_context import smart_app_context
@@ -108,6 +109,8 @@ class CardRenderer:
         card_uuid = self._uuid()
         text = CardText(self._templates, self._kb, finding, zone=self._settings.zone, now=now)
         summary, detail = WORDING[finding.template](text)
+        if finding.params.get("repeat"):
+            detail = join_blocks([self._repeat_line(text), detail])
         offered = suggestions(finding.suggestions, patient_id=patient_id, uuid_factory=self._uuid, now=now)
         return Card(
             uuid=card_uuid,
@@ -134,6 +137,16 @@ class CardRenderer:
             system=self._templates.links.topic_system, code=category, display=category.replace("-", " ")
         )
         return Source(label=self._settings.source_label, url=url, topic=topic)
+
+    def _repeat_line(self, text: CardText) -> str:
+        """A repeat (clinical/burden.py): when the card first interrupted, and that nothing worse has happened since;
+        or the feedback that holds it."""
+        p = text.params
+        if p.get("held_by"):
+            displays = {r.code: r.display for r in self._templates.override_reasons.reasons}
+            reason = displays.get(str(p["held_by"]), str(p["held_by"]))
+            return self._templates.phrase("repeat-held", reason=reason, held_until=text.when(p.get("held_until")))
+        return self._templates.phrase("repeat", first_shown_at=text.when(p.get("first_shown_at")))
 
     def _override_reasons(self) -> list[OverrideReason]:
         reasons = self._templates.override_reasons
@@ -184,6 +197,9 @@ def finding_extension(finding: Finding) -> dict[str, Any]:
         "astctGrade": finding.astct_grade,
         "astctGradeIsMinimum": finding.astct_grade_is_minimum,
     }
+    if finding.params.get("repeat"):
+        extension["repeat"] = True  # shown before and nothing worse since: info, not an interruption
+        extension["firstShownAt"] = finding.params.get("first_shown_at")
     if finding.category is Category.active_icans:
         extension["icansGrade"] = finding.icans_grade  # always present on ICANS cards, null when ungraded
         extension["icansGradeIsMinimum"] = finding.icans_grade_is_minimum

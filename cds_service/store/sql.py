@@ -20,7 +20,7 @@ import hmac
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, text
@@ -28,10 +28,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
+from cds_service.domain.memory import Hold, Shown
 from cds_service.errors import StoreError
 from cds_service.store import migrate
 from cds_service.store.engine import DEFAULT_BUSY_TIMEOUT_MS, MEMORY_URL, engine_for
-from cds_service.store.tables import feedback, issued_card, metadata
+from cds_service.store.tables import card_memory, feedback, issued_card, metadata
 
 #: Told about every store failure: the operation ("audit", "feedback", "read", "prune") (metrics).
 ErrorObserver = Callable[[str], None]
@@ -211,8 +212,66 @@ class SqlStore:
         ]
         return self._execute("feedback", *statements, durable=True)  # one transaction: all of it, or none
 
+    def remember(self, patient_key: str, shown: Sequence[Shown]) -> None:
+        """Keep the last interruptive card per rule and drug for this patient (an upsert: the newest wins)."""
+        if not shown:
+            return
+        rows = [
+            {"patient_key": patient_key, "rule_id": s.rule_id, "drug_id": s.drug_id, "first_shown_at": s.first_shown_at,
+             "last_shown_at": s.last_shown_at, "indicator": s.indicator, "state": dict(s.state)}
+            for s in shown
+        ]
+        statement = self._insert(card_memory).values(rows)
+        statement = statement.on_conflict_do_update(
+            index_elements=["patient_key", "rule_id", "drug_id"],
+            set_={name: statement.excluded[name] for name in
+                  ("first_shown_at", "last_shown_at", "indicator", "state")},
+        )
+        self._execute("memory", statement)
+
+    def shown_to(self, patient_key: str) -> dict[tuple[str, str], Shown]:
+        """The remembered interruptive cards of this patient, by (rule id, drug id)."""
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(select(card_memory).where(card_memory.c.patient_key == patient_key)).all()
+        except SQLAlchemyError as exc:
+            self._on_error("read")
+            raise StoreError(f"store read failed: {type(exc).__name__}") from exc
+        found = [
+            Shown(r.rule_id, r.drug_id, _aware(r.first_shown_at), _aware(r.last_shown_at), r.indicator, r.state or {})
+            for r in rows
+        ]
+        return {s.key: s for s in found}
+
+    def holds_for(self, patient_key: str, *, since: datetime, hours: int, reasons: frozenset[str]) -> dict[str, Hold]:
+        """Per rule id, the latest hold of this patient's cards: an override since `since` with one of `reasons`,
+        holding for `hours` from its outcome time."""
+        query = (
+            select(issued_card.c.rule_id, feedback.c.override_reason, feedback.c.outcome_timestamp)
+            .join(issued_card, issued_card.c.card_uuid == feedback.c.card_uuid)
+            .where(issued_card.c.patient_key == patient_key, feedback.c.outcome == "overridden",
+                   feedback.c.outcome_timestamp >= since)
+        )
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(query).all()
+        except SQLAlchemyError as exc:
+            self._on_error("read")
+            raise StoreError(f"store read failed: {type(exc).__name__}") from exc
+        holds: dict[str, Hold] = {}
+        for rule_id, reason, at in rows:
+            code = _reason_code(reason)
+            if code not in reasons:
+                continue
+            hold = Hold(rule_id, _aware(at) + timedelta(hours=hours), code)
+            if rule_id not in holds or hold.until > holds[rule_id].until:
+                holds[rule_id] = hold
+        return holds
+
     def prune_audit(self, before: datetime) -> int:
-        """Delete the issued-card rows issued before `before`; returns how many. Feedback rows stay."""
+        """Delete the issued-card rows issued before `before`, and the card memory last used before it; returns
+        how many issued-card rows. Feedback rows stay."""
+        self._execute("prune", delete(card_memory).where(card_memory.c.last_shown_at < before))
         return self._execute("prune", delete(issued_card).where(issued_card.c.issued_at < before))
 
     # ------------------------------------------------------------ reads
@@ -277,6 +336,13 @@ class SqlStore:
 
 def _fields(record: IssuedCard | StoredFeedback) -> dict[str, Any]:
     return {name: getattr(record, name) for name in record.__slots__}
+
+
+def _reason_code(reason: Any) -> str | None:
+    """The code of a CDS Hooks overrideReason ({"reason": {"code", "system", "display"}, "userComment"})."""
+    coding = reason.get("reason") if isinstance(reason, dict) else None
+    code = coding.get("code") if isinstance(coding, dict) else None
+    return str(code) if code else None
 
 
 def _aware(moment: datetime) -> datetime:

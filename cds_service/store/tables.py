@@ -7,7 +7,7 @@ SQLite and PostgreSQL, so a table changed here without a new revision fails the 
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, MetaData, String, Table
+from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, MetaData, String, Table
 
 metadata = MetaData()
 
@@ -40,4 +40,19 @@ feedback = Table(
     Column("outcome_timestamp", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("known_card", Boolean, nullable=False),
+)
+
+#: The last interruptive card shown per patient key, rule and drug ("" when the finding names none): what the
+#: alert-burden rules compare a new finding with (clinical/burden.py). Shared by every worker and replica.
+card_memory = Table(
+    "card_memory",
+    metadata,
+    Column("patient_key", String(64), primary_key=True),
+    Column("rule_id", String(64), primary_key=True),
+    Column("drug_id", String(64), primary_key=True),
+    Column("first_shown_at", DateTime(timezone=True), nullable=False),
+    Column("last_shown_at", DateTime(timezone=True), nullable=False),
+    Column("indicator", String(16), nullable=False),
+    Column("state", JSON, nullable=False),
+    Index("ix_card_memory_last_shown_at", "last_shown_at"),
 )
