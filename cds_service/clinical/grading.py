@@ -60,6 +60,7 @@ class Hypotension:
     threshold: float
     vasopressor_count: int  # distinct, excluding vasopressin
     vasopressin: bool
+    borderline: bool = False  # an adult's one low systolic, within the margin, and no vasopressor
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +233,12 @@ def assess_hypotension(facts: Facts, kb: Any, start: datetime, hours: int) -> Hy
     ]
     part = Part(grade, present, bool(missing), tuple(s for s in steps if s), tuple(missing), tuple(evidence))
     min_sbp = min(m.value for m in sbps) if sbps else None
-    return Hypotension(part, min_sbp, threshold, len(others), vasopressin)
+    adult = (age_days_at(facts.birth_date, facts.now) or kb.thresholds.adult_from_age_days) >= int(
+        kb.thresholds.adult_from_age_days
+    )
+    margin = num(kb.thresholds.borderline_sbp_margin)
+    borderline = adult and len(low) == 1 and not uses and low[0][0].value >= low[0][1] - margin
+    return Hypotension(part, min_sbp, threshold, len(others), vasopressin, borderline)
 
 
 def _sbp_threshold(facts: Facts, kb: Any, at: datetime) -> float:

@@ -127,7 +127,19 @@ def _active(
     since: datetime,
 ) -> Finding:
     critical = (grading.grade or 0) >= 2 or grading.organ_signs
-    params = {**common, "status": "documented" if documented else "possible", **grading.params()}
+    # One borderline systolic in an adult, nothing else (no fever, hypoxia, vasopressor, warning sign): confirm it
+    # with a repeat measurement before the card is critical (cards/thresholds.yaml borderline_sbp_margin).
+    confirm = (
+        critical
+        and grading.hypotension.borderline
+        and grading.fever.present is not True
+        and grading.fever_waived is None  # after tocilizumab or a corticosteroid, hypotension alone is CRS
+        and grading.hypoxia.part.present is not True
+        and not signals.warning
+        and documented is None
+    )
+    params = {**common, "status": "documented" if documented else "possible", **grading.params(),
+              "confirm_hypotension": confirm}
     plan = tocilizumab_plan(facts, kb.dosing.tocilizumab, grade=grading.grade, drug_class=primary.drug.drug_class,
                             since=since)
     neutropenic = "neutropenic-fever" in signals.differential
@@ -151,7 +163,7 @@ def _active(
     return Finding(
         rule_id="crs.active",
         category=Category.active_crs,
-        severity=Severity.critical if critical else Severity.warning,
+        severity=Severity.critical if critical and not confirm else Severity.warning,
         template="active-crs",
         params=params,
         drug=drug_ref(primary.drug),

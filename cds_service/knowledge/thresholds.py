@@ -95,6 +95,7 @@ class ThresholdFile(Strict):
     easix_korell_2022: ValueSpec
     lab_max_age_days: ValueSpec
     long_term_corticosteroid_days: ValueSpec
+    borderline_sbp_margin: ValueSpec
     hypotension_sbp: AgeDependent
     tachycardia_hr: AgeDependent
     tachypnoea_rr: AgeDependent
@@ -127,6 +128,7 @@ class Thresholds:
         self.easix_korell_2022 = spec.easix_korell_2022.threshold()
         self.lab_max_age_days = spec.lab_max_age_days.threshold()
         self.long_term_corticosteroid_days = spec.long_term_corticosteroid_days.threshold()
+        self.borderline_sbp_margin = spec.borderline_sbp_margin.threshold()
         self.adult_from_age_days = spec.adult_from_age_days
 
     def hypotension_sbp(self, age_days: int | None, *, age_years: int | None = None) -> Threshold:

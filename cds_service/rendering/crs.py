@@ -40,6 +40,9 @@ def active_crs(text: CardText) -> tuple[str, str]:
     card.grade = _grade_sentences(text, grade)
     card.missing = [escape(m) for m in f.missing]
     card.now = _management(text, card, grade)
+    if p.get("confirm_hypotension"):
+        card.now.insert(0, text.section("confirm", value=number(p.get("min_systolic")),
+                                        threshold=number(p.get("hypotension_threshold"))))
     card.consider = [*_signal_sentences(text), *_consider(text, card)]
     if p.get("icans_found"):
         card.consider.append(text.section("neuro-icans"))

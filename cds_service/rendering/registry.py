@@ -83,8 +83,9 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
             "cannot_exclude",
             "tocilizumab",
             "infection_workup",
+            "confirm_hypotension",
         ),
-        derived=_DAY_DERIVED | _f("signs", "action", "tool", *TOCILIZUMAB_WORDS),
+        derived=_DAY_DERIVED | _f("signs", "action", "tool", "value", "threshold", *TOCILIZUMAB_WORDS),
         summaries=_f(
             "possible",
             "possible-minimum",
@@ -100,8 +101,8 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
         ),
         sections=_f(
             "found", "grade", "missing", "now", "consider", "fever-waived", "grade-conflict", "paediatric", "neuro",
-            "neuro-icans", "toci-offer", "toci-no-weight", "toci-under-label-age", "toci-limit-24h", "toci-limit-total",
-            "toci-too-soon",
+            "neuro-icans", "confirm", "toci-offer", "toci-no-weight", "toci-under-label-age", "toci-limit-24h",
+            "toci-limit-total", "toci-too-soon",
         ),
     ),
     "monitoring-window": TemplateSpec(

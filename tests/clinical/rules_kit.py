@@ -64,6 +64,7 @@ class FakeThresholds:
     easix_korell_2022: T = T(4.67)
     lab_max_age_days: T = T(7)
     long_term_corticosteroid_days: T = T(21)
+    borderline_sbp_margin: T = T(5)
     adult_from_age_days: int = 18 * 365
 
     def hypotension_sbp(self, age_days: int | None, age_years: int | None = None) -> T:

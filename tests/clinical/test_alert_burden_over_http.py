@@ -110,3 +110,22 @@ def test_another_patient_is_not_affected(settings: Settings) -> None:
     with make_client(settings) as client:
         assert crs(cards_of(client, grade_1()))["indicator"] == "warning"
         assert crs(cards_of(client, other))["indicator"] == "warning"
+
+
+def _no_fever(*systolics: dict[str, Any]) -> dict[str, Any]:
+    return patient_view(patient("1966-02-11"), medicationAdministrations=searchset(car_t()),
+                        vitalSigns=searchset(temperature(37.1), *systolics))
+
+
+def test_one_borderline_systolic_without_other_signs_is_a_warning_that_asks_for_a_repeat(client) -> None:
+    card = crs(cards_of(client, _no_fever(systolic(87))))
+    assert card["indicator"] == "warning"
+    assert "One systolic of 87 mmHg, just below 90 mmHg: confirm with a repeat measurement now." in card["detail"]
+
+
+def test_a_second_low_reading_or_a_lower_one_is_critical(settings: Settings) -> None:
+    with make_client(settings.model_copy(update={"repeat_hours": 0})) as client:
+        confirmed = crs(cards_of(client, _no_fever(systolic(87, hours=2, oid="a"), systolic(86, oid="b"))))
+        lower = crs(cards_of(client, _no_fever(systolic(82))))
+    assert confirmed["indicator"] == "critical" and "confirm with a repeat" not in confirmed["detail"]
+    assert lower["indicator"] == "critical"
