@@ -161,6 +161,42 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """`crs-cds report feedback`: the governance report of the last WEEKS weeks (text, or --json)."""
+    from cds_service.runtime import open_store
+    from cds_service.store.report import build_report, report_text
+
+    store = open_store(_settings())
+    try:
+        store.require_current_schema()
+        since = datetime.now(UTC) - timedelta(weeks=args.weeks)
+        cards, feedback = store.report_rows(since)
+    except StoreError as exc:
+        print(f"crs-cds report feedback: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+    lines = build_report(cards, feedback)
+    if args.json:
+        print(json.dumps({"since": since.isoformat(timespec="seconds"), "lines": [x.as_json() for x in lines]},
+                         indent=2))
+    else:
+        print(f"Cards issued since {since.date().isoformat()} (ISO weeks), per rule id:\n")
+        print(report_text(lines))
+    return 0
+
+
+def _report_parser(sub: Any) -> None:
+    report = sub.add_parser("report", help="governance reports from the card audit and feedback (no patient data)")
+    report_sub = report.add_subparsers(dest="report_command", required=True)
+    feedback = report_sub.add_parser(
+        "feedback", help="per week and rule: cards issued, interruptive share, override rate and reasons, acceptance"
+    )
+    feedback.add_argument("--weeks", type=int, default=12, help="how many weeks back (default 12)")
+    feedback.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    report.set_defaults(func=cmd_report)
+
+
 def _db_parser(sub: Any) -> None:
     db = sub.add_parser("db", help="the store database: migrations and retention (CRS_CDS_DATABASE_URL)")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -214,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     conformance.add_argument("request", help="a CDS Hooks request JSON file")
     conformance.set_defaults(func=cmd_check_request)
 
+    _report_parser(sub)
     validate = sub.add_parser("validate", help="run every scenario in fixtures/ and print a table")
     validate.add_argument("--fixtures", default="fixtures")
     validate.add_argument("--report", help="also write the table as Markdown to this file")

@@ -49,6 +49,7 @@ ERROR_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("get", "/cds-services"): (401, 500, 503),
     ("post", "/cds-services/{service_id}"): (400, 401, 404, 412, 413, 500, 503),
     ("post", "/cds-services/{service_id}/feedback"): (400, 401, 404, 413, 500, 503),
+    ("get", "/governance/feedback"): (400, 401, 500, 503),
     ("get", "/healthz"): (),
     ("get", "/readyz"): (503,),
     ("get", "/metrics"): (),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
@@ -15,12 +15,13 @@ from cds_service.api.openapi import request_body
 from cds_service.cdshooks.body import parse_json, read_body, validate
 from cds_service.cdshooks.models import CdsResponse, DiscoveryResponse, FeedbackRequest, HookRequest
 from cds_service.cdshooks.services import SERVICES, SERVICES_BY_ID, ServiceDefinition
-from cds_service.errors import AuthenticationError, Unavailable, UnknownService
+from cds_service.errors import AuthenticationError, InvalidRequest, Unavailable, UnknownService
 from cds_service.observability.metrics import CONTENT_TYPE
 from cds_service.pipeline import FINDING_EXTENSION, answer_hook
 from cds_service.runtime import Runtime
 from cds_service.security.authenticator import Caller
 from cds_service.store import StoredFeedback
+from cds_service.store.report import build_report
 
 log = logging.getLogger("cds_service.routes")
 router = APIRouter()
@@ -104,6 +105,20 @@ def _stored(service_id: str, entry: Any, received: datetime) -> StoredFeedback:
         outcome_timestamp=entry.outcomeTimestamp.astimezone(UTC),
         received_at=received,
     )
+
+
+@router.get("/governance/feedback")
+async def governance_feedback(request: Request, weeks: int = 12) -> JSONResponse:
+    """The feedback report of `crs-cds report feedback` as JSON: the same authentication as the hooks (a CDS
+    Hooks JWT of a trusted issuer; none in development with authentication disabled)."""
+    runtime = _runtime(request)
+    await _caller(request)
+    if not 1 <= weeks <= 520:
+        raise InvalidRequest("weeks must be between 1 and 520", expression=["weeks"])
+    since = runtime.clock() - timedelta(weeks=weeks)
+    cards, entries = await anyio.to_thread.run_sync(runtime.store.report_rows, since)
+    lines = [line.as_json() for line in build_report(cards, entries)]
+    return JSONResponse({"since": since.isoformat(), "lines": lines})
 
 
 @router.get("/healthz", include_in_schema=True)

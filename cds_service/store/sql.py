@@ -32,6 +32,7 @@ from cds_service.domain.memory import Hold, Shown
 from cds_service.errors import StoreError
 from cds_service.store import migrate
 from cds_service.store.engine import DEFAULT_BUSY_TIMEOUT_MS, MEMORY_URL, engine_for
+from cds_service.store.report import CardRow, FeedbackRow
 from cds_service.store.tables import card_memory, feedback, issued_card, metadata
 
 #: Told about every store failure: the operation ("audit", "feedback", "read", "prune") (metrics).
@@ -267,6 +268,28 @@ class SqlStore:
             if rule_id not in holds or hold.until > holds[rule_id].until:
                 holds[rule_id] = hold
         return holds
+
+    def report_rows(self, since: datetime) -> tuple[list[CardRow], list[FeedbackRow]]:
+        """The audit and feedback rows of cards issued since `since`, for the governance report."""
+        cards_q = select(issued_card.c.card_uuid, issued_card.c.rule_id, issued_card.c.indicator,
+                         issued_card.c.issued_at).where(issued_card.c.issued_at >= since)
+        feedback_q = (
+            select(
+                feedback.c.card_uuid, feedback.c.outcome, feedback.c.accepted_suggestions, feedback.c.override_reason
+            )
+            .join(issued_card, issued_card.c.card_uuid == feedback.c.card_uuid)
+            .where(issued_card.c.issued_at >= since)
+        )
+        try:
+            with self._engine.connect() as conn:
+                cards = [CardRow(r[0], r[1], r[2], _aware(r[3])) for r in conn.execute(cards_q)]
+                entries = [
+                    FeedbackRow(r[0], r[1], len(r[2] or []), _reason_code(r[3])) for r in conn.execute(feedback_q)
+                ]
+        except SQLAlchemyError as exc:
+            self._on_error("read")
+            raise StoreError(f"store read failed: {type(exc).__name__}") from exc
+        return cards, entries
 
     def prune_audit(self, before: datetime) -> int:
         """Delete the issued-card rows issued before `before`, and the card memory last used before it; returns

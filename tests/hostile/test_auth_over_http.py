@@ -51,6 +51,13 @@ def test_every_endpoint_refuses_a_call_without_a_jwt(secured):
     _assert_401(secured.get("/cds-services"))
     _assert_401(secured.post("/cds-services/crs-order-sign", json=load_json("examples/order-sign-teclistamab.json")))
     _assert_401(secured.post("/cds-services/crs-order-sign/feedback", json={"feedback": []}))
+    _assert_401(secured.get("/governance/feedback"))
+
+
+def test_the_governance_report_takes_a_jwt_for_its_own_url(secured, key):
+    token = mint(key, aud=f"{BASE}/governance/feedback")
+    response = secured.get("/governance/feedback", headers={"Authorization": bearer(token)})
+    assert response.status_code == 200 and response.json()["lines"] == []
 
 
 def test_a_valid_jwt_for_the_exact_url_is_accepted_once(secured, key):
