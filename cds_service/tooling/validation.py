@@ -201,8 +201,13 @@ def validate_fixtures(
 
 
 def write_validation_report(path: Path, results: list[ScenarioResult], now: datetime) -> None:
-    """docs/VALIDATION.md: the table with its date, version and knowledge version."""
-    path.write_text(report_markdown(results, now, _knowledge_version()), encoding="utf-8")
+    """docs/VALIDATION.md: the table with its date, version and knowledge version, then the alert burden on the
+    synthetic cohort (tooling/burden.py)."""
+    from cds_service.tooling.burden import burden_markdown, measure
+
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    burden = burden_markdown(asyncio.run(measure(day)), day)
+    path.write_text(report_markdown(results, now, _knowledge_version()) + "\n" + burden, encoding="utf-8")
 
 
 async def _check_all(
