@@ -28,15 +28,17 @@ PREFETCH_TEMPLATES: dict[str, str] = {
     "labs": f"Observation?patient={_P}&category=laboratory&_sort=-date&_count=200",
     # Whether the patient is an inpatient now (the monitoring-gap rule): optional, so a missing key is no gap.
     "encounters": f"Encounter?patient={_P}&_sort=-date&_count=10",
+    # Orders on the chart (blood cultures already ordered are not suggested again): optional.
+    "serviceRequests": f"ServiceRequest?patient={_P}&status=active,on-hold&_sort=-authored&_count=50",
 }
 #: Keys whose absence (no prefetch, no FHIR server) is not a data gap: no rule needs them to be safe.
-OPTIONAL_KEYS = frozenset({"encounters"})
+OPTIONAL_KEYS = frozenset({"encounters", "serviceRequests"})
 
 _USAGE = (
     "Needs read access to the patient's Patient, MedicationRequest, MedicationAdministration, "
-    "MedicationStatement, MedicationDispense, Procedure, Condition, Encounter and Observation (vital-signs, "
-    "survey, exam and laboratory) resources, through prefetch or through fhirServer with fhirAuthorization "
-    "(patient/*.read scopes). "
+    "MedicationStatement, MedicationDispense, Procedure, Condition, Encounter, ServiceRequest and Observation "
+    "(vital-signs, survey, exam and laboratory) resources, through prefetch or through fhirServer with "
+    "fhirAuthorization (patient/*.read scopes). "
     "Vasopressor administrations, oxygen flow (LOINC 3151-8), FiO2 (3150-0) and oxygen delivery method "
     "(107117-4) are needed to grade CRS; when they are missing the cards say so."
 )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from cds_service.clinical.already_ordered import without_ordered
 from cds_service.clinical.icans import IcansGrading
 from cds_service.clinical.order_rules import order_findings
 from cds_service.clinical.rules_crs import crs_status_finding, monitoring_gap_finding
@@ -89,7 +90,7 @@ def evaluate(facts: Facts, kb: Any, *, hook: str, config: RuleConfig) -> list[Fi
         candidates += order_findings(facts, kb, hook=hook, min_tier=config.min_order_alert_tier)
     else:
         candidates.append(monitoring_gap_finding(facts, windows, hours=config.monitoring_gap_hours, expected=expected))
-    return sort_findings(f for f in candidates if f is not None)
+    return sort_findings(without_ordered((f for f in candidates if f is not None), facts))
 
 
 def with_neuro_prompt(

@@ -125,6 +125,19 @@ class DraftOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderOnChart:
+    """An order on the chart, signed or draft, not yet carried out: a tocilizumab MedicationRequest, a blood
+    culture ServiceRequest. A suggestion for what is already ordered is not offered again."""
+
+    resource_type: str
+    treatment_id: str | None  # a CRS treatment (tocilizumab, dexamethasone...), when it is one
+    codes: tuple[str, ...]  # "system|code" of every coding
+    text: str  # normalised text
+    authored: datetime | None
+    reference: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class UnusableValue:
     """A value the chart has but the service could not use (unknown unit, comparator, impossible range...).
 
@@ -230,6 +243,7 @@ class Facts:
     birth_date_precision: str | None = None  # "day", or "month"/"year" for a partial birth date
     unusable: tuple[UnusableValue, ...] = ()  # present in the chart but not usable: never read as normal
     encounters: tuple[EncounterFact, ...] = ()  # hospital encounters, oldest first
+    orders: tuple[OrderOnChart, ...] = ()  # active and draft orders on the chart
 
     def series(self, concept: str) -> tuple[Measurement, ...]:
         """Measurements of one concept, oldest first."""

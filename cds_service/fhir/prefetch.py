@@ -56,6 +56,7 @@ KEY_WORDS: dict[str, str] = {
     "conditions": "diagnoses",
     "vitalSigns": "vital signs and neurological assessments",
     "encounters": "encounters (whether the patient is an inpatient)",
+    "serviceRequests": "orders on the chart (cultures already ordered)",
     "labs": "laboratory results",
     MEDICATIONS_KEY: "some medications named by reference",
 }

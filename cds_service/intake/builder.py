@@ -73,6 +73,7 @@ _LISTS: dict[str, str] = {
     "Observation": "observations",
     "Condition": "conditions",
     "Encounter": "encounters",
+    "ServiceRequest": "service_requests",
 }
 _CHART_TYPES = frozenset({*_LISTS, "Patient", "Medication"})
 _CODED_TYPES = frozenset({"Observation", "Condition", "Procedure"})

@@ -17,6 +17,7 @@ from cds_service.intake.types import (
     Observation,
     Patient,
     Procedure,
+    ServiceRequest,
 )
 
 
@@ -51,6 +52,7 @@ class PatientRecord:
     observations: list[Observation] = field(default_factory=list)
     conditions: list[Condition] = field(default_factory=list)
     encounters: list[Encounter] = field(default_factory=list)
+    service_requests: list[ServiceRequest] = field(default_factory=list)  # orders on the chart (not drafts)
     draft_orders: list[DraftResource] = field(default_factory=list)
     selections: tuple[str, ...] = ()
     medications: dict[str, Medication] = field(default_factory=dict)  # "Medication/123" -> Medication

@@ -32,7 +32,13 @@ from cds_service.domain.facts import (
 from cds_service.intake.record import PatientRecord, SetAside
 from cds_service.knowledge.base import KnowledgeBase
 from cds_service.reading.exposure import recorded_exposures
-from cds_service.reading.medications import diagnoses, draft_orders, treatments_given, vasopressor_uses
+from cds_service.reading.medications import (
+    diagnoses,
+    draft_orders,
+    orders_on_chart,
+    treatments_given,
+    vasopressor_uses,
+)
 from cds_service.reading.neuro import neuro_events
 from cds_service.reading.observations import read_observations
 from cds_service.reading.oxygen import o2_support
@@ -81,6 +87,8 @@ def extract_facts(record: PatientRecord, kb: KnowledgeBase, now: datetime) -> Fa
         neuro=_sorted([*observed.neuro, *neuro_events(record, kb, notes)], _neuro_key),
         cultures=tuple(sorted(observed.cultures, key=lambda c: (c.effective, c.reference or "", c.positive))),
         encounters=_encounters(record, notes),
+        orders=tuple(sorted(orders_on_chart(record, kb, notes), key=lambda o: (o.resource_type, o.reference or "",
+                                                                              o.text))),
     )
 
 

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from cds_service.domain.concepts import ConceptInput
-from cds_service.domain.facts import DiagnosisFact, DraftOrder, Exposure, TreatmentGiven, VasopressorUse
+from cds_service.domain.facts import DiagnosisFact, DraftOrder, Exposure, OrderOnChart, TreatmentGiven, VasopressorUse
 from cds_service.intake.record import PatientRecord
 from cds_service.intake.types import (
     CodeableConcept,
@@ -32,6 +32,7 @@ from cds_service.intake.types import (
     MedicationRequest,
     MedicationStatement,
     OtherOrder,
+    ServiceRequest,
     reference_of,
 )
 from cds_service.knowledge.base import KnowledgeBase
@@ -306,3 +307,33 @@ def _display(concept: ConceptInput) -> str:
 def _tail(reference: str) -> str:
     """The "Type/id" of a relative or absolute reference."""
     return "/".join(reference.rstrip("/").split("/")[-2:])
+
+
+# ---------------------------------------------------------------- orders on the chart
+
+#: Statuses of an order still to be carried out.
+PENDING_ORDER_STATUSES = frozenset({"active", "on-hold", "draft"})
+
+
+def orders_on_chart(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> list[OrderOnChart]:
+    """Active, on-hold and draft orders (MedicationRequest and ServiceRequest), and every draft order of the
+    context: what a suggestion must not repeat."""
+    found: list[OrderOnChart] = []
+    requests: list[MedicationRequest | ServiceRequest] = [
+        *(r for r in record.medication_requests if (r.status or "active") in PENDING_ORDER_STATUSES and is_order(r)),
+        *(r for r in record.service_requests if (r.status or "active") in PENDING_ORDER_STATUSES),
+    ]
+    for resource in [*requests, *(d for d in record.draft_orders if not isinstance(d, OtherOrder))]:
+        concept = _draft_concept(record, resource)
+        treatment = kb.identify_treatment(concept)
+        found.append(
+            OrderOnChart(
+                resource_type=resource.resource_type,
+                treatment_id=treatment.id if treatment else None,
+                codes=tuple(f"{c.system or ''}|{c.code}" for c in concept.codings if c.code),
+                text=_text(concept),
+                authored=to_aware(resource.authored_on, notes),
+                reference=reference_of(resource),
+            )
+        )
+    return found

@@ -151,3 +151,23 @@ def test_an_anti_thymocyte_globulin_card_treats_an_infusion_reaction(client):
     card = by_rule(cards_of(client, grade_2("anti-thymocyte globulin (rabbit)")))["crs.active"]
     assert "stop the" in card["detail"] and "infusion" in card["detail"]
     assert "tocilizumab" not in card["detail"].lower()
+
+
+def test_what_is_already_ordered_is_not_suggested_again(client):
+    toci_order = {
+        "resourceType": "MedicationRequest", "id": "toci-order", "status": "active", "intent": "order",
+        "subject": SUBJECT, "authoredOn": at(1),
+        "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                  "code": "612865"}], "text": "tocilizumab 640 mg IV"},
+    }
+    cultures = {
+        "resourceType": "ServiceRequest", "id": "bc-order", "status": "active", "intent": "order", "subject": SUBJECT,
+        "authoredOn": at(1), "code": {"coding": [{"system": LOINC, "code": "600-7"}], "text": "Blood culture"},
+    }
+    body = grade_2()
+    body["prefetch"]["medicationRequests"] = searchset(toci_order)
+    body["prefetch"]["serviceRequests"] = searchset(cultures)
+    card = crs_card(client, body)
+    assert labels(card)[:1] == ["Empiric antibiotics per local protocol"]
+    fresh = crs_card(client, grade_2())
+    assert labels(fresh)[:2] == ["Tocilizumab 640 mg IV over 1 h", "Blood cultures (peripheral and line)"]

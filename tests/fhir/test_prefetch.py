@@ -267,7 +267,7 @@ def test_one_key_obtained_is_enough_to_avoid_412(respx_mock, build) -> None:
     respx_mock.get(url__regex=rf"{BASE}/\w+\?.*").respond(403)
     record = build(hook_request(None))
     assert record.patient is not None
-    assert len(record.gaps) == 9  # every search key, encounters included
+    assert len(record.gaps) == 10  # every search key, the optional encounters and serviceRequests included
 
 
 def test_without_fhir_authorization_the_server_is_read_without_a_token(respx_mock, build) -> None:
