@@ -180,6 +180,18 @@ def timeline_json(tl: Timeline, knowledge_version: str) -> dict[str, Any]:
             }
             for s in tl.crs
         ],
+        "icans": [
+            {
+                "start": _t(s.start),
+                "end": _t(s.end),
+                "severity": s.severity,
+                "grade": s.grade,
+                "isMinimum": s.is_minimum,
+                "tool": s.tool,
+                "seizure": s.seizure,
+            }
+            for s in tl.icans
+        ],
         "unusable": [
             {"concept": u.concept, "t": _t(u.effective), "reason": u.reason, "reference": u.reference}
             for u in tl.unusable

@@ -1,14 +1,16 @@
 """The CRS timeline of one patient: what the cards would have said at every moment since the first exposure.
 
-    Facts (at now) --facts_as_of(t) for each change point t--> crs_status_finding (the cards' own rule)
-                   --> grade steps, thresholds per time, the series drawn, values not usable
+    Facts (at now) --facts_as_of(t) for each change point t--> crs_status_finding, icans_grading + icans_finding
+                   (the cards' own rules) --> CRS and ICANS grade steps, thresholds per time, the series drawn,
+                   values not usable
 
 No second implementation of the grading: at each time `t` the facts are cut to what was known at `t`
 (`facts_as_of`) and the same `exposures_in_window` and `crs_status_finding` the cards use run on them, with the
-same RuleConfig. The grade only changes when a value enters or leaves the grading window, an exposure window
-opens or closes, or a treatment or vasopressor starts or stops; the rule runs at exactly those moments
-(`change_points`), so the steps are exact, not sampled. The last step is the rule at `facts.now`, on the facts
-unchanged: it is the card the EHR shows now.
+same RuleConfig; the ICANS steps run the ICANS card's `icans_grading` and `icans_finding` the same way. The grade
+only changes when a value enters or leaves the grading window, an exposure window opens or closes, a treatment or
+vasopressor starts or stops, or a neurological event or level of consciousness is recorded; the rules run at
+exactly those moments (`change_points`), so the steps are exact, not sampled. The last step is the rule at
+`facts.now`, on the facts unchanged: it is the card the EHR shows now.
 
 Pure: `facts.now` is the clock; nothing here reads FHIR or words a card.
 """
@@ -23,6 +25,7 @@ from typing import Any
 from cds_service.clinical.grading import age_group
 from cds_service.clinical.rules import RuleConfig
 from cds_service.clinical.rules_crs import crs_status_finding
+from cds_service.clinical.rules_icans import icans_finding, icans_grading
 from cds_service.clinical.windows import exposure_time, exposures_in_window, num
 from cds_service.domain.age import age_days_at, years_at
 from cds_service.domain.facts import (
@@ -50,7 +53,7 @@ FACTS_LOOKBACK = timedelta(days=8)
 #: The rule runs at most this many times per timeline (a bound on CPU per call; see `change_points`).
 MAX_POINTS = 1500
 #: Concepts drawn as series, in canonical units (the facts' own).
-DRAWN = ("temperature", "systolic", "diastolic", "heart_rate", "respiratory_rate", "spo2", "ice_score", "gcs")
+DRAWN = ("temperature", "systolic", "diastolic", "heart_rate", "respiratory_rate", "spo2", "ice_score", "capd", "gcs")
 _EPSILON = timedelta(seconds=1)
 
 
@@ -67,6 +70,19 @@ class GradeStep:
     is_minimum: bool
     cannot_exclude: tuple[str, ...]
     drug_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IcansStep:
+    """What the ICANS card says from `start` until `end`: no card (grade None, severity None), or its grade."""
+
+    start: datetime
+    end: datetime
+    severity: str | None  # "warning" | "critical" | None (no ICANS card at that time)
+    grade: int | None  # ASTCT 2019 ICANS grade; None with a card: documented ICANS or a low GCS, not graded
+    is_minimum: bool
+    tool: str | None  # "ICE" or "CAPD": the assessment the card asks for
+    seizure: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +137,7 @@ class Timeline:
     treatments: tuple[TreatmentGiven, ...]
     exposures: tuple[ExposureMark, ...]
     crs: tuple[GradeStep, ...]
+    icans: tuple[IcansStep, ...]
     unusable: tuple[UnusableValue, ...]
     finding: Finding | None  # the CRS-status finding at now: what the card says
     points_evaluated: int
@@ -133,7 +150,9 @@ def build_timeline(facts: Facts, kb: Any, config: RuleConfig) -> Timeline:
     start = span_start(facts, kb)
     points, capped = change_points(facts, kb, start, config.grading_window_hours)
     index = FactsIndex(facts)
-    steps = [_step(index.as_of(t) if t < now else facts, kb, config, t) for t in points]
+    known = [index.as_of(t) if t < now else facts for t in points]
+    steps = [_step(f, kb, config, t) for f, t in zip(known, points, strict=True)]
+    neuro = [_icans_step(f, kb, config, t) for f, t in zip(known, points, strict=True)]
     finding = _status(facts, kb, config)
     return Timeline(
         now=now,
@@ -151,6 +170,7 @@ def build_timeline(facts: Facts, kb: Any, config: RuleConfig) -> Timeline:
         treatments=tuple(t for t in facts.treatments if t.time is None or start <= t.time <= now),
         exposures=tuple(_exposure_mark(e, kb) for e in facts.exposures if not e.is_draft and e.drug_id in kb.drugs),
         crs=tuple(_merge(steps, now)),
+        icans=tuple(_merge_icans(neuro, now)),
         unusable=tuple(u for u in facts.unusable if u.effective is None or u.effective >= start),
         finding=finding,
         points_evaluated=len(points),
@@ -189,6 +209,9 @@ def change_points(facts: Facts, kb: Any, start: datetime, hours: int) -> tuple[l
         moments.update(t for t in (v.start, v.end and v.end + window + _EPSILON) if t is not None)
     moments.update(t.time for t in facts.treatments if t.time is not None)
     moments.update(d.onset for d in facts.diagnoses if d.onset is not None)
+    for sign in facts.neuro:
+        if sign.effective is not None:
+            moments.update((sign.effective, sign.effective + window + _EPSILON))
     for e in facts.exposures:
         moments.update(_exposure_moments(e, kb, facts.now))
     inside = sorted(t for t in moments if start <= t <= facts.now)
@@ -233,6 +256,8 @@ class FactsIndex:
             vasopressors=tuple(_vasopressor_at(v, t) for v in f.vasopressors if v.start is None or v.start <= t),
             treatments=tuple(x for x in f.treatments if x.time is None or x.time <= t),
             diagnoses=tuple(d for d in f.diagnoses if d.onset is None or d.onset <= t),
+            neuro=tuple(n for n in f.neuro if n.effective is None or n.effective <= t),
+            cultures=tuple(c for c in f.cultures if c.effective <= t),
             exposures=tuple(_exposure_at(e, t) for e in f.exposures if _started_by(e, t)),
             unusable=tuple(u for u in f.unusable if u.effective is None or u.effective <= t),
             draft_orders=(),
@@ -280,6 +305,28 @@ def _step(facts: Facts, kb: Any, config: RuleConfig, t: datetime) -> GradeStep:
         cannot_exclude=tuple(finding.params.get("cannot_exclude") or ()),
         drug_id=finding.drug.id if finding.drug else None,
     )
+
+
+def _icans_step(facts: Facts, kb: Any, config: RuleConfig, t: datetime) -> IcansStep:
+    """The ICANS card at t, as `clinical.rules.evaluate` makes it (with_crs only changes its wording)."""
+    windows = exposures_in_window(facts, kb)
+    grading = icans_grading(facts, kb, windows, hours=config.grading_window_hours)
+    finding = icans_finding(facts, kb, windows, grading, with_crs=False)
+    if finding is None or grading is None:
+        return IcansStep(t, t, None, None, False, None, False)
+    return IcansStep(t, t, finding.severity.value, finding.icans_grade, finding.icans_grade_is_minimum,
+                     grading.tool, grading.seizure)
+
+
+def _merge_icans(steps: list[IcansStep], now: datetime) -> list[IcansStep]:
+    """Consecutive equal ICANS steps become one; each ends where the next begins (the last at now)."""
+    merged: list[IcansStep] = []
+    for step in steps:
+        if merged and replace(merged[-1], start=step.start, end=step.end) == step:
+            continue
+        merged.append(step)
+    ends = [s.start for s in merged[1:]] + [now]
+    return [replace(s, end=end) for s, end in zip(merged, ends, strict=True)]
 
 
 def _merge(steps: list[GradeStep], now: datetime) -> list[GradeStep]:

@@ -36,6 +36,7 @@ const CONCEPT = {
   o2_flow: { label: "Oxygen flow", unit: "L/min" },
   o2_device: { label: "Oxygen device", unit: "" },
   ice_score: { label: "ICE score", unit: "/10" },
+  capd: { label: "CAPD score", unit: "" },
   gcs: { label: "Glasgow Coma Scale", unit: "/15" },
   heart_rate: { label: "Heart rate", unit: "/min" },
   respiratory_rate: { label: "Respiratory rate", unit: "/min" },
@@ -266,8 +267,9 @@ function oxygenChart(body, width, evidence) {
 }
 
 function lanesChart(body, width, evidence) {
-  // One lane each: CRS grade steps, exposures, vasopressors, tocilizumab and corticosteroids.
+  // One lane each: CRS and ICANS grade steps, exposures, vasopressors, tocilizumab and corticosteroids.
   const steps = body.crs.map((s) => ({ ...s, x1: new Date(s.start), x2: new Date(s.end), t: s.start, value: s.grade }));
+  const icans = (body.icans || []).map((s) => ({ ...s, x1: new Date(s.start), x2: new Date(s.end), t: s.start, value: s.grade }));
   const exposures = body.exposures.flatMap((e) => {
     const times = [...new Set([e.start, e.last].filter(Boolean))];
     return times.map((t, k) => ({ ...e, t, date: new Date(t), kind: k === 0 ? "exposure" : "last dose",
@@ -278,10 +280,10 @@ function lanesChart(body, width, evidence) {
     ...v, t: v.start, x1: new Date(v.start ?? body.start), x2: v.end ? new Date(v.end) : now, evidence: evidence.has(v.reference),
   }));
   const treatments = body.treatments.filter((x) => x.t).map((x) => ({ ...x, date: new Date(x.t), evidence: evidence.has(x.reference) }));
-  const lane = { grade: "CRS grade", drug: "Exposure", pressor: "Vasopressor", treatment: "Treatment" };
+  const lane = { grade: "CRS grade", icans: "ICANS grade", drug: "Exposure", pressor: "Vasopressor", treatment: "Treatment" };
   const wide = (d) => ((Math.min(d.x2, view.to) - Math.max(d.x1, view.from)) / (view.to - view.from)) * (width - 100) > 26;
   return Plot.plot({
-    width, height: 170, marginLeft: 84, marginRight: 18, marginTop: 8, marginBottom: 30,
+    width, height: 200, marginLeft: 84, marginRight: 18, marginTop: 8, marginBottom: 30,
     style: { fontSize: "12px" },
     x: xScale(),
     y: { type: "band", domain: Object.values(lane), label: null, padding: 0.15 },
@@ -295,6 +297,17 @@ function lanesChart(body, width, evidence) {
       Plot.text(steps, {
         x: (d) => new Date((Math.max(d.x1, view.from) + Math.min(d.x2, view.to)) / 2), y: () => lane.grade,
         text: (d) => (!wide(d) ? "" : d.grade ? `G${d.isMinimum ? "≥" : ""}${d.grade}` : d.ruleId ? "no grade" : ""),
+        fontWeight: "bold",
+      }),
+      Plot.rect(icans, {
+        x1: "x1", x2: "x2", y: () => lane.icans,
+        fill: (d) => (d.severity ? GRADE_FILL[d.grade ?? 0] : "white"), stroke: C.ink, strokeWidth: 0.5,
+        title: (d) => `${icansText(d)} from ${when(d.start)}`,
+        render: tagged("icans", icans, (d) => ({ grade: d.grade ?? "none", severity: d.severity ?? "none", minimum: d.isMinimum, end: d.end })),
+      }),
+      Plot.text(icans, {
+        x: (d) => new Date((Math.max(d.x1, view.from) + Math.min(d.x2, view.to)) / 2), y: () => lane.icans,
+        text: (d) => (!wide(d) ? "" : !d.severity ? "no ICANS card" : d.grade ? `G${d.isMinimum ? "≥" : ""}${d.grade}${d.seizure ? " seizure" : ""}` : "not graded"),
         fontWeight: "bold",
       }),
       Plot.dot(exposures, {
@@ -342,15 +355,17 @@ function ratesChart(body, width, evidence) {
 function neuroChart(body, width, evidence) {
   const ice = points(body.series.ice_score, evidence);
   const gcs = points(body.series.gcs, evidence);
-  const icans = (body.icans || []).map((s) => ({ ...s, x1: new Date(s.start), x2: new Date(s.end), t: s.start, value: s.grade }));
-  if (!ice.length && !gcs.length && !icans.length) return null;
-  return frame(body, width, 160, { domain: [0, 15.5], label: "score" }, [
+  const capd = points(body.series.capd || [], evidence);
+  if (!ice.length && !gcs.length && !capd.length) return null;
+  const top = Math.max(15.5, ...capd.map((r) => r.value + 1));
+  return frame(body, width, 160, { domain: [0, top], label: "score" }, [
     Plot.line(ice, { x: "date", y: "value", stroke: C.purple }),
     Plot.dot(ice, { x: "date", y: "value", symbol: "diamond", r: 4.5, fill: C.purple, title: (d) => `ICE ${d.value}/10 at ${when(d.t)}`, render: tagged("ice", ice, (d) => ({ evidence: d.evidence })) }),
     Plot.line(gcs, { x: "date", y: "value", stroke: C.ink, strokeDasharray: "2,2" }),
     Plot.dot(gcs, { x: "date", y: "value", symbol: "cross", r: 4.5, fill: C.ink, title: (d) => `GCS ${d.value}/15 at ${when(d.t)}`, render: tagged("gcs", gcs, (d) => ({ evidence: d.evidence })) }),
-    evidenceRings([...ice, ...gcs], "value", "neuro"),
-    Plot.rect(icans, { x1: "x1", x2: "x2", y1: 0, y2: (d) => d.grade ?? 0, fill: C.purple, fillOpacity: 0.3, render: tagged("icans", icans) }),
+    Plot.line(capd, { x: "date", y: "value", stroke: C.blue, strokeDasharray: "4,2" }),
+    Plot.dot(capd, { x: "date", y: "value", symbol: "triangle", r: 4.5, fill: C.blue, title: (d) => `CAPD ${d.value} at ${when(d.t)} (9 or more: abnormal)`, render: tagged("capd", capd, (d) => ({ evidence: d.evidence })) }),
+    evidenceRings([...ice, ...gcs, ...capd], "value", "neuro"),
   ]);
 }
 
@@ -380,7 +395,7 @@ function drawCharts(body, evidence) {
   const rates = ratesChart(body, width, evidence);
   if (rates) box.append(figure("chart-rates", "Heart rate (circles) and respiratory rate (Y marks), per minute", rates));
   const neuro = neuroChart(body, width, evidence);
-  if (neuro) box.append(figure("chart-neuro", "Neurological scores: ICE (diamonds, 0–10) and GCS (crosses, 3–15)", neuro));
+  if (neuro) box.append(figure("chart-neuro", "Neurological scores: ICE (diamonds, 0–10), GCS (crosses, 3–15) and CAPD (triangles, 0–32)", neuro));
 }
 
 function spans(body, context) {
@@ -425,6 +440,12 @@ function legend() {
   ];
   box.replaceChildren(...items.map((text) => Object.assign(document.createElement("span"), { textContent: text })));
   box.hidden = false;
+}
+
+function icansText(step) {
+  if (!step.severity) return "no ICANS card";
+  const grade = step.grade == null ? "neurological finding, not graded" : gradeText(step.grade, step.isMinimum);
+  return `${grade}${step.seizure ? ", seizure" : ""}`;
 }
 
 function gradeText(grade, minimum) {
@@ -522,13 +543,15 @@ function showTable(body, evidence) {
   for (const h of ["time", "value", "", "reference"]) head.append(Object.assign(document.createElement("th"), { textContent: h }));
   const body_ = table.createTBody();
   const steps = body.crs.map((x) => ({ t: x.start, step: x }));
+  const neuro = (body.icans || []).map((x) => ({ t: x.start, icans: x }));
   const rows = Object.entries(body.series).flatMap(([c, list]) => list.map((r) => ({ ...r, concept: c })))
-    .concat(body.unusable.map((u) => ({ ...u, unusable: true })), steps)
+    .concat(body.unusable.map((u) => ({ ...u, unusable: true })), steps, neuro)
     .sort((a, b) => (a.t < b.t ? 1 : -1));
   for (const r of rows) {
     const tr = body_.insertRow();
     tr.insertCell().textContent = when(r.t);
     tr.insertCell().textContent = r.step ? `CRS from here: ${r.step.ruleId ? gradeText(r.step.grade, r.step.isMinimum) : "no CRS window"}`
+      : r.icans ? `ICANS from here: ${icansText(r.icans)}`
       : r.unusable ? `${conceptLabel(r.concept)}: not usable (${r.reason})`
         : `${conceptLabel(r.concept)} ${num(r.value)} ${CONCEPT[r.concept]?.unit ?? r.unit}`;
     const flag = tr.insertCell();

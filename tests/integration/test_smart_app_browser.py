@@ -199,6 +199,10 @@ def test_ehr_launch_from_the_card_draws_the_chart_against_its_thresholds_and_rin
         assert steps[-1]["grade"] == str(card["extension"][FINDING]["astctGrade"]) == "3"
         exposures = _marks(page, "[data-series=exposure]")
         assert any(m["drug"] == "axicabtagene-ciloleucel" for m in exposures)
+        # The ICANS lane: this chart records no neurological finding, so no ICANS card, and the lane says so.
+        icans = _marks(page, "[data-series=icans]")
+        assert icans and icans[-1]["severity"] == "none" and icans[-1]["grade"] == "none"
+        assert "ICANS grade" in page.inner_text("#chart-lanes")
 
         # The card's evidence is ringed on the charts and listed as buttons.
         ringed = {m["ref"] for m in _marks(page, "[data-evidence=true]")}
@@ -241,6 +245,7 @@ def test_ehr_launch_from_the_card_draws_the_chart_against_its_thresholds_and_rin
         table = page.inner_text("#values")
         assert "Temperature: not usable (unit 'K' is not known)" in table
         assert "card evidence" in table and "CRS from here: ASTCT grade 3" in table
+        assert "ICANS from here: no ICANS card" in table
 
         page.screenshot(path=str(_screenshot(tmp_path, "timeline-1280.png")), full_page=True)
 

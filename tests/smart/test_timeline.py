@@ -123,6 +123,38 @@ def test_neurological_scores_are_drawn_from_the_facts() -> None:
     assert [(m.value, m.reference) for m in gcs] == [(13.0, "Observation/gcs-1")]
 
 
+def ice_score(oid: str, hours: float, score: int) -> dict:
+    raw = vital(oid, "0000-0", hours, score, "{score}")
+    raw["code"] = {"text": "ICE score"}  # no verified code: matched by name (cards/icans.yaml)
+    return raw
+
+
+def test_the_icans_grade_follows_the_ice_scores_with_the_cards_own_rule() -> None:
+    chart = [patient(), administration("ma-axicel", AXICEL, 120),
+             ice_score("ice-1", 30, 10), ice_score("ice-2", 12, 8), ice_score("ice-3", 3, 4)]
+    facts = facts_from_resources(chart, KB, NOW)
+    tl = build_timeline(facts, KB, CONFIG)
+    steps = [(s.start, s.severity, s.grade) for s in tl.icans]
+    assert steps[-2:] == [(NOW - timedelta(hours=12), "warning", 1), (NOW - timedelta(hours=3), "critical", 2)]
+    (before,) = [s for s in tl.icans if s.start <= NOW - timedelta(hours=20) < s.end]
+    assert before.severity is None  # ICE 10/10 30 h ago: no ICANS card then
+    (card,) = [f for f in evaluate(facts, KB, hook="patient-view", config=CONFIG) if f.rule_id == "icans.active"]
+    assert (tl.icans[-1].grade, tl.icans[-1].is_minimum, tl.icans[-1].tool) == (
+        card.icans_grade, card.icans_grade_is_minimum, "ICE")
+    assert [m.value for m in tl.series["ice_score"]] == [10.0, 8.0, 4.0]
+
+
+def test_a_seizure_makes_the_icans_step_critical_from_its_time() -> None:
+    seizure = {"resourceType": "Condition", "id": "sz", "subject": {"reference": "Patient/" + patient()["id"]},
+               "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                                              "code": "active"}]},
+               "code": {"text": "Seizure"}, "onsetDateTime": at(5)}
+    tl = timeline_of([patient(), administration("ma-axicel", AXICEL, 120), seizure])
+    last = tl.icans[-1]
+    assert (last.start, last.severity, last.seizure) == (NOW - timedelta(hours=5), "critical", True)
+    assert tl.icans[-2].severity is None
+
+
 def test_consecutive_equal_steps_are_merged_and_steps_tile_the_span() -> None:
     tl = timeline_of(rising_crs_chart())
     assert tl.crs[0].start == tl.start and tl.crs[-1].end == NOW

@@ -38,7 +38,7 @@ def test_the_timeline_answers_steps_series_thresholds_and_the_finding_now(app_cl
     assert body["vasopressors"][0]["id"] == "norepinephrine" and body["vasopressors"][0]["end"] is None
     assert body["finding"]["astctGrade"] == 3
     assert "Observation/bp-3" in [e["reference"] for e in body["finding"]["evidence"]]
-    assert "icans" not in body  # no ICANS rule yet: the page draws nothing for it
+    assert [(s["severity"], s["grade"]) for s in body["icans"]] == [(None, None)]  # no neuro finding: no ICANS card
     assert body["now"] == NOW.isoformat()
 
 
@@ -56,6 +56,14 @@ def test_the_timeline_ends_on_the_grade_of_the_card_for_every_scenario(app_clien
     body = post(app_client, list(prefetch_resources(request))).json()
     last = body["crs"][-1]
     icans = [c for c in cards if c["extension"][FINDING]["ruleId"] == "icans.active"]
+    neuro = body["icans"][-1]
+    assert neuro["end"] == body["now"]
+    if icans:
+        assert (neuro["severity"], neuro["grade"], neuro["isMinimum"]) == (
+            icans[0]["indicator"], icans[0]["extension"][FINDING]["icansGrade"],
+            icans[0]["extension"][FINDING]["icansGradeIsMinimum"])
+    else:
+        assert neuro["severity"] is None
     if not status and icans:  # a quiet CRS window is not carded beside an ICANS card; the timeline still says it
         assert (last["ruleId"], last["severity"], last["grade"]) == ("crs.monitoring-window", "info", None)
         return
