@@ -97,19 +97,26 @@ async def _with_memory(runtime: Runtime, patient_id: str | None, findings: list[
     key = runtime.store.patient_key(patient_id) if patient_id else None
     if key is None or not any(f.severity in INTERRUPTIVE for f in findings):
         return findings
-    now = runtime.clock()
-    config = runtime.burden
     try:
-        shown = await anyio.to_thread.run_sync(runtime.store.shown_to, key)
-        holds = await anyio.to_thread.run_sync(
-            partial(runtime.store.holds_for, key, since=now - timedelta(hours=config.hold_hours),
-                    hours=config.hold_hours, reasons=HOLD_REASONS)
-        )
-        remembered = remember(findings, shown, holds, now, config)
-        await anyio.to_thread.run_sync(runtime.store.remember, key, remembered.shown)
+        # The read, the pure decision and the write in one step. SQLite (a local file, WAL: about a millisecond)
+        # runs on the loop: a thread hop per call made the latency tail four times longer (docs/PERFORMANCE.md);
+        # a network database runs in a worker thread, so a slow one never stalls the loop.
+        if runtime.store.dialect == "sqlite":
+            return _remembered(runtime, key, findings)
+        return await anyio.to_thread.run_sync(partial(_remembered, runtime, key, findings))
     except StoreError:
         log.warning("card memory unavailable: cards sent without repeat suppression")
         return findings
+
+
+def _remembered(runtime: Runtime, key: str, findings: list[Finding]) -> list[Finding]:
+    now = runtime.clock()
+    config = runtime.burden
+    shown = runtime.store.shown_to(key)
+    holds = runtime.store.holds_for(key, since=now - timedelta(hours=config.hold_hours), hours=config.hold_hours,
+                                    reasons=HOLD_REASONS)
+    remembered = remember(findings, shown, holds, now, config)
+    runtime.store.remember(key, remembered.shown)
     return remembered.findings
 
 

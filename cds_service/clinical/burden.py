@@ -70,6 +70,11 @@ def is_worse(now: Mapping[str, Any], before: Mapping[str, Any]) -> bool:
     return higher or new_sign or new_drug
 
 
+#: A repeat moves its row's `last_shown_at` (what `crs-cds db prune` dates memory rows by) at most this often, so
+#: a chart opened again and again costs a read, not a write, per call.
+TOUCH_EVERY = timedelta(hours=1)
+
+
 def remember(
     findings: Iterable[Finding],
     shown: Mapping[tuple[str, str], Shown],
@@ -91,7 +96,8 @@ def remember(
         fresh = before is not None and now - before.first_shown_at < timedelta(hours=config.repeat_hours)
         if before is not None and not is_worse(state, before.state) and (fresh or held):
             out.append(_repeat(finding, before, hold if held else None))
-            keep.append(replace(before, last_shown_at=now))
+            if now - before.last_shown_at >= TOUCH_EVERY:  # last_shown_at only dates the row for pruning
+                keep.append(replace(before, last_shown_at=now))
             continue
         out.append(finding)
         rule_id, drug_id = key_of(finding)

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -39,8 +40,14 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
+#: Texts repeat across calls (the same medication, Observation and Condition names on every chart): tokenising
+#: them is most of the knowledge lookups' cost, so the tokens of the most recent texts are kept (docs/PERFORMANCE.md).
+TOKEN_CACHE_SIZE = 16_384
+
+
+@lru_cache(maxsize=TOKEN_CACHE_SIZE)
 def tokenize(text: str) -> Tokens:
-    """Split folded text into alphanumeric tokens, recording hyphen-glued ones."""
+    """Split folded text into alphanumeric tokens, recording hyphen-glued ones (immutable, so cached by text)."""
     folded = fold(text)
     words: list[str] = []
     glued: list[bool] = []
