@@ -7,7 +7,7 @@ Errors are mapped to OperationOutcome responses here, and only here.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from traceback import extract_tb
 from typing import Any
@@ -153,7 +153,7 @@ def quiet_http_client_logs() -> None:
 
 
 def _outcome_response(
-    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=headers, media_type=FHIR_JSON)
 

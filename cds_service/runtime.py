@@ -15,7 +15,8 @@ from redis.exceptions import RedisError
 from cds_service.clinical.burden import BurdenConfig
 from cds_service.clinical.rules import RuleConfig
 from cds_service.fhir.client import FhirGateway
-from cds_service.knowledge.loader import KnowledgeBase, load_knowledge
+from cds_service.knowledge.base import KnowledgeBase
+from cds_service.knowledge.loader import load_knowledge
 from cds_service.observability.metrics import Metrics
 from cds_service.rendering.renderer import CardRenderer
 from cds_service.rendering.templates import load_templates

@@ -108,5 +108,6 @@ def serve(settings: Settings, *, host: str, port: int, workers: int | None) -> N
             log_config=logging_config(settings.log_level, settings.log_format),
             access_log=False,  # RequestContext logs one line per request, with its id and the route template
             server_header=False,
-            http=protocol,
+            # uvicorn only calls `http` to make each connection's protocol; its annotation names classes only
+            http=protocol,  # type: ignore[arg-type]
         )

@@ -17,12 +17,15 @@ from typing import Any
 
 from cds_service.clinical.windows import iso, num, series
 from cds_service.domain.facts import Facts
+from cds_service.knowledge.base import KnowledgeBase
 
 CORTICOSTEROID_LOOKBACK = timedelta(days=365)
 LOW_FLAGS = frozenset({"L", "LL"})
 
 
-def context_items(facts: Facts, kb: Any, *, since_exposure: datetime, lab_start: datetime) -> list[dict[str, Any]]:
+def context_items(
+    facts: Facts, kb: KnowledgeBase, *, since_exposure: datetime, lab_start: datetime
+) -> list[dict[str, Any]]:
     """The differential items the chart supports, in a fixed order."""
     items = [
         _positive_culture(facts, since_exposure),
@@ -50,7 +53,7 @@ def _latest_value(facts: Facts, concept: str, start: datetime) -> dict[str, Any]
     return {"id": concept, "value": latest.value, "effective": iso(latest.effective), "flag": latest.flag}
 
 
-def _adrenal(facts: Facts, kb: Any, lab_start: datetime) -> dict[str, Any] | None:
+def _adrenal(facts: Facts, kb: KnowledgeBase, lab_start: datetime) -> dict[str, Any] | None:
     days = corticosteroid_days(facts)
     threshold = num(kb.thresholds.long_term_corticosteroid_days)
     low = [m for m in series(facts, "cortisol") if lab_start <= m.effective <= facts.now and m.flag in LOW_FLAGS]

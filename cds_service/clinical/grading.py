@@ -33,6 +33,7 @@ from cds_service.clinical.windows import (
 from cds_service.domain.age import age_days_at, completed_years, years_at
 from cds_service.domain.facts import DataGap, Facts, Measurement, TreatmentGiven, VasopressorUse
 from cds_service.domain.findings import Evidence
+from cds_service.knowledge.base import KnowledgeBase
 
 MEDICATION_GAP_KEYS = frozenset({"medicationAdministrations", "medicationRequests"})
 VITAL_GAP_KEYS = frozenset({"vitalSigns"})
@@ -118,7 +119,9 @@ class Grading:
         }
 
 
-def grade_crs(facts: Facts, kb: Any, *, window_start: datetime, exposure_start: datetime | None, hours: int) -> Grading:
+def grade_crs(
+    facts: Facts, kb: KnowledgeBase, *, window_start: datetime, exposure_start: datetime | None, hours: int
+) -> Grading:
     """Grade CRS (ASTCT 2019) from the facts between `window_start` and `facts.now`."""
     fever = assess_fever(facts, kb, window_start, hours)
     waiver = fever_waiver(facts, exposure_start)
@@ -155,7 +158,7 @@ def assess_unusable(
     return Unusable(tuple(signs), tuple(missing), tuple(steps))
 
 
-def assess_fever(facts: Facts, kb: Any, start: datetime, hours: int) -> Fever:
+def assess_fever(facts: Facts, kb: KnowledgeBase, start: datetime, hours: int) -> Fever:
     """Highest temperature in the window against the ASTCT fever threshold (>= 38.0 °C)."""
     temps = [m for m in series(facts, "temperature") if in_window(m.effective, start, facts.now)]
     if not temps:
@@ -203,7 +206,7 @@ def running_vasopressors(facts: Facts, start: datetime) -> list[VasopressorUse]:
     ]
 
 
-def assess_hypotension(facts: Facts, kb: Any, start: datetime, hours: int) -> Hypotension:
+def assess_hypotension(facts: Facts, kb: KnowledgeBase, start: datetime, hours: int) -> Hypotension:
     """Systolic pressure against the age-appropriate threshold, and the vasopressors running."""
     sbps = [m for m in series(facts, "systolic") if in_window(m.effective, start, facts.now)]
     low = [(m, t) for m in sbps if m.value < (t := _sbp_threshold(facts, kb, m.effective))]
@@ -241,7 +244,7 @@ def assess_hypotension(facts: Facts, kb: Any, start: datetime, hours: int) -> Hy
     return Hypotension(part, min_sbp, threshold, len(others), vasopressin, borderline)
 
 
-def _sbp_threshold(facts: Facts, kb: Any, at: datetime) -> float:
+def _sbp_threshold(facts: Facts, kb: KnowledgeBase, at: datetime) -> float:
     return num(
         kb.thresholds.hypotension_sbp(age_days_at(facts.birth_date, at), age_years=years_at(facts.birth_date, at))
     )

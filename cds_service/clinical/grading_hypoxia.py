@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from cds_service.clinical.windows import (
     Part,
@@ -24,6 +23,7 @@ from cds_service.clinical.windows import (
 )
 from cds_service.domain.facts import ASTCT_HYPOXIA_LEVEL, Facts, Measurement, O2Device, O2Support
 from cds_service.domain.findings import Evidence
+from cds_service.knowledge.base import KnowledgeBase
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +94,14 @@ def o2_level(support: O2Support, low_flow_max: float) -> tuple[int, tuple[str, .
     return level, (), f"{words[0].upper()}{words[1:]}{flow_text}{kind}: grade {level}."
 
 
-def lowest_spo2_below(facts: Facts, kb: Any, start: datetime) -> Measurement | None:
+def lowest_spo2_below(facts: Facts, kb: KnowledgeBase, start: datetime) -> Measurement | None:
     """The lowest SpO2 in the window when it is below the assess-for-hypoxia threshold (92 %)."""
     limit = num(kb.thresholds.spo2_assess_below)
     low = [m for m in series(facts, "spo2") if in_window(m.effective, start, facts.now) and m.value < limit]
     return min(low, key=lambda m: (m.value, measurement_order(m))) if low else None
 
 
-def assess_hypoxia(facts: Facts, kb: Any, start: datetime, hours: int) -> HypoxiaResult:
+def assess_hypoxia(facts: Facts, kb: KnowledgeBase, start: datetime, hours: int) -> HypoxiaResult:
     """Hypoxia by the highest O2 support in the window; low SpO2 without O2 records is a stated gap."""
     records = sorted(
         (s for s in facts.o2_support if in_window(s.effective, start, facts.now)),
@@ -136,7 +136,7 @@ def _rank(
     )
 
 
-def _no_o2_records(facts: Facts, kb: Any, start: datetime, hours: int) -> HypoxiaResult:
+def _no_o2_records(facts: Facts, kb: KnowledgeBase, start: datetime, hours: int) -> HypoxiaResult:
     spo2 = lowest_spo2_below(facts, kb, start)
     if spo2 is None:
         part = Part(0, None, False, (f"No oxygen support recorded in the last {hours} h.",), (), ())

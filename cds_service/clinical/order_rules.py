@@ -11,7 +11,7 @@ result instead). For a high-tier drug, `order.pre-infusion-risk` with EASIX and 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cds_service.clinical.dosing import bsa_m2
@@ -21,6 +21,8 @@ from cds_service.domain.age import age_days_at
 from cds_service.domain.facts import DraftOrder, Facts, Measurement
 from cds_service.domain.findings import Category, Evidence, Finding, Severity, Suggestion
 from cds_service.domain.findings import SuggestedOrder as Order
+from cds_service.knowledge.base import KnowledgeBase
+from cds_service.knowledge.schema import BaselineItem, Drug, Premedication
 from cds_service.knowledge.text import normalise
 
 #: Premedication kinds where any drug of the kind will do (an H1 antihistamine, an antipyretic).
@@ -28,7 +30,7 @@ INTERCHANGEABLE_KINDS = frozenset({"antihistamine", "antipyretic"})
 
 
 def order_findings(
-    facts: Facts, kb: Any, *, hook: str, min_tier: str, baseline_result_hours: int = 72
+    facts: Facts, kb: KnowledgeBase, *, hook: str, min_tier: str, baseline_result_hours: int = 72
 ) -> list[Finding]:
     """Findings for every catalogue drug ordered in the draft orders under consideration."""
     findings: list[Finding] = []
@@ -44,7 +46,7 @@ def order_findings(
     return findings
 
 
-def _ordered_drugs(facts: Facts, kb: Any, hook: str) -> dict[str, list[DraftOrder]]:
+def _ordered_drugs(facts: Facts, kb: KnowledgeBase, hook: str) -> dict[str, list[DraftOrder]]:
     drafts = [d for d in facts.draft_orders if d.drug_id is not None and d.drug_id in kb.drugs]
     if hook == "order-select" and any(d.selected for d in facts.draft_orders):
         drafts = [d for d in drafts if d.selected]
@@ -62,8 +64,8 @@ def _order_evidence(draft: DraftOrder) -> Evidence:
 
 def _order_card(
     facts: Facts,
-    kb: Any,
-    drug: Any,
+    kb: KnowledgeBase,
+    drug: Drug,
     others: list[DraftOrder],
     evidence: tuple[Evidence, ...],
     baseline_result_hours: int,
@@ -112,7 +114,7 @@ def _short(label: str, limit: int = 60) -> str:
     return label[: limit - 1].rsplit(" ", 1)[0].rstrip(",;") + "…"
 
 
-def _premed_plan(premed: Any, child: bool, bsa: float | None, missing: bool) -> dict[str, Any]:
+def _premed_plan(premed: Premedication, child: bool, bsa: float | None, missing: bool) -> dict[str, Any]:
     """The premedication as the card states it for this patient: the child's dose by body surface."""
     if child and premed.paediatric_mg_per_m2 is not None:
         dose = _bsa_dose(premed, bsa)
@@ -127,19 +129,19 @@ def _premed_plan(premed: Any, child: bool, bsa: float | None, missing: bool) -> 
     return {"name": premed.display, "dose_text": premed.dose_text, "timing": premed.timing, "missing": missing}
 
 
-def _child(facts: Facts, kb: Any) -> bool:
+def _child(facts: Facts, kb: KnowledgeBase) -> bool:
     days = age_days_at(facts.birth_date, facts.now)
-    return days is not None and days < int(getattr(kb.thresholds, "adult_from_age_days", 6570))
+    return days is not None and days < kb.thresholds.adult_from_age_days
 
 
 def _baseline(
-    facts: Facts, kb: Any, drug: Any, others: list[DraftOrder], hours: int
-) -> tuple[list[Any], list[dict[str, Any]]]:
+    facts: Facts, kb: KnowledgeBase, drug: Drug, others: list[DraftOrder], hours: int
+) -> tuple[list[BaselineItem], list[dict[str, Any]]]:
     """(baseline items still to order, results charted within `hours` that stand in for an order)."""
     if drug.risk_tier != "high":
         return [], []
     since = facts.now - timedelta(hours=hours)
-    missing: list[Any] = []
+    missing: list[BaselineItem] = []
     resulted: list[dict[str, Any]] = []
     for item in kb.baseline_monitoring:
         if any(_is_baseline(item, d) for d in others):
@@ -153,13 +155,12 @@ def _baseline(
     return missing, resulted
 
 
-def _recent_result(facts: Facts, kb: Any, item: Any, since: Any) -> Measurement | None:
+def _recent_result(facts: Facts, kb: KnowledgeBase, item: BaselineItem, since: datetime) -> Measurement | None:
     """The latest result of a baseline lab since `since`: the same code, or the concept that code stands for
     (a CRP charted under another CRP code counts)."""
     if not item.code:
         return None
-    lookup = getattr(kb, "observation_concept", None)
-    concept = lookup(item.system, item.code) if lookup else None
+    concept = kb.observation_concept(item.system, item.code)
     found = [
         m for m in facts.measurements
         if (m.code == item.code or (concept is not None and m.concept == concept)) and since <= m.effective <= facts.now
@@ -171,19 +172,18 @@ def _names(names: Iterable[str]) -> str:
     return ", ".join(names)
 
 
-def _is_premedication(kb: Any, premed: Any, draft: DraftOrder) -> bool:
+def _is_premedication(kb: KnowledgeBase, premed: Premedication, draft: DraftOrder) -> bool:
     """Same treatment, same code, the premedication's name in the order text, or an interchangeable kind."""
     if premed.treatment_id and draft.treatment_id == premed.treatment_id:
         return True
     if _same_code(premed.system, premed.code, draft) or _names_in(draft, premed.display, premed.treatment_id):
         return True
-    treatments = getattr(kb, "treatments", {})
-    wanted = treatments.get(premed.treatment_id) if premed.treatment_id else None
-    given = treatments.get(draft.treatment_id) if draft.treatment_id else None
+    wanted = kb.treatments.get(premed.treatment_id) if premed.treatment_id else None
+    given = kb.treatments.get(draft.treatment_id) if draft.treatment_id else None
     return bool(wanted and given and wanted.kind in INTERCHANGEABLE_KINDS and wanted.kind == given.kind)
 
 
-def _is_baseline(item: Any, draft: DraftOrder) -> bool:
+def _is_baseline(item: BaselineItem, draft: DraftOrder) -> bool:
     return _same_code(item.system, item.code, draft) or _names_in(draft, item.display, item.label)
 
 
@@ -201,7 +201,7 @@ def _names_in(draft: DraftOrder, *names: str | None) -> bool:
     return any(f" {phrase} " in text for name in names if name and (phrase := normalise(name)))
 
 
-def _premed_label(premed: Any, child: bool, bsa: float | None) -> str:
+def _premed_label(premed: Premedication, child: bool, bsa: float | None) -> str:
     """The one-click label (at most 60 characters): the child's dose by body surface where the label gives one."""
     if child and premed.paediatric_mg_per_m2 is not None:
         dose = _bsa_dose(premed, bsa)
@@ -210,8 +210,8 @@ def _premed_label(premed: Any, child: bool, bsa: float | None) -> str:
     return _short(str(premed.label))
 
 
-def _bsa_dose(premed: Any, bsa: float | None) -> str | None:
-    if bsa is None:
+def _bsa_dose(premed: Premedication, bsa: float | None) -> str | None:
+    if bsa is None or premed.paediatric_mg_per_m2 is None:
         return None
     mg = premed.paediatric_mg_per_m2 * bsa
     if premed.paediatric_max_mg is not None:
@@ -219,28 +219,28 @@ def _bsa_dose(premed: Any, bsa: float | None) -> str | None:
     return f"{round(mg, 1):g} mg"
 
 
-def _premed_order(premed: Any, child: bool, bsa: float | None) -> Order:
+def _premed_order(premed: Premedication, child: bool, bsa: float | None) -> Order:
     if child and premed.paediatric_mg_per_m2 is not None:
         dose = _bsa_dose(premed, bsa)
         per_m2 = f"{premed.paediatric_mg_per_m2:g} mg/m2, maximum {premed.paediatric_max_mg:g} mg"
         dose_text = f"{dose} ({per_m2}, {bsa} m2)" if dose else f"{per_m2}: height and weight needed"
-        text = ", ".join(t for t in (dose_text, premed.paediatric_timing or premed.timing) if t)
+        child_text = ", ".join(t for t in (dose_text, premed.paediatric_timing or premed.timing) if t)
         label = _premed_label(premed, child, bsa)
-        return Order("MedicationRequest", label, premed.system, premed.code, premed.display, text,
+        return Order("MedicationRequest", label, premed.system, premed.code, premed.display, child_text,
                      premed.paediatric_source or premed.source)
     text = ", ".join(t for t in (premed.dose_text, premed.timing) if t) or None
     return Order("MedicationRequest", _short(premed.label), premed.system, premed.code, premed.display, text,
                  premed.source)
 
 
-def _baseline_order(item: Any) -> Order:
+def _baseline_order(item: BaselineItem) -> Order:
     return Order(item.resource_type, item.label, item.system, item.code, item.display, None, item.source)
 
 
 _LAB_NAMES = {"ldh": "LDH", "creatinine": "creatinine", "platelets": "platelet count", "crp": "CRP"}
 
 
-def _pre_infusion(facts: Facts, kb: Any, drug: Any) -> Finding | None:
+def _pre_infusion(facts: Facts, kb: KnowledgeBase, drug: Drug) -> Finding | None:
     """EASIX / m-EASIX when at least one is computable; otherwise nothing (the baseline suggestions ask for labs)."""
     risk = pre_infusion_risk(facts, kb)
     if risk.easix is None and risk.m_easix is None:

@@ -16,6 +16,7 @@ from typing import Any
 from cds_service.clinical.windows import in_window, iso, measurement_evidence, num, series
 from cds_service.domain.facts import Facts, Measurement
 from cds_service.domain.findings import Evidence
+from cds_service.knowledge.base import KnowledgeBase
 
 RISK_LABS = ("ldh", "creatinine", "platelets", "crp")
 _LABELS = {"ldh": "LDH", "creatinine": "Creatinine", "platelets": "Platelets", "crp": "CRP"}
@@ -55,7 +56,7 @@ def latest_labs(facts: Facts, max_age_days: float) -> dict[str, Measurement]:
     return found
 
 
-def pre_infusion_risk(facts: Facts, kb: Any) -> PreInfusionRisk:
+def pre_infusion_risk(facts: Facts, kb: KnowledgeBase) -> PreInfusionRisk:
     """EASIX and m-EASIX from labs at most `kb.thresholds.lab_max_age_days` old; missing labs listed."""
     labs = latest_labs(facts, num(kb.thresholds.lab_max_age_days))
     value = {concept: m.value for concept, m in labs.items()}

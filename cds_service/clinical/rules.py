@@ -28,6 +28,7 @@ from cds_service.clinical.vitals_expected import vitals_expected
 from cds_service.clinical.windows import WindowExposure, exposures_in_window, iso
 from cds_service.domain.facts import DataGap, Facts
 from cds_service.domain.findings import Category, Finding, Severity
+from cds_service.knowledge.base import KnowledgeBase
 
 ORDER_HOOKS = frozenset({"order-select", "order-sign"})
 #: Prefetch keys whose loss could hide an exposure to a CRS drug: always worth a card.
@@ -54,9 +55,9 @@ class RuleConfig:
     min_window_card_tier: str = "moderate"  # lowest tier whose window alone (no signs) earns an info card
 
     @classmethod
-    def from_settings(cls, settings: Any, kb: Any = None) -> RuleConfig:
+    def from_settings(cls, settings: Any, kb: KnowledgeBase | None = None) -> RuleConfig:
         """From Settings; a site file's `min_order_alert_tier` wins over the default setting."""
-        site_tier = getattr(getattr(kb, "site", None), "min_order_alert_tier", None)
+        site_tier = kb.site.min_order_alert_tier if kb is not None else None
         explicit = "min_order_alert_tier" in getattr(settings, "model_fields_set", set())
         tier = settings.min_order_alert_tier if explicit or site_tier is None else site_tier
         return cls(
@@ -67,7 +68,7 @@ class RuleConfig:
         )
 
 
-def evaluate(facts: Facts, kb: Any, *, hook: str, config: RuleConfig) -> list[Finding]:
+def evaluate(facts: Facts, kb: KnowledgeBase, *, hook: str, config: RuleConfig) -> list[Finding]:
     """Every finding the facts support for this hook, in a deterministic order."""
     windows = exposures_in_window(facts, kb)
     expected = vitals_expected(facts, kb, windows)
@@ -94,7 +95,7 @@ def evaluate(facts: Facts, kb: Any, *, hook: str, config: RuleConfig) -> list[Fi
 
 
 def with_neuro_prompt(
-    crs: Finding | None, neuro: IcansGrading | None, icans: Finding | None, kb: Any, now: datetime
+    crs: Finding | None, neuro: IcansGrading | None, icans: Finding | None, kb: KnowledgeBase, now: datetime
 ) -> Finding | None:
     """The CRS-status finding with its neurological prompt (ICE from 12 years, CAPD under 12), inside the window
     of a drug that causes ICANS: `icans_found` says whether an ICANS card stands beside it. A quiet window card

@@ -34,8 +34,8 @@ from cds_service.clinical.windows import (
 from cds_service.domain.age import age_days_at, completed_years
 from cds_service.domain.facts import DiagnosisFact, Facts
 from cds_service.domain.findings import Category, Evidence, Finding, Severity
+from cds_service.knowledge.base import KnowledgeBase
 
-ADULT_FROM_AGE_DAYS = 18 * 365
 BLOOD_PRESSURE = ("systolic", "diastolic", "map")
 #: Concepts whose unusable values count as "present but not usable" for each monitoring-gap concept.
 GAP_CONCEPTS: dict[str, tuple[str, ...]] = {
@@ -46,7 +46,7 @@ GAP_CONCEPTS: dict[str, tuple[str, ...]] = {
 
 def crs_status_finding(
     facts: Facts,
-    kb: Any,
+    kb: KnowledgeBase,
     windows: list[WindowExposure],
     *,
     hours: int,
@@ -96,9 +96,9 @@ def documented_crs(facts: Facts, since: datetime) -> DiagnosisFact | None:
     return max(found, key=lambda d: (d.onset or facts.now, d.grade or 0, d.code, d.reference or "")) if found else None
 
 
-def _common_params(facts: Facts, kb: Any, windows: list[WindowExposure], signals: Signals) -> dict[str, Any]:
+def _common_params(facts: Facts, kb: KnowledgeBase, windows: list[WindowExposure], signals: Signals) -> dict[str, Any]:
     age_days = age_days_at(facts.birth_date, facts.now)
-    adult_from = int(getattr(kb.thresholds, "adult_from_age_days", ADULT_FROM_AGE_DAYS))
+    adult_from = kb.thresholds.adult_from_age_days
     return {
         "drug_name": windows[0].drug.generic_name,
         "drug_id": windows[0].drug.id,
@@ -117,7 +117,7 @@ def _common_params(facts: Facts, kb: Any, windows: list[WindowExposure], signals
 
 def _active(
     facts: Facts,
-    kb: Any,
+    kb: KnowledgeBase,
     primary: WindowExposure,
     grading: Grading,
     signals: Signals,

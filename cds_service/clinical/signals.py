@@ -7,10 +7,9 @@ signs are not signals here: they are graded as ICANS, on a card of their own (cl
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from cds_service.clinical.grading_hypoxia import lowest_spo2_below
 from cds_service.clinical.windows import (
@@ -24,6 +23,8 @@ from cds_service.clinical.windows import (
 from cds_service.domain.age import age_days_at, years_at
 from cds_service.domain.facts import Facts, Measurement, O2Device
 from cds_service.domain.findings import Evidence
+from cds_service.knowledge.base import KnowledgeBase
+from cds_service.knowledge.thresholds import Threshold
 
 #: Signals that raise a monitoring-window finding to warning (docs/FINDINGS.md).
 WARNING_SIGNALS = frozenset({"spo2-low-no-o2", "ferritin-hlh", "neutropenic-fever"})
@@ -33,6 +34,12 @@ ANC_RECENT_HOURS = 48
 
 Signal = dict[str, Any]
 Found = tuple[Signal, tuple[Evidence, ...]]
+
+
+class AgeThreshold(Protocol):
+    """An age-dependent threshold of the knowledge base (`Thresholds.tachycardia_hr`...)."""
+
+    def __call__(self, age_days: int | None, *, age_years: int | None = None) -> Threshold: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +55,7 @@ class Signals:
 
 
 def detect_signals(
-    facts: Facts, kb: Any, *, window_start: datetime, since_exposure: datetime, fever: bool | None, hours: int
+    facts: Facts, kb: KnowledgeBase, *, window_start: datetime, since_exposure: datetime, fever: bool | None, hours: int
 ) -> Signals:
     """Every signal inside the window, in a fixed order, with the differential they suggest."""
     lab_start = facts.now - timedelta(hours=max(hours, MIN_LAB_WINDOW_HOURS))
@@ -90,7 +97,7 @@ def _point(signal_id: str, label: str, m: Measurement, **values: Any) -> Found:
     return signal, (measurement_evidence(label, m),)
 
 
-def _limit(facts: Facts, threshold: Any, m: Measurement) -> float:
+def _limit(facts: Facts, threshold: AgeThreshold, m: Measurement) -> float:
     """The age-specific threshold at the time of the measurement (age in days and completed years)."""
     return num(threshold(age_days_at(facts.birth_date, m.effective), age_years=years_at(facts.birth_date, m.effective)))
 
@@ -100,7 +107,7 @@ def _above(
     concept: str,
     signal_id: str,
     label: str,
-    threshold: Callable[[int | None], Any],
+    threshold: AgeThreshold,
     start: datetime,
 ) -> Found | None:
     """The reading furthest above its age-specific threshold, if any is above."""
@@ -111,7 +118,7 @@ def _above(
     return _point(signal_id, label, m, value=m.value, threshold=limit)
 
 
-def _spo2_low_no_o2(facts: Facts, kb: Any, start: datetime) -> Found | None:
+def _spo2_low_no_o2(facts: Facts, kb: KnowledgeBase, start: datetime) -> Found | None:
     """SpO2 below 92 % while no supplemental oxygen is recorded in the window (room air at most)."""
     spo2 = lowest_spo2_below(facts, kb, start)
     window = [s for s in facts.o2_support if in_window(s.effective, start, facts.now)]
@@ -130,7 +137,7 @@ def tocilizumab_given(facts: Facts, since: datetime) -> bool:
     )
 
 
-def _crp(facts: Facts, kb: Any, lab_start: datetime, since_exposure: datetime) -> Found | None:
+def _crp(facts: Facts, kb: KnowledgeBase, lab_start: datetime, since_exposure: datetime) -> Found | None:
     """CRP rising, or `crp-suppressed` when tocilizumab was given (CRP then falls whatever happens)."""
     if tocilizumab_given(facts, since_exposure):
         if not _recent(facts, "crp", lab_start):
@@ -139,7 +146,7 @@ def _crp(facts: Facts, kb: Any, lab_start: datetime, since_exposure: datetime) -
     return _rising(facts, kb, "crp", "crp-rising", lab_start)
 
 
-def _rising(facts: Facts, kb: Any, concept: str, signal_id: str, lab_start: datetime) -> Found | None:
+def _rising(facts: Facts, kb: KnowledgeBase, concept: str, signal_id: str, lab_start: datetime) -> Found | None:
     """The latest value at least `crp_rise_factor` times an earlier one within `crp_rise_window_hours`."""
     recent = _recent(facts, concept, lab_start)
     if not recent:
@@ -166,7 +173,7 @@ def _hours(delta: timedelta) -> float | int:
     return int(hours) if hours.is_integer() else hours
 
 
-def _ferritin_hlh(facts: Facts, kb: Any, lab_start: datetime) -> Found | None:
+def _ferritin_hlh(facts: Facts, kb: KnowledgeBase, lab_start: datetime) -> Found | None:
     """The latest ferritin at or above the HLH-like threshold (10,000 ng/mL)."""
     recent = _recent(facts, "ferritin", lab_start)
     limit = num(kb.thresholds.ferritin_hlh_ng_ml)
@@ -175,7 +182,7 @@ def _ferritin_hlh(facts: Facts, kb: Any, lab_start: datetime) -> Found | None:
     return _point("ferritin-hlh", "Ferritin", recent[-1], value=recent[-1].value, threshold=limit)
 
 
-def _neutropenic_fever(facts: Facts, kb: Any, start: datetime) -> Found | None:
+def _neutropenic_fever(facts: Facts, kb: KnowledgeBase, start: datetime) -> Found | None:
     """Neutrophils below 0.5 x 10^9/L in the window, or as the latest count of the last 48 h (with fever)."""
     limit = num(kb.thresholds.neutropenia_anc_10e9_l)
     low = [m for m in _recent(facts, "neutrophils", start) if m.value < limit]

@@ -16,6 +16,8 @@ from typing import Any
 
 from cds_service.clinical.windows import WindowExposure, iso
 from cds_service.domain.facts import Facts
+from cds_service.knowledge.base import KnowledgeBase
+from cds_service.knowledge.periods import MonitoringPeriod
 
 ADMINISTERED = frozenset({"MedicationAdministration", "Procedure"})
 
@@ -33,20 +35,19 @@ class VitalsExpected:
         return {"kind": self.kind, "drug_name": self.drug_name, "what": self.what, "until": iso(self.until)}
 
 
-def vitals_expected(facts: Facts, kb: Any, windows: list[WindowExposure]) -> VitalsExpected | None:
+def vitals_expected(facts: Facts, kb: KnowledgeBase, windows: list[WindowExposure]) -> VitalsExpected | None:
     """The reason frequent vital signs are expected now, or None (outpatient guidance instead)."""
     if any(encounter.inpatient_at(facts.now) for encounter in facts.encounters):
         return VitalsExpected("inpatient")
-    periods = getattr(kb, "monitoring_periods", {})
     for window in windows:
-        period = periods.get(window.drug.id)
+        period = kb.monitoring_periods.get(window.drug.id)
         until = _period_end(facts, period, window.drug.id) if period is not None else None
-        if until is not None:
+        if period is not None and until is not None:
             return VitalsExpected("period", window.drug.generic_name, period.what, until)
     return None
 
 
-def _period_end(facts: Facts, period: Any, drug_id: str) -> datetime | None:
+def _period_end(facts: Facts, period: MonitoringPeriod, drug_id: str) -> datetime | None:
     """When the period that contains now ends, or None when now is outside every period of this drug."""
     doses = _doses(facts, drug_id)
     ends = _infusion_ends(doses, period.days) if period.days else _course_ends(doses, period)
@@ -71,7 +72,7 @@ def _infusion_ends(doses: list[tuple[datetime, datetime]], days: int) -> list[da
     return [last + timedelta(days=days) for _, last in doses]
 
 
-def _course_ends(doses: list[tuple[datetime, datetime]], period: Any) -> list[datetime | None]:
+def _course_ends(doses: list[tuple[datetime, datetime]], period: MonitoringPeriod) -> list[datetime | None]:
     """Per dose, the end of its period: by its place in the course (step-up doses) or its cycle (cycle days)."""
     gap = timedelta(days=period.course_gap_days)
     ends: list[datetime | None] = []

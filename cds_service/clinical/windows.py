@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from cds_service.domain.facts import Exposure, Facts, Measurement, UnusableValue
 from cds_service.domain.findings import DrugRef, Evidence
+from cds_service.knowledge.base import KnowledgeBase
+from cds_service.knowledge.schema import Drug
+from cds_service.knowledge.thresholds import Threshold
 
 TIER_RANK: dict[str, int] = {"low": 0, "moderate": 1, "high": 2}
 #: How a value of a concept is named in "... could not be used" sentences (other concepts: their id in words).
@@ -38,7 +40,7 @@ UNUSABLE_NAMES: dict[str, str] = {
 class WindowExposure:
     """A catalogue drug whose exposure window contains `now`."""
 
-    drug: Any  # knowledge Drug
+    drug: Drug
     exposure: Exposure  # the most recent non-draft exposure of this drug
     at: datetime  # when the window counts from (last dose; now while ongoing)
     started: datetime  # start of that exposure (falls back to `at`)
@@ -51,10 +53,10 @@ class WindowExposure:
 
     @property
     def window_days(self) -> int:
-        return int(self.drug.exposure_window_days)
+        return self.drug.exposure_window_days
 
 
-def drug_ref(drug: Any) -> DrugRef:
+def drug_ref(drug: Drug) -> DrugRef:
     """The finding's reference to a knowledge Drug."""
     return DrugRef(id=drug.id, name=drug.generic_name, drug_class=drug.drug_class, risk_tier=drug.risk_tier)
 
@@ -77,7 +79,7 @@ def whole_days(later: datetime, earlier: datetime) -> int:
     return max(0, (later - earlier) // timedelta(days=1))
 
 
-def exposures_in_window(facts: Facts, kb: Any) -> list[WindowExposure]:
+def exposures_in_window(facts: Facts, kb: KnowledgeBase) -> list[WindowExposure]:
     """Catalogue drugs (non-draft exposures with a known time) inside their window, primary first.
 
     Exposures of drugs absent from the catalogue and exposures without any time are ignored (no window can
@@ -88,14 +90,14 @@ def exposures_in_window(facts: Facts, kb: Any) -> list[WindowExposure]:
         moment = exposure_time(exposure, facts.now)
         if exposure.is_draft or moment is None or exposure.drug_id not in kb.drugs:
             continue
-        window = timedelta(days=int(kb.drugs[exposure.drug_id].exposure_window_days))
+        window = timedelta(days=kb.drugs[exposure.drug_id].exposure_window_days)
         if facts.now - moment <= window:
             by_drug.setdefault(exposure.drug_id, []).append((moment, exposure))
     found = [_window_exposure(kb.drugs[drug_id], items, facts.now) for drug_id, items in by_drug.items()]
     return sorted(found, key=lambda w: (-w.tier, -w.at.timestamp(), w.drug.id))
 
 
-def _window_exposure(drug: Any, items: list[tuple[datetime, Exposure]], now: datetime) -> WindowExposure:
+def _window_exposure(drug: Drug, items: list[tuple[datetime, Exposure]], now: datetime) -> WindowExposure:
     moment, latest = max(items, key=lambda item: (item[0], _start(item[1], item[0]), item[1].reference or ""))
     first = min(_start(exposure, at) for at, exposure in items)
     return WindowExposure(
@@ -124,9 +126,9 @@ def latest_exposure_days(facts: Facts, drug_id: str) -> int | None:
     return whole_days(facts.now, max(moments)) if moments else None
 
 
-def num(value: Any) -> float:
+def num(value: Threshold | float) -> float:
     """A knowledge threshold as a number, whether it is a bare number or a Threshold(value, source)."""
-    return float(getattr(value, "value", value))
+    return float(value.value if isinstance(value, Threshold) else value)
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -51,8 +51,9 @@ def next_link(body: Any, fhir_server: str) -> str | None:
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
         return None
     for link in body.get("link") or []:
-        if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
-            return urljoin(fhir_server.rstrip("/") + "/", link["url"])
+        url = link.get("url") if isinstance(link, dict) and link.get("relation") == "next" else None
+        if isinstance(url, str):
+            return urljoin(fhir_server.rstrip("/") + "/", url)
     return None
 
 

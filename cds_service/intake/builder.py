@@ -135,7 +135,8 @@ def is_operation_outcome(body: Any) -> bool:
 
 def observation_time(raw: dict[str, Any]) -> datetime | None:
     """An Observation's latest time: effectiveDateTime/Instant, effectivePeriod end or start, else issued."""
-    period = raw.get("effectivePeriod") if isinstance(raw.get("effectivePeriod"), dict) else {}
+    found = raw.get("effectivePeriod")
+    period: dict[str, Any] = found if isinstance(found, dict) else {}
     for text in (raw.get("effectiveDateTime"), raw.get("effectiveInstant"), period.get("end"), period.get("start")):
         if text is not None:
             parsed = parse_time(text) if isinstance(text, str) else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TypeVar
 
 from cds_service.domain import concepts as c
 from cds_service.domain.facts import ASTCT_HYPOXIA_LEVEL, O2Device
@@ -24,13 +25,16 @@ from cds_service.knowledge.schema import (
     NOT_FOR_THE_BEDSIDE,
     BaselineFile,
     Coding,
+    ConditionEntry,
     ConditionFile,
     Drug,
     DrugFile,
     ObservationFile,
     SourceFile,
     SystemFile,
+    Treatment,
     TreatmentFile,
+    Vasopressor,
     VasopressorFile,
 )
 from cds_service.knowledge.site import LocalCode, SiteConfig, SiteFile
@@ -38,6 +42,12 @@ from cds_service.knowledge.text import PhraseIndex
 from cds_service.knowledge.thresholds import ThresholdFile, Thresholds
 
 SITE_SOURCE = "site-configuration"
+CodeKey = tuple[str, str]  # (canonical system, normalised code)
+V = TypeVar("V")
+#: The code indexes a site file adds to: drugs, vasopressors, treatments, observations, oxygen devices.
+SiteIndexes = tuple[
+    dict[CodeKey, str], dict[CodeKey, str], dict[CodeKey, str], dict[CodeKey, str], dict[CodeKey, O2Device]
+]
 _LEVEL_SYSTEMS = {
     "ingredient": c.RXNORM,
     "pin": c.RXNORM,
@@ -118,7 +128,7 @@ def build_knowledge(cat: Catalogue, version: str) -> KnowledgeBase:
     treat_codes, treat_names = _named_entries("treatments.yaml", cat.treatments.treatments, check)
     obs_codes = _observations(cat, check)
     o2_codes, o2_names = _o2_devices(cat, check)
-    condition_codes = {}
+    condition_codes: dict[CodeKey, ConditionEntry] = {}
     for cond in cat.conditions.conditions:
         check.unique("condition", cond.id, "conditions.yaml")
         condition_codes[check.coding(cond.coding, "conditions.yaml", cond.id, "coding")] = cond
@@ -233,7 +243,7 @@ def _plausibility(cat: Catalogue, check: _Checker) -> dict[str, PlausibleRange]:
     return ranges
 
 
-def _frozen(mapping: dict[tuple[str, str], object]) -> Mapping[tuple[str, str], object]:  # type: ignore[type-arg]
+def _frozen(mapping: dict[CodeKey, V]) -> Mapping[CodeKey, V]:
     return MappingProxyType(mapping)
 
 
@@ -313,13 +323,15 @@ def _check_premedications(cat: Catalogue, treatments: Mapping[str, object], chec
                     )
 
 
-def _named_entries(file: str, entries: Iterable[object], check: _Checker) -> tuple[dict, PhraseIndex[str]]:  # type: ignore[type-arg]
+def _named_entries(
+    file: str, entries: Iterable[Vasopressor | Treatment], check: _Checker
+) -> tuple[dict[CodeKey, str], PhraseIndex[str]]:
     codes: dict[tuple[str, str], str] = {}
     names: PhraseIndex[str] = PhraseIndex()
     for entry in entries:
-        ident, codings = entry.id, entry.codes  # type: ignore[attr-defined]
+        ident, codings = entry.id, entry.codes
         check.unique(file, ident, file)
-        check.source(entry.source, file, ident, "source")  # type: ignore[attr-defined]
+        check.source(entry.source, file, ident, "source")
         synonyms_source = getattr(entry, "synonyms_source", None)
         if synonyms_source is not None:
             check.source(synonyms_source, file, ident, "synonyms_source")
@@ -328,7 +340,7 @@ def _named_entries(file: str, entries: Iterable[object], check: _Checker) -> tup
             if codes.get(key, ident) != ident:
                 check.fail(file, ident, f"codes[{i}].code", f"code {coding.code} is also claimed by '{codes[key]}'")
             codes[key] = ident
-        for name in (entry.name, *entry.synonyms):  # type: ignore[attr-defined]
+        for name in (entry.name, *entry.synonyms):
             other = names.add(name, ident)
             if other is not None:
                 check.fail(file, ident, "synonyms", f"name '{name}' is also a name of '{other}'")
@@ -385,7 +397,7 @@ def _apply_site(
     cat: Catalogue,
     drugs: dict[str, Drug],
     check: _Checker,
-    indexes: tuple[dict, ...],  # type: ignore[type-arg]
+    indexes: SiteIndexes,
 ) -> tuple[SiteConfig, dict[str, Drug]]:
     """Add the site's local codes to the indexes and apply its window overrides; unknown ids fail."""
     site, name = cat.site, cat.site_name or "site file"
@@ -435,8 +447,8 @@ def _add_local(
     file: str,
     entry: str,
     codes: Iterable[LocalCode],
-    index: dict,
-    value: object,  # type: ignore[type-arg]
+    index: dict[CodeKey, V],
+    value: V,
 ) -> None:
     for i, local in enumerate(codes):
         key = check.code(local.system, local.code, file, entry, f"codes[{i}]")

@@ -15,6 +15,7 @@ import logging
 import logging.config
 import re
 import uuid
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -41,7 +42,7 @@ def request_id_from(header: str | None) -> str:
     return uuid.uuid4().hex
 
 
-def _cap_and_redact(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def _cap_and_redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Every string value masked for tokens (tracebacks included) and cut to its limit."""
     for key, value in event.items():
         if isinstance(value, str):

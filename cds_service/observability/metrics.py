@@ -70,7 +70,7 @@ class Metrics:
         registry = self.registry
         if registry is None:
             registry = CollectorRegistry()
-            MultiProcessCollector(registry)
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
         return generate_latest(registry)
 
     # ------------------------------------------------------------ observers

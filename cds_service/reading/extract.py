@@ -119,7 +119,7 @@ def _set_aside(item: SetAside) -> SetAsideResource:
 
 
 def _sorted(items: Iterable[T], key: Callable[[T], tuple[object, ...]]) -> tuple[T, ...]:
-    return tuple(sorted(items, key=key))  # type: ignore[arg-type]
+    return tuple(sorted(items, key=key))
 
 
 def _exposure_key(e: Exposure) -> tuple[object, ...]:

@@ -122,7 +122,7 @@ class Lookups:
             level = neuro.consciousness(answers)
             if level is None:
                 return []
-            grade = neuro.grading.consciousness_grades.get(level, 0)  # type: ignore[call-overload]
+            grade = 0 if level == "alert" else neuro.grading.consciousness_grades.get(level, 0)  # alert: no grade
             return [NeuroSign("consciousness", grade, CONSCIOUSNESS_LABELS[level], effective, reference, level)]
         positive = part.boolean is True or any(neuro.is_positive_answer(a) for a in answers)
         event = neuro.event(_concept_texts(part.code)) if positive else None

@@ -2,8 +2,9 @@
 "KnowledgeBase API").
 
 The renderer depends on these protocols, not on the loader's classes, so it can be tested with a small fake
-and
-works with `cds_service.knowledge.loader.KnowledgeBase` unchanged.
+and works with `cds_service.knowledge.base.KnowledgeBase` unchanged. Every member is a read-only property: the
+knowledge classes are frozen pydantic models, and read-only members are covariant, so a `tuple[Fact, ...]` is a
+`tuple[FactView, ...]` and a `str` is a `str | None`.
 """
 
 from __future__ import annotations
@@ -16,51 +17,84 @@ LOCAL_PROTOCOL_SOURCE = "local-protocol"
 
 
 class FactView(Protocol):
-    text: str
-    source: str  # a source id of cards/sources.yaml
-    label_anchored: bool
+    @property
+    def text(self) -> str: ...
+    @property
+    def source(self) -> str: ...  # a source id of cards/sources.yaml
+    @property
+    def label_anchored(self) -> bool: ...
 
 
 class PremedicationView(Protocol):
-    label: str
-    display: str
-    dose_text: str | None
-    timing: str | None
-    source: str
+    @property
+    def label(self) -> str: ...
+    @property
+    def display(self) -> str: ...
+    @property
+    def dose_text(self) -> str | None: ...
+    @property
+    def timing(self) -> str | None: ...
+    @property
+    def source(self) -> str: ...
 
 
 class BaselineItemView(Protocol):
-    id: str
-    label: str
-    source: str
+    @property
+    def id(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def source(self) -> str: ...
 
 
 class DrugView(Protocol):
-    id: str
-    generic_name: str
-    drug_class_label: str
-    risk_reason: str
-    boxed_warning_crs: bool
-    boxed_warning_source: str
-    boxed_warning_neurotoxicity_source: str | None
-    typical_onset: str
-    monitoring: tuple[FactView, ...]
-    premedication: tuple[PremedicationView, ...]
-    tocilizumab_availability: FactView | None
-    label_url: str | None
+    @property
+    def id(self) -> str: ...
+    @property
+    def generic_name(self) -> str: ...
+    @property
+    def drug_class_label(self) -> str: ...
+    @property
+    def risk_reason(self) -> str: ...
+    @property
+    def boxed_warning_crs(self) -> bool: ...
+    @property
+    def boxed_warning_source(self) -> str: ...
+    @property
+    def boxed_warning_neurotoxicity_source(self) -> str | None: ...
+    @property
+    def typical_onset(self) -> str: ...
+    @property
+    def monitoring(self) -> tuple[FactView, ...]: ...
+    @property
+    def premedication(self) -> tuple[PremedicationView, ...]: ...
+    @property
+    def tocilizumab_availability(self) -> FactView | None: ...
+    @property
+    def label_url(self) -> str | None: ...
 
 
 class ManagementLineView(Protocol):
-    id: str
-    grades: tuple[int, ...]
-    text: str
-    crs: bool | None
-    event: str | None
-    drug_class: str | None
-    paediatric_text: str | None
-    mg_per_kg: float | None
-    local: bool
-    sources: tuple[str, ...]
+    @property
+    def id(self) -> str: ...
+    @property
+    def grades(self) -> tuple[int, ...]: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def crs(self) -> bool | None: ...
+    @property
+    def event(self) -> str | None: ...
+    @property
+    def drug_class(self) -> str | None: ...
+    @property
+    def paediatric_text(self) -> str | None: ...
+    @property
+    def mg_per_kg(self) -> float | None: ...
+    @property
+    def local(self) -> bool: ...
+    @property
+    def sources(self) -> tuple[str, ...]: ...
 
 
 class NeuroView(Protocol):
@@ -69,14 +103,22 @@ class NeuroView(Protocol):
 
 
 class TocilizumabView(Protocol):
-    mg_per_kg: float
-    max_mg: float
-    under_kg: float
-    mg_per_kg_under: float
-    min_interval_hours: int
-    max_doses_24h: int
-    max_doses_total: int
-    label_from_age_years: int
+    @property
+    def mg_per_kg(self) -> float: ...
+    @property
+    def max_mg(self) -> float: ...
+    @property
+    def under_kg(self) -> float: ...
+    @property
+    def mg_per_kg_under(self) -> float: ...
+    @property
+    def min_interval_hours(self) -> int: ...
+    @property
+    def max_doses_24h(self) -> int: ...
+    @property
+    def max_doses_total(self) -> int: ...
+    @property
+    def label_from_age_years(self) -> int: ...
 
 
 class DosingView(Protocol):

@@ -175,7 +175,8 @@ def _labs(text: CardText, labs: Mapping[str, Any]) -> str:
     parts, times = [], []
     for concept, lab in labs.items():
         if isinstance(lab, Mapping):
-            unit = units.get(lab.get("unit"), lab.get("unit") or "")
+            unit_code = str(lab.get("unit") or "")
+            unit = units.get(unit_code, unit_code)
             parts.append(f"{text.concept(concept)} {number(lab.get('value'))} {unit}".rstrip())
             times.append(text.when(lab.get("effective")))
     when = times[0] if len(set(times)) == 1 else ", ".join(dict.fromkeys(times))

@@ -51,7 +51,7 @@ class CardText:
             try:
                 moment = datetime.fromisoformat(moment)
             except ValueError:
-                return moment
+                return str(moment)
         local = moment.astimezone(self.zone)
         zone = local.strftime("%Z") or "UTC"
         today = datetime.now(self.zone).date() if self.now is None else self.now.astimezone(self.zone).date()

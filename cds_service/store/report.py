@@ -90,9 +90,10 @@ def build_report(cards: Iterable[CardRow], feedback: Iterable[FeedbackRow]) -> l
     for entry in feedback:
         outcomes.setdefault(entry.card_uuid, []).append(entry)
     for card_uuid, entries in outcomes.items():
-        line = by_card.get(card_uuid)
-        if line is None:
+        issued = by_card.get(card_uuid)
+        if issued is None:
             continue
+        line = issued
         line.with_feedback += 1
         if any(e.outcome == "overridden" for e in entries):
             line.overridden += 1

@@ -312,7 +312,7 @@ def build_request(
     scenario: Scenario, now: datetime, *, fhir_server: str = DEFAULT_FHIR_SERVER
 ) -> dict[str, Any]:
     """The hook request, times shifted to `now`; a no-prefetch scenario names a FHIR server instead."""
-    request = shift_times(copy.deepcopy(scenario.request), now - scenario.anchor)
+    request: dict[str, Any] = shift_times(copy.deepcopy(scenario.request), now - scenario.anchor)
     if scenario.no_prefetch:
         request.pop("prefetch", None)
         request["fhirServer"] = fhir_server

@@ -1,5 +1,6 @@
 """Order-time findings: one card per drug (risk, premedication, baseline monitoring), the minimum alert tier,
-children's doses by body surface, EASIX."""
+children's doses by body surface, EASIX; over the shipped knowledge base (teclistamab's label premedication:
+dexamethasone, an H1 antihistamine and an antipyretic; cards/baseline-monitoring.yaml)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,31 @@ import pytest
 from rules_kit import KB, LOINC, RXNORM, at, born_days_before, draft, exposure, facts, m
 
 from cds_service.clinical.rules import RuleConfig, evaluate
+from cds_service.domain.concepts import ConceptInput
 from cds_service.domain.facts import Measurement
 from cds_service.domain.findings import Finding, Severity
 
 TEC = draft("MedicationRequest/tec", drug_id="teclistamab", text="teclistamab 0.06 mg/kg sc")
 DEX_ORDER = draft("MedicationRequest/dex", treatment_id="dexamethasone", text="dexamethasone 16 mg iv")
-H1_ORDER = draft("MedicationRequest/h1", treatment_id="diphenhydramine", text="diphenhydramine 50 mg")
+H1_ORDER = draft("MedicationRequest/h1", treatment_id="h1-antihistamine", text="diphenhydramine 50 mg")
+APAP_ORDER = draft("MedicationRequest/apap", treatment_id="acetaminophen", text="acetaminophen 650 mg po")
+PREMEDICATION = (DEX_ORDER, H1_ORDER, APAP_ORDER)
 CRP_ORDER = draft(
     "ServiceRequest/crp", codes=(f"{LOINC}|1988-5",), text="crp", resource_type="ServiceRequest"
 )
 FERRITIN_ORDER = draft("ServiceRequest/fer", text="ferritin serum", resource_type="ServiceRequest")
-ALL_SUPPORT = (DEX_ORDER, H1_ORDER, CRP_ORDER, FERRITIN_ORDER)
+#: The uncoded baseline items, ordered by name (CBC, CMP, the vital-sign frequency).
+OTHER_BASELINE = (
+    draft("ServiceRequest/cbc", text="CBC with differential", resource_type="ServiceRequest"),
+    draft("ServiceRequest/cmp", text="comprehensive metabolic panel", resource_type="ServiceRequest"),
+    draft("ServiceRequest/vs", text="vital signs per local protocol", resource_type="ServiceRequest"),
+)
+ALL_SUPPORT = (*PREMEDICATION, CRP_ORDER, FERRITIN_ORDER, *OTHER_BASELINE)
+TEC_PREMEDICATION = [
+    "Dexamethasone 16 mg 1-3 h before each step-up dose",
+    "H1 antihistamine 1-3 h before each step-up dose",
+    "Antipyretic 1-3 h before each step-up dose",
+]
 
 
 def _order(*drafts, hook: str = "order-sign", tier: str = "moderate", extra=()) -> list[Finding]:
@@ -66,13 +81,15 @@ def test_a_moderate_tier_drug_gets_one_card_and_no_baseline_or_pre_infusion_find
 def test_one_order_card_per_drug_carries_premedication_and_baseline() -> None:
     findings = _order(TEC)
     (card,) = [f for f in findings if f.rule_id == "order.risk"]
-    assert card.params["missing_premedication"] == ["Dexamethasone 16 mg", "Diphenhydramine 50 mg"]
-    assert card.params["missing_baseline"] == ["C reactive protein", "Ferritin"]
-    assert [s.label for s in card.suggestions] == [
-        "Dexamethasone 16 mg",
-        "Diphenhydramine 50 mg",
-        "Baseline: C reactive protein, Ferritin",
+    assert card.params["missing_premedication"] == TEC_PREMEDICATION
+    assert card.params["missing_baseline"] == [
+        "C reactive protein",
+        "Ferritin",
+        "CBC with differential",
+        "Comprehensive metabolic panel",
+        "Vital signs per local protocol",
     ]
+    assert [s.label for s in card.suggestions] == [*TEC_PREMEDICATION, "Baseline monitoring (5 orders)"]
     assert all(len(s.label) <= 60 for s in card.suggestions)
 
 
@@ -83,8 +100,8 @@ def test_present_premedication_and_baseline_leave_nothing_to_suggest() -> None:
 
 
 def test_missing_premedication_is_suggested_as_a_coded_order() -> None:
-    card = _by_rule(_order(TEC, H1_ORDER, CRP_ORDER, FERRITIN_ORDER))["order.risk"]
-    assert card.params["missing_premedication"] == ["Dexamethasone 16 mg"]
+    card = _by_rule(_order(TEC, H1_ORDER, APAP_ORDER, CRP_ORDER, FERRITIN_ORDER, *OTHER_BASELINE))["order.risk"]
+    assert card.params["missing_premedication"] == [TEC_PREMEDICATION[0]]
     assert card.params["missing_baseline"] == []
     (suggestion,) = card.suggestions
     (order,) = suggestion.orders
@@ -95,13 +112,15 @@ def test_premedication_is_recognised_by_code_or_text() -> None:
     by_code = draft("MedicationRequest/d1", codes=(f"{RXNORM}|3264",), text="dex")
     by_text = draft("MedicationRequest/d2", text="dexamethasone 16 mg iv once")
     for order in (by_code, by_text):
-        card = _by_rule(_order(TEC, order, H1_ORDER, CRP_ORDER, FERRITIN_ORDER))["order.risk"]
+        card = _by_rule(_order(TEC, order, H1_ORDER, APAP_ORDER, CRP_ORDER, FERRITIN_ORDER))["order.risk"]
         assert card.params["missing_premedication"] == []
 
 
 def test_any_antihistamine_satisfies_an_antihistamine_premedication() -> None:
-    cetirizine = draft("MedicationRequest/c", treatment_id="cetirizine", text="cetirizine 10 mg")
-    card = _by_rule(_order(TEC, DEX_ORDER, cetirizine, CRP_ORDER, FERRITIN_ORDER))["order.risk"]
+    found = KB.identify_treatment(ConceptInput(texts=("cetirizine 10 mg",)))
+    assert found is not None  # the label says "H1 antihistamine", with diphenhydramine only as an example
+    cetirizine = draft("MedicationRequest/c", treatment_id=found.id, text="cetirizine 10 mg")
+    card = _by_rule(_order(TEC, DEX_ORDER, cetirizine, APAP_ORDER, CRP_ORDER, FERRITIN_ORDER))["order.risk"]
     assert card.params["missing_premedication"] == []
 
 
@@ -109,12 +128,12 @@ def test_a_different_corticosteroid_does_not_replace_the_labelled_one() -> None:
     methylpred = draft(
         "MedicationRequest/mp", treatment_id="methylprednisolone", text="methylprednisolone 40 mg"
     )
-    card = _by_rule(_order(TEC, methylpred, H1_ORDER, CRP_ORDER, FERRITIN_ORDER))["order.risk"]
-    assert card.params["missing_premedication"] == ["Dexamethasone 16 mg"]
+    card = _by_rule(_order(TEC, methylpred, H1_ORDER, APAP_ORDER, CRP_ORDER, FERRITIN_ORDER))["order.risk"]
+    assert card.params["missing_premedication"] == [TEC_PREMEDICATION[0]]
 
 
 def test_missing_baseline_monitoring_is_suggested_as_service_requests() -> None:
-    card = _by_rule(_order(TEC, DEX_ORDER, H1_ORDER, CRP_ORDER))["order.risk"]
+    card = _by_rule(_order(TEC, *PREMEDICATION, CRP_ORDER, *OTHER_BASELINE))["order.risk"]
     assert card.params["missing_baseline"] == ["Ferritin"]
     (suggestion,) = card.suggestions
     assert [(o.resource_type, o.code) for o in suggestion.orders] == [("ServiceRequest", "2276-4")]
@@ -123,8 +142,15 @@ def test_missing_baseline_monitoring_is_suggested_as_service_requests() -> None:
 def test_a_baseline_lab_resulted_within_72_hours_is_shown_not_suggested_again() -> None:
     crp = Measurement("crp", 12.0, "mg/L", at(12), "Observation/crp", "1988-5")
     old_ferritin = Measurement("ferritin", 400.0, "ng/mL", at(80), "Observation/fer", "2276-4")
-    card = _by_rule(_order(TEC, DEX_ORDER, H1_ORDER, extra=(crp, old_ferritin)))["order.risk"]
+    card = _by_rule(_order(TEC, *PREMEDICATION, *OTHER_BASELINE, extra=(crp, old_ferritin)))["order.risk"]
     assert card.params["missing_baseline"] == ["Ferritin"]
+    assert [(r["label"], r["value"]) for r in card.params["baseline_results"]] == [("C reactive protein", 12.0)]
+
+
+def test_a_baseline_lab_charted_under_another_code_counts_by_the_concept_of_the_baseline_code() -> None:
+    local_crp = Measurement("crp", 12.0, "mg/L", at(12), "Observation/crp-local", "LAB-CRP-7")
+    card = _by_rule(_order(TEC, *PREMEDICATION, FERRITIN_ORDER, *OTHER_BASELINE, extra=(local_crp,)))["order.risk"]
+    assert card.params["missing_baseline"] == []
     assert [(r["label"], r["value"]) for r in card.params["baseline_results"]] == [("C reactive protein", 12.0)]
 
 
@@ -136,7 +162,7 @@ def test_a_child_gets_the_premedication_dose_by_body_surface_and_never_the_adult
     )
     card = _by_rule(evaluate(weighed, KB, hook="order-sign", config=RuleConfig()))["order.risk"]
     (label,) = card.params["missing_premedication"]
-    assert label == "dexamethasone 4 mg before blinatumomab"  # 5 mg/m2 x 0.8 m2 (Mosteller), not 20 mg
+    assert label == "Dexamethasone 4 mg before blinatumomab"  # 5 mg/m2 x 0.8 m2 (Mosteller), not 20 mg
     (order,) = card.suggestions[0].orders
     assert "5 mg/m2, maximum 20 mg, 0.8 m2" in (order.text or "")
     unweighed = facts(blin, birth=six_years, exposures=())

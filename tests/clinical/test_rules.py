@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from rules_kit import CONFIG, KB, FakeSite, diagnosis, exposure, facts, gap, m, o2, pressor, treatment
+from rules_kit import CONFIG, KB, REPO, diagnosis, exposure, facts, gap, m, o2, pressor, treatment
 
 from cds_service.clinical.rules import RuleConfig, evaluate
 from cds_service.domain.facts import DataGap, Facts
 from cds_service.domain.findings import Category, Finding, Severity
+from cds_service.knowledge.loader import load_knowledge
 from cds_service.settings import Settings
 
 VITALS = (m("temperature", 37.0), m("systolic", 120))
@@ -163,7 +162,7 @@ def test_findings_are_sorted_by_severity_then_rule_then_drug() -> None:
 
 
 def test_rule_config_takes_the_site_tier_unless_the_setting_was_given() -> None:
-    site_kb = replace(KB, site=FakeSite(min_order_alert_tier="high"))
+    site_kb = load_knowledge(REPO / "cards", REPO / "cards" / "site-example.yaml")  # min_order_alert_tier: high
     assert RuleConfig.from_settings(Settings(), site_kb).min_order_alert_tier == "high"
     assert (
         RuleConfig.from_settings(Settings(min_order_alert_tier="low"), site_kb).min_order_alert_tier == "low"

@@ -33,7 +33,7 @@ def test_tachycardia_and_tachypnoea_use_age_specific_thresholds() -> None:
     assert _one(adult, "tachycardia") | {} == {
         "id": "tachycardia",
         "value": 120,
-        "threshold": 100,
+        "threshold": 90,  # SIRS: above 90/min
         "effective": (NOW - timedelta(hours=1)).isoformat(),
     }
     child = _signals(facts(m("heart_rate", 120), m("respiratory_rate", 24), birth=born_days_before(5 * 365)))
