@@ -81,9 +81,10 @@ lock: install
 		--python-version 3.11 --annotation-style line --no-header -o $(LOCK).new
 	(sed -n '1,/^$$/p' $(LOCK) | grep '^#'; cat $(LOCK).new) > $(LOCK) && rm $(LOCK).new
 
-lint: install-test
-	$(PY) -m pip install --quiet ruff
+## make lint: ruff over the code, tests and benchmarks, and mypy --strict over the service (.ci/run runs it too).
+lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check cds_service tests bench
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) $(SEKMET_VENV) data .pytest_cache smart-app/node_modules cds_service/web/static

@@ -20,7 +20,6 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from cds_service.clinical.grading import age_group
 from cds_service.clinical.rules import RuleConfig
@@ -40,6 +39,7 @@ from cds_service.domain.facts import (
     VasopressorUse,
 )
 from cds_service.domain.findings import Finding
+from cds_service.knowledge.base import KnowledgeBase
 
 #: The timeline starts this long before the first exposure inside its window (the baseline) ...
 BASELINE = timedelta(days=1)
@@ -144,7 +144,7 @@ class Timeline:
     points_capped: bool
 
 
-def build_timeline(facts: Facts, kb: Any, config: RuleConfig) -> Timeline:
+def build_timeline(facts: Facts, kb: KnowledgeBase, config: RuleConfig) -> Timeline:
     """The timeline of `facts` from a day before the first exposure in its window (else 14 days back) to now."""
     now = facts.now
     start = span_start(facts, kb)
@@ -178,7 +178,7 @@ def build_timeline(facts: Facts, kb: Any, config: RuleConfig) -> Timeline:
     )
 
 
-def span_start(facts: Facts, kb: Any) -> datetime:
+def span_start(facts: Facts, kb: KnowledgeBase) -> datetime:
     """A day before the first exposure among the drugs whose window holds now (the baseline; at most 60 days
     back), else 14 days back."""
     windows = exposures_in_window(facts, kb)
@@ -187,7 +187,7 @@ def span_start(facts: Facts, kb: Any) -> datetime:
     return max(min(w.first for w in windows) - BASELINE, facts.now - MAX_SPAN)
 
 
-def change_points(facts: Facts, kb: Any, start: datetime, hours: int) -> tuple[list[datetime], bool]:
+def change_points(facts: Facts, kb: KnowledgeBase, start: datetime, hours: int) -> tuple[list[datetime], bool]:
     """Every moment in [start, now] at which the CRS-status rule can change its answer, and now itself.
 
     A value enters the grading window at its time and leaves it `hours` later; a lab leaves the lab window
@@ -228,7 +228,7 @@ def _on_grid(moments: list[datetime], start: datetime, now: datetime) -> list[da
     return sorted(snapped | {start, now})
 
 
-def _exposure_moments(e: Exposure, kb: Any, now: datetime) -> list[datetime]:
+def _exposure_moments(e: Exposure, kb: KnowledgeBase, now: datetime) -> list[datetime]:
     found = [t for t in (e.start, e.last) if t is not None]
     moment = exposure_time(e, now)
     drug = kb.drugs.get(e.drug_id)
@@ -280,7 +280,7 @@ def _vasopressor_at(v: VasopressorUse, t: datetime) -> VasopressorUse:
     return replace(v, end=None) if v.end is not None and v.end > t else v
 
 
-def _status(facts: Facts, kb: Any, config: RuleConfig) -> Finding | None:
+def _status(facts: Facts, kb: KnowledgeBase, config: RuleConfig) -> Finding | None:
     return crs_status_finding(
         facts,
         kb,
@@ -290,7 +290,7 @@ def _status(facts: Facts, kb: Any, config: RuleConfig) -> Finding | None:
     )
 
 
-def _step(facts: Facts, kb: Any, config: RuleConfig, t: datetime) -> GradeStep:
+def _step(facts: Facts, kb: KnowledgeBase, config: RuleConfig, t: datetime) -> GradeStep:
     finding = _status(facts, kb, config)
     if finding is None:
         return GradeStep(t, t, None, None, None, None, False, (), None)
@@ -307,7 +307,7 @@ def _step(facts: Facts, kb: Any, config: RuleConfig, t: datetime) -> GradeStep:
     )
 
 
-def _icans_step(facts: Facts, kb: Any, config: RuleConfig, t: datetime) -> IcansStep:
+def _icans_step(facts: Facts, kb: KnowledgeBase, config: RuleConfig, t: datetime) -> IcansStep:
     """The ICANS card at t, as `clinical.rules.evaluate` makes it (with_crs only changes its wording)."""
     windows = exposures_in_window(facts, kb)
     grading = icans_grading(facts, kb, windows, hours=config.grading_window_hours)
@@ -351,7 +351,7 @@ def _same(a: GradeStep, b: GradeStep) -> bool:
     )
 
 
-def systolic_thresholds(facts: Facts, kb: Any, start: datetime) -> tuple[ThresholdStep, ...]:
+def systolic_thresholds(facts: Facts, kb: KnowledgeBase, start: datetime) -> tuple[ThresholdStep, ...]:
     """The hypotension threshold of the patient's age over [start, now]: one step per age band crossed.
 
     The same knowledge call as the grading (`kb.thresholds.hypotension_sbp` with age in days and completed
@@ -390,7 +390,7 @@ def _band(record: O2Support, start: datetime, end: datetime) -> OxygenBand:
     return OxygenBand(start, end, record.device.value, record.flow_l_min, level, record.reference)
 
 
-def _exposure_mark(e: Exposure, kb: Any) -> ExposureMark:
+def _exposure_mark(e: Exposure, kb: KnowledgeBase) -> ExposureMark:
     drug = kb.drugs[e.drug_id]
     return ExposureMark(
         drug_id=e.drug_id,
