@@ -213,35 +213,95 @@ def assess_hypotension(facts: Facts, kb: KnowledgeBase, start: datetime, hours: 
     uses = running_vasopressors(facts, start)
     others = sorted({u.vasopressor_id for u in uses if not u.is_vasopressin})
     vasopressin = any(u.is_vasopressin for u in uses)
-    lowest = min(low, key=lambda pair: (pair[0].value - pair[1], measurement_order(pair[0]))) if low else None
+    lowest = _lowest_below(low)
     threshold = lowest[1] if lowest else _sbp_threshold(facts, kb, facts.now)
-    grade = 4 if len(others) >= 2 else 3 if (others or vasopressin) else 2 if low else 0
+    steps = _hypotension_steps(facts, sbps, lowest, threshold, hours, others, vasopressin, bool(uses))
+    missing = _hypotension_missing(facts, sbps, uses, hours)
+    if low and _vasopressor_data_missing(facts):
+        steps[-1] = "No vasopressor data (medication records could not be read): at least grade 2."
+    evidence = ([measurement_evidence("Systolic blood pressure", lowest[0])] if lowest else []) + [
+        _pressormeasurement_evidence(u) for u in sorted(uses, key=_use_key)
+    ]
+    grade = hypotension_grade(len(others), vasopressin, bool(low))
+    present = _hypotension_present(bool(low), bool(uses), bool(sbps))
+    part = Part(grade, present, bool(missing), tuple(s for s in steps if s), tuple(missing), tuple(evidence))
+    min_sbp = min(m.value for m in sbps) if sbps else None
+    borderline = _borderline(facts, kb, low, bool(uses))
+    return Hypotension(part, min_sbp, threshold, len(others), vasopressin, borderline)
+
+
+def hypotension_grade(non_vasopressin: int, vasopressin: bool, low_systolic: bool) -> int:
+    """The ASTCT 2019 hypotension column: multiple vasopressors (vasopressin not counted) grade 4; one vasopressor
+    (vasopressin alone counts as one) grade 3; hypotension not requiring vasopressors grade 2; none 0."""
+    if non_vasopressin >= 2:
+        return 4
+    if non_vasopressin or vasopressin:
+        return 3
+    if low_systolic:
+        return 2
+    return 0
+
+
+def _hypotension_present(low: bool, vasopressor: bool, measured: bool) -> bool | None:
+    """True: hypotension (a low systolic or a vasopressor); False: measured and not low; None: not measured."""
+    if low or vasopressor:
+        return True
+    if measured:
+        return False
+    return None
+
+
+def _lowest_below(low: list[tuple[Measurement, float]]) -> tuple[Measurement, float] | None:
+    """The systolic furthest below its threshold (ties: the latest), with that threshold."""
+    if not low:
+        return None
+    return min(low, key=lambda pair: (pair[0].value - pair[1], measurement_order(pair[0])))
+
+
+def _hypotension_steps(
+    facts: Facts,
+    sbps: list[Measurement],
+    lowest: tuple[Measurement, float] | None,
+    threshold: float,
+    hours: int,
+    others: list[str],
+    vasopressin: bool,
+    running: bool,
+) -> list[str]:
     steps = [_systolic_step(facts, sbps, lowest, threshold, hours)]
-    if uses and not low:
+    if running and lowest is None:
         steps.append(
             "A vasopressor is running: hypotension requiring vasopressors, although no systolic "
             "below the threshold was recorded."
         )
-    steps.append(_pressor_step(others, vasopressin, bool(low)))
+    steps.append(_pressor_step(others, vasopressin, lowest is not None))
+    return steps
+
+
+def _vasopressor_data_missing(facts: Facts) -> bool:
+    """No vasopressor is known and the medication records could not be read."""
+    return not facts.vasopressors and _has_gap(facts.data_gaps, MEDICATION_GAP_KEYS)
+
+
+def _hypotension_missing(facts: Facts, sbps: list[Measurement], uses: list[VasopressorUse], hours: int) -> list[str]:
     missing: list[str] = []
-    if not facts.vasopressors and _has_gap(facts.data_gaps, MEDICATION_GAP_KEYS):
+    if _vasopressor_data_missing(facts):
         missing.append("vasopressor data (medication records could not be read)")
-        if low:
-            steps[-1] = "No vasopressor data (medication records could not be read): at least grade 2."
     if not sbps and not uses:
         missing.append(f"blood pressure in the last {hours} h")
-    present = True if (low or uses) else (False if sbps else None)
-    evidence = ([measurement_evidence("Systolic blood pressure", lowest[0])] if lowest else []) + [
-        _pressormeasurement_evidence(u) for u in sorted(uses, key=_use_key)
-    ]
-    part = Part(grade, present, bool(missing), tuple(s for s in steps if s), tuple(missing), tuple(evidence))
-    min_sbp = min(m.value for m in sbps) if sbps else None
-    adult = (age_days_at(facts.birth_date, facts.now) or kb.thresholds.adult_from_age_days) >= int(
-        kb.thresholds.adult_from_age_days
-    )
-    margin = num(kb.thresholds.borderline_sbp_margin)
-    borderline = adult and len(low) == 1 and not uses and low[0][0].value >= low[0][1] - margin
-    return Hypotension(part, min_sbp, threshold, len(others), vasopressin, borderline)
+    return missing
+
+
+def _borderline(facts: Facts, kb: KnowledgeBase, low: list[tuple[Measurement, float]], vasopressor: bool) -> bool:
+    """An adult's single low systolic within the margin of its threshold, with no vasopressor (cards/thresholds.yaml
+    borderline_sbp_margin): a repeat measurement is asked for before the card is critical."""
+    adult_from = int(kb.thresholds.adult_from_age_days)
+    age_days = age_days_at(facts.birth_date, facts.now)
+    adult = (age_days if age_days is not None else adult_from) >= adult_from
+    if not adult or len(low) != 1 or vasopressor:
+        return False
+    value, threshold = low[0][0].value, low[0][1]
+    return value >= threshold - num(kb.thresholds.borderline_sbp_margin)
 
 
 def _sbp_threshold(facts: Facts, kb: KnowledgeBase, at: datetime) -> float:

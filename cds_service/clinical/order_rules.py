@@ -16,7 +16,7 @@ from typing import Any
 
 from cds_service.clinical.dosing import bsa_m2
 from cds_service.clinical.risk import pre_infusion_risk
-from cds_service.clinical.windows import drug_ref, iso, latest_exposure_days, num, tier_at_least
+from cds_service.clinical.windows import drug_ref, iso, latest_exposure_days, measurement_order, num, tier_at_least
 from cds_service.domain.age import age_days_at
 from cds_service.domain.facts import DraftOrder, Facts, Measurement
 from cds_service.domain.findings import Category, Evidence, Finding, Severity, Suggestion
@@ -165,7 +165,7 @@ def _recent_result(facts: Facts, kb: KnowledgeBase, item: BaselineItem, since: d
         m for m in facts.measurements
         if (m.code == item.code or (concept is not None and m.concept == concept)) and since <= m.effective <= facts.now
     ]
-    return max(found, key=lambda m: m.effective) if found else None
+    return max(found, key=measurement_order) if found else None  # ties: a total order
 
 
 def _names(names: Iterable[str]) -> str:

@@ -33,7 +33,7 @@ from cds_service.clinical.windows import (
 )
 from cds_service.domain.age import age_days_at, completed_years
 from cds_service.domain.facts import DiagnosisFact, Facts
-from cds_service.domain.findings import Category, Evidence, Finding, Severity
+from cds_service.domain.findings import Category, Evidence, Finding, Severity, Suggestion
 from cds_service.knowledge.base import KnowledgeBase
 
 BLOOD_PRESSURE = ("systolic", "diastolic", "map")
@@ -146,7 +146,11 @@ def _active(
     workup = infection_workup_due(fever=bool(grading.fever.present), grade=grading.grade, neutropenic=neutropenic)
     params.update(tocilizumab=plan.params(), infection_workup=workup)
     offered = tocilizumab_suggestion(plan, kb.dosing.tocilizumab)
-    suggestions = (*((offered,) if offered else ()), *(infection_suggestions() if workup else ()))
+    suggestions: list[Suggestion] = []
+    if offered is not None:
+        suggestions.append(offered)
+    if workup:
+        suggestions.extend(infection_suggestions())
     evidence = [*grading.evidence, *signals.evidence]
     if documented is not None:
         params["documented_grade"] = documented.grade
@@ -172,7 +176,7 @@ def _active(
         days_since_exposure=primary.days_since,
         evidence=tuple(evidence),
         missing=missing,
-        suggestions=suggestions,
+        suggestions=tuple(suggestions),
     )
 
 

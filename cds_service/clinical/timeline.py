@@ -25,7 +25,7 @@ from cds_service.clinical.grading import age_group
 from cds_service.clinical.rules import RuleConfig
 from cds_service.clinical.rules_crs import crs_status_finding
 from cds_service.clinical.rules_icans import icans_finding, icans_grading
-from cds_service.clinical.windows import exposure_time, exposures_in_window, num
+from cds_service.clinical.windows import exposure_time, exposures_in_window, measurement_order, num
 from cds_service.domain.age import age_days_at, years_at
 from cds_service.domain.facts import (
     ASTCT_HYPOXIA_LEVEL,
@@ -242,7 +242,7 @@ class FactsIndex:
 
     def __init__(self, facts: Facts) -> None:
         self.facts = facts
-        self._measurements = sorted(facts.measurements, key=lambda m: m.effective)
+        self._measurements = sorted(facts.measurements, key=measurement_order)
         self._times = [m.effective for m in self._measurements]
 
     def as_of(self, t: datetime) -> Facts:
