@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cds_service.clinical.crs_actions import (
+    TocilizumabPlan,
     infection_suggestions,
     infection_workup_due,
     tocilizumab_plan,
@@ -24,14 +25,16 @@ from cds_service.clinical.signals import Signals, detect_signals
 from cds_service.clinical.vitals_expected import VitalsExpected
 from cds_service.clinical.windows import (
     WindowExposure,
+    age_years_now,
     drug_ref,
+    is_child,
     iso,
     num,
+    onset_since,
     tier_at_least,
     unusable_in_window,
     unusable_text,
 )
-from cds_service.domain.age import age_days_at, completed_years
 from cds_service.domain.facts import DiagnosisFact, Facts
 from cds_service.domain.findings import Category, Evidence, Finding, Severity, Suggestion
 from cds_service.knowledge.base import KnowledgeBase
@@ -72,15 +75,40 @@ def crs_status_finding(
     common = _common_params(facts, kb, windows, signals)
     common["context"] = context_items(facts, kb, since_exposure=since, lab_start=facts.now - timedelta(days=2))
     missing = _with_other_unusable(facts, grading.missing, since)
-    # The fever waiver (tocilizumab, corticosteroid) only matters once a sign is present: a treatment alone,
-    # such as an antiemetic dexamethasone, is no sign of CRS.
-    if grading.fever.present or grading.organ_signs or documented is not None:
+    if _crs_sign(grading, documented):
         return _active(facts, kb, primary, grading, signals, documented, common, missing, since)
-    alarming = signals.warning or bool(grading.cannot_exclude)
-    if not alarming and not any(tier_at_least(w.drug.risk_tier, quiet_min_tier) for w in windows):
+    if not _alarming(grading, signals) and not _window_card_tier(windows, quiet_min_tier):
         return None
-    common["setting"] = "inpatient" if expected is not None else "outpatient"
+    common["setting"] = _setting(expected)
     return _monitoring(primary, grading, signals, common, missing)
+
+
+def _crs_sign(grading: Grading, documented: DiagnosisFact | None) -> bool:
+    """Fever, hypotension, hypoxia or a documented CRS: the card is `crs.active`.
+
+    The fever waiver (tocilizumab, corticosteroid) only matters once a sign is present: a treatment alone,
+    such as an antiemetic dexamethasone, is no sign of CRS.
+    """
+    if grading.fever.present or grading.organ_signs:
+        return True
+    return documented is not None
+
+
+def _alarming(grading: Grading, signals: Signals) -> bool:
+    """A warning signal, or a vital sign present but not usable (fever, hypotension or hypoxia left open)."""
+    return signals.warning or bool(grading.cannot_exclude)
+
+
+def _window_card_tier(windows: list[WindowExposure], quiet_min_tier: str) -> bool:
+    """Whether some drug in its window reaches the tier that earns a card without any sign."""
+    return any(tier_at_least(w.drug.risk_tier, quiet_min_tier) for w in windows)
+
+
+def _setting(expected: VitalsExpected | None) -> str:
+    """"inpatient" while frequent vital signs are expected, else "outpatient"."""
+    if expected is None:
+        return "outpatient"
+    return "inpatient"
 
 
 def _with_other_unusable(facts: Facts, missing: tuple[str, ...], since: datetime) -> tuple[str, ...]:
@@ -92,13 +120,16 @@ def _with_other_unusable(facts: Facts, missing: tuple[str, ...], since: datetime
 
 def documented_crs(facts: Facts, since: datetime) -> DiagnosisFact | None:
     """The latest CRS diagnosis with an onset since the exposure (or none recorded: an active condition)."""
-    found = [d for d in facts.diagnoses if d.concept == "crs" and (d.onset is None or since <= d.onset <= facts.now)]
-    return max(found, key=lambda d: (d.onset or facts.now, d.grade or 0, d.code, d.reference or "")) if found else None
+    found = [d for d in facts.diagnoses if d.concept == "crs" and onset_since(d.onset, since, facts.now)]
+    return max(found, key=lambda d: _diagnosis_order(d, facts.now), default=None)
+
+
+def _diagnosis_order(d: DiagnosisFact, now: datetime) -> tuple[datetime, int, str, str]:
+    """Latest onset (none recorded: now), then highest grade, code and reference: a total order."""
+    return (d.onset or now, d.grade or 0, d.code, d.reference or "")
 
 
 def _common_params(facts: Facts, kb: KnowledgeBase, windows: list[WindowExposure], signals: Signals) -> dict[str, Any]:
-    age_days = age_days_at(facts.birth_date, facts.now)
-    adult_from = kb.thresholds.adult_from_age_days
     return {
         "drug_name": windows[0].drug.generic_name,
         "drug_id": windows[0].drug.id,
@@ -110,8 +141,8 @@ def _common_params(facts: Facts, kb: KnowledgeBase, windows: list[WindowExposure
         "days_since_exposure": windows[0].days_since,
         "signals": [dict(s) for s in signals.items],
         "differential": list(signals.differential),
-        "paediatric": age_days is not None and age_days < adult_from,
-        "age_years": None if facts.birth_date is None else completed_years(facts.birth_date, facts.now.date()),
+        "paediatric": is_child(facts, kb),
+        "age_years": age_years_now(facts),
     }
 
 
@@ -126,48 +157,21 @@ def _active(
     missing: tuple[str, ...],
     since: datetime,
 ) -> Finding:
-    critical = (grading.grade or 0) >= 2 or grading.organ_signs
-    # One borderline systolic in an adult, nothing else (no fever, hypoxia, vasopressor, warning sign): confirm it
-    # with a repeat measurement before the card is critical (cards/thresholds.yaml borderline_sbp_margin).
-    confirm = (
-        critical
-        and grading.hypotension.borderline
-        and grading.fever.present is not True
-        and grading.fever_waived is None  # after tocilizumab or a corticosteroid, hypotension alone is CRS
-        and grading.hypoxia.part.present is not True
-        and not signals.warning
-        and documented is None
-    )
-    params = {**common, "status": "documented" if documented else "possible", **grading.params(),
-              "confirm_hypotension": confirm}
+    critical = _critical(grading)
+    confirm = critical and _borderline_only(grading, signals, documented)
+    params = {**common, "status": _status(documented), **grading.params(), "confirm_hypotension": confirm}
     plan = tocilizumab_plan(facts, kb.dosing.tocilizumab, grade=grading.grade, drug_class=primary.drug.drug_class,
                             since=since)
-    neutropenic = "neutropenic-fever" in signals.differential
-    workup = infection_workup_due(fever=bool(grading.fever.present), grade=grading.grade, neutropenic=neutropenic)
+    workup = _workup_due(grading, signals)
     params.update(tocilizumab=plan.params(), infection_workup=workup)
-    offered = tocilizumab_suggestion(plan, kb.dosing.tocilizumab)
-    suggestions: list[Suggestion] = []
-    if offered is not None:
-        suggestions.append(offered)
-    if workup:
-        suggestions.extend(infection_suggestions())
     evidence = [*grading.evidence, *signals.evidence]
     if documented is not None:
         params["documented_grade"] = documented.grade
-        evidence.append(
-            Evidence(
-                "CRS diagnosis",
-                documented.reference,
-                documented.code,
-                documented.grade,
-                None,
-                documented.onset,
-            )
-        )
+        evidence.append(_diagnosis_evidence(documented))
     return Finding(
         rule_id="crs.active",
         category=Category.active_crs,
-        severity=Severity.critical if critical and not confirm else Severity.warning,
+        severity=_active_severity(critical, confirm),
         template="active-crs",
         params=params,
         drug=drug_ref(primary.drug),
@@ -176,8 +180,64 @@ def _active(
         days_since_exposure=primary.days_since,
         evidence=tuple(evidence),
         missing=missing,
-        suggestions=tuple(suggestions),
+        suggestions=_active_suggestions(plan, kb, workup),
     )
+
+
+def _critical(grading: Grading) -> bool:
+    """ASTCT grade 2 or more, or hypotension or hypoxia present (with or without a grade)."""
+    return (grading.grade or 0) >= 2 or grading.organ_signs
+
+
+def _borderline_only(grading: Grading, signals: Signals, documented: DiagnosisFact | None) -> bool:
+    """One borderline systolic in an adult and nothing else: confirm it with a repeat measurement before the card
+    is critical (cards/thresholds.yaml borderline_sbp_margin).
+
+    Anything else present makes it CRS as it stands: fever, a fever waiver (after tocilizumab or a
+    corticosteroid, hypotension alone is CRS), hypoxia, a warning signal or a documented CRS.
+    """
+    if not grading.hypotension.borderline:
+        return False
+    if grading.fever.present is True or grading.fever_waived is not None:
+        return False
+    if grading.hypoxia.part.present is True or signals.warning:
+        return False
+    return documented is None
+
+
+def _status(documented: DiagnosisFact | None) -> str:
+    """"documented" with a CRS diagnosis on the chart, else "possible"."""
+    if documented:
+        return "documented"
+    return "possible"
+
+
+def _workup_due(grading: Grading, signals: Signals) -> bool:
+    """Blood cultures and empiric antibiotics are due (crs_actions.infection_workup_due)."""
+    neutropenic = "neutropenic-fever" in signals.differential
+    return infection_workup_due(fever=bool(grading.fever.present), grade=grading.grade, neutropenic=neutropenic)
+
+
+def _active_suggestions(plan: TocilizumabPlan, kb: KnowledgeBase, workup: bool) -> tuple[Suggestion, ...]:
+    """Tocilizumab when the plan offers it, then the infection work-up when it is due."""
+    suggestions: list[Suggestion] = []
+    offered = tocilizumab_suggestion(plan, kb.dosing.tocilizumab)
+    if offered is not None:
+        suggestions.append(offered)
+    if workup:
+        suggestions.extend(infection_suggestions())
+    return tuple(suggestions)
+
+
+def _diagnosis_evidence(documented: DiagnosisFact) -> Evidence:
+    return Evidence("CRS diagnosis", documented.reference, documented.code, documented.grade, None, documented.onset)
+
+
+def _active_severity(critical: bool, confirm: bool) -> Severity:
+    """Critical, unless a borderline systolic is to be confirmed first (then warning, as for grade 1)."""
+    if critical and not confirm:
+        return Severity.critical
+    return Severity.warning
 
 
 def _monitoring(
@@ -190,12 +250,10 @@ def _monitoring(
         "treatment_given": grading.fever_waived,
         "cannot_exclude": list(grading.cannot_exclude),
     }
-    # A vital sign present but not usable leaves fever, hypotension or hypoxia open: not a quiet card.
-    alarming = signals.warning or bool(grading.cannot_exclude)
     return Finding(
         rule_id="crs.monitoring-window",
         category=Category.monitoring_window,
-        severity=Severity.warning if alarming else Severity.info,
+        severity=_monitoring_severity(grading, signals),
         template="monitoring-window",
         params=params,
         drug=drug_ref(primary.drug),
@@ -203,6 +261,13 @@ def _monitoring(
         evidence=(*grading.evidence, *signals.evidence),
         missing=missing,
     )
+
+
+def _monitoring_severity(grading: Grading, signals: Signals) -> Severity:
+    """Warning when alarming (a vital sign present but not usable is not a quiet card), else info."""
+    if _alarming(grading, signals):
+        return Severity.warning
+    return Severity.info
 
 
 def monitoring_gap_finding(
@@ -216,19 +281,14 @@ def monitoring_gap_finding(
     Not raised when vital signs could not be read (that is a data gap, not a monitoring gap).
     """
     high = [w for w in windows if w.drug.risk_tier == "high"]
-    if expected is None or not high or any(gap.key == "vitalSigns" for gap in facts.data_gaps):
+    if expected is None or not high or _vital_signs_unread(facts):
         return None
-    last_seen = {
-        "temperature": _last_time(facts, ("temperature",)),
-        "blood pressure": _last_time(facts, BLOOD_PRESSURE),
-    }
+    last_seen = _last_seen(facts)
     since = facts.now - timedelta(hours=hours)
-    missing = [name for name, seen in last_seen.items() if seen is None or seen < since]
+    missing = [name for name, seen in last_seen.items() if _stale(seen, since)]
     if not missing:
         return None
-    unusable = [
-        name for name in missing if unusable_in_window(facts, GAP_CONCEPTS[name], max(since, last_seen[name] or since))
-    ]
+    unusable = [name for name in missing if _unusable_since(facts, name, last_seen[name], since)]
     return Finding(
         rule_id="crs.monitoring-gap",
         category=Category.monitoring_gap,
@@ -240,29 +300,55 @@ def monitoring_gap_finding(
             "missing": missing,
             "last_seen": {name: iso(seen) for name, seen in last_seen.items()},
             "unusable": unusable,
-            "gaps": [
-                {
-                    "concept": name,
-                    "last": iso(last_seen[name]),
-                    "hours": _hours_since(facts.now, last_seen[name]),
-                    "unusable": name in unusable,
-                }
-                for name in missing
-            ],
+            "gaps": [_gap_item(facts.now, name, last_seen[name], name in unusable) for name in missing],
             "reason": expected.params(),
         },
         drug=drug_ref(high[0].drug),
         days_since_exposure=high[0].days_since,
-        missing=tuple(
-            f"{'usable ' if name in unusable else ''}{name} in the last {hours} h" for name in missing
-        ),
+        missing=tuple(_gap_text(name, name in unusable, hours) for name in missing),
     )
 
 
+def _vital_signs_unread(facts: Facts) -> bool:
+    """The vital signs could not be read (a data gap, not a monitoring gap)."""
+    return any(gap.key == "vitalSigns" for gap in facts.data_gaps)
+
+
+def _last_seen(facts: Facts) -> dict[str, datetime | None]:
+    """When each monitoring-gap concept (temperature, blood pressure) was last measured."""
+    return {
+        "temperature": _last_time(facts, ("temperature",)),
+        "blood pressure": _last_time(facts, BLOOD_PRESSURE),
+    }
+
+
+def _stale(seen: datetime | None, since: datetime) -> bool:
+    """Never measured, or last measured before `since`."""
+    return seen is None or seen < since
+
+
+def _unusable_since(facts: Facts, name: str, seen: datetime | None, since: datetime) -> bool:
+    """Whether a value of the concept is present but not usable since its last usable one (or since `since`)."""
+    return bool(unusable_in_window(facts, GAP_CONCEPTS[name], max(since, seen or since)))
+
+
+def _gap_item(now: datetime, name: str, seen: datetime | None, unusable: bool) -> dict[str, Any]:
+    return {"concept": name, "last": iso(seen), "hours": _hours_since(now, seen), "unusable": unusable}
+
+
+def _gap_text(name: str, unusable: bool, hours: int) -> str:
+    """ "temperature in the last 8 h", or "usable temperature ..." when an unusable one is present."""
+    if unusable:
+        return f"usable {name} in the last {hours} h"
+    return f"{name} in the last {hours} h"
+
+
 def _hours_since(now: datetime, moment: datetime | None) -> int | None:
-    return None if moment is None else int((now - moment).total_seconds() // 3600)
+    if moment is None:
+        return None
+    return int((now - moment).total_seconds() // 3600)
 
 
 def _last_time(facts: Facts, concepts: tuple[str, ...]) -> datetime | None:
     times = [m.effective for m in facts.measurements if m.concept in concepts and m.effective <= facts.now]
-    return max(times) if times else None
+    return max(times, default=None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cds_service.domain.age import age_days_at, completed_years
 from cds_service.domain.facts import Exposure, Facts, Measurement, UnusableValue
 from cds_service.domain.findings import DrugRef, Evidence
 from cds_service.knowledge.base import KnowledgeBase
@@ -124,6 +125,24 @@ def latest_exposure_days(facts: Facts, drug_id: str) -> int | None:
         if moment is not None
     ]
     return whole_days(facts.now, max(moments)) if moments else None
+
+
+def age_years_now(facts: Facts) -> int | None:
+    """Completed calendar years of age at now (negative for a birth date after now); None without a birth date."""
+    if facts.birth_date is None:
+        return None
+    return completed_years(facts.birth_date, facts.now.date())
+
+
+def is_child(facts: Facts, kb: KnowledgeBase) -> bool:
+    """Whether the patient is younger than the adult age (an unknown age is not a child's)."""
+    days = age_days_at(facts.birth_date, facts.now)
+    return days is not None and days < kb.thresholds.adult_from_age_days
+
+
+def onset_since(onset: datetime | None, since: datetime, now: datetime) -> bool:
+    """Whether a diagnosis began in [since, now]; no onset recorded counts (an active condition)."""
+    return onset is None or since <= onset <= now
 
 
 def num(value: Threshold | float) -> float:
