@@ -13,19 +13,19 @@ missing; every step of the reasoning is one short sentence in `steps`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from cds_service.clinical.grading_hypoxia import HypoxiaResult, assess_hypoxia
 from cds_service.clinical.windows import (
     Part,
     clock,
-    in_window,
+    in_window_series,
     iso,
     measurement_evidence,
     measurement_order,
     num,
-    series,
+    overlaps,
     unusable_in_window,
     unusable_text,
     value_text,
@@ -160,21 +160,33 @@ def assess_unusable(
 
 def assess_fever(facts: Facts, kb: KnowledgeBase, start: datetime, hours: int) -> Fever:
     """Highest temperature in the window against the ASTCT fever threshold (>= 38.0 °C)."""
-    temps = [m for m in series(facts, "temperature") if in_window(m.effective, start, facts.now)]
+    temps = in_window_series(facts, "temperature", start)
     if not temps:
-        missing = (f"temperature in the last {hours} h",)
-        part = Part(0, None, False, (f"No temperature recorded in the last {hours} h.",), missing, ())
-        return Fever(None, None, part)
-    top = max(temps, key=lambda m: (m.value, measurement_order(m)))
+        return _no_temperature(hours)
+    top = max(temps, key=_highest)
     present = top.value >= num(kb.thresholds.fever_celsius)
-    when = clock(top.effective, facts.now)
-    step = (
-        f"Fever {value_text(top.value)} °C at {when}."
-        if present
-        else f"No fever: highest temperature {value_text(top.value)} °C at {when}."
-    )
+    step = _fever_step(top, present, facts.now)
     part = Part(int(present), present, False, (step,), (), (measurement_evidence("Temperature", top),))
     return Fever(present, top.value, part)
+
+
+def _no_temperature(hours: int) -> Fever:
+    """No temperature in the window: fever unknown, and the temperature is missing."""
+    missing = (f"temperature in the last {hours} h",)
+    part = Part(0, None, False, (f"No temperature recorded in the last {hours} h.",), missing, ())
+    return Fever(None, None, part)
+
+
+def _highest(m: Measurement) -> tuple[float, tuple[datetime, float, str, str]]:
+    """Highest value first; ties: the latest (a total order)."""
+    return (m.value, measurement_order(m))
+
+
+def _fever_step(top: Measurement, present: bool, now: datetime) -> str:
+    when = clock(top.effective, now)
+    if present:
+        return f"Fever {value_text(top.value)} °C at {when}."
+    return f"No fever: highest temperature {value_text(top.value)} °C at {when}."
 
 
 def fever_waiver(facts: Facts, exposure_start: datetime | None) -> TreatmentGiven | None:
@@ -184,12 +196,19 @@ def fever_waiver(facts: Facts, exposure_start: datetime | None) -> TreatmentGive
     """
     if exposure_start is None:
         return None
-    given = [
-        t
-        for t in facts.treatments
-        if t.kind in WAIVING_KINDS and t.time is not None and exposure_start < t.time <= facts.now
-    ]
-    return min(given, key=lambda t: (t.time, t.treatment_id, t.kind, t.reference or "")) if given else None
+    given = [t for t in facts.treatments if _waives_fever(t, exposure_start, facts.now)]
+    return min(given, key=_treatment_order, default=None)
+
+
+def _waives_fever(t: TreatmentGiven, exposure_start: datetime, now: datetime) -> bool:
+    """An anti-cytokine or corticosteroid given after the exposure started, by now."""
+    if t.kind not in WAIVING_KINDS or t.time is None:
+        return False
+    return exposure_start < t.time <= now
+
+
+def _treatment_order(t: TreatmentGiven) -> tuple[datetime | None, str, str, str]:
+    return (t.time, t.treatment_id, t.kind, t.reference or "")
 
 
 def waiver_name(treatment: TreatmentGiven) -> str:
@@ -201,33 +220,57 @@ def waiver_name(treatment: TreatmentGiven) -> str:
 
 def running_vasopressors(facts: Facts, start: datetime) -> list[VasopressorUse]:
     """Vasopressor uses overlapping the window (started by now, not ended before the window)."""
-    return [
-        u for u in facts.vasopressors if (u.start is None or u.start <= facts.now) and (u.end is None or u.end >= start)
-    ]
+    return [u for u in facts.vasopressors if overlaps(u.start, u.end, start, facts.now)]
 
 
 def assess_hypotension(facts: Facts, kb: KnowledgeBase, start: datetime, hours: int) -> Hypotension:
     """Systolic pressure against the age-appropriate threshold, and the vasopressors running."""
-    sbps = [m for m in series(facts, "systolic") if in_window(m.effective, start, facts.now)]
-    low = [(m, t) for m in sbps if m.value < (t := _sbp_threshold(facts, kb, m.effective))]
+    sbps = in_window_series(facts, "systolic", start)
+    low = _below_threshold(facts, kb, sbps)
     uses = running_vasopressors(facts, start)
-    others = sorted({u.vasopressor_id for u in uses if not u.is_vasopressin})
+    others = _counted_vasopressors(uses)
     vasopressin = any(u.is_vasopressin for u in uses)
     lowest = _lowest_below(low)
-    threshold = lowest[1] if lowest else _sbp_threshold(facts, kb, facts.now)
+    threshold = _threshold_shown(facts, kb, lowest)
     steps = _hypotension_steps(facts, sbps, lowest, threshold, hours, others, vasopressin, bool(uses))
     missing = _hypotension_missing(facts, sbps, uses, hours)
     if low and _vasopressor_data_missing(facts):
         steps[-1] = "No vasopressor data (medication records could not be read): at least grade 2."
-    evidence = ([measurement_evidence("Systolic blood pressure", lowest[0])] if lowest else []) + [
-        _pressormeasurement_evidence(u) for u in sorted(uses, key=_use_key)
-    ]
+    evidence = _hypotension_evidence(lowest, uses)
     grade = hypotension_grade(len(others), vasopressin, bool(low))
     present = _hypotension_present(bool(low), bool(uses), bool(sbps))
-    part = Part(grade, present, bool(missing), tuple(s for s in steps if s), tuple(missing), tuple(evidence))
-    min_sbp = min(m.value for m in sbps) if sbps else None
+    part = Part(grade, present, bool(missing), tuple(filter(None, steps)), tuple(missing), evidence)
+    min_sbp = min((m.value for m in sbps), default=None)
     borderline = _borderline(facts, kb, low, bool(uses))
     return Hypotension(part, min_sbp, threshold, len(others), vasopressin, borderline)
+
+
+def _below_threshold(facts: Facts, kb: KnowledgeBase, sbps: list[Measurement]) -> list[tuple[Measurement, float]]:
+    """Each systolic below the threshold of the patient's age at its time, with that threshold."""
+    with_limits = [(m, _sbp_threshold(facts, kb, m.effective)) for m in sbps]
+    return [(m, limit) for m, limit in with_limits if m.value < limit]
+
+
+def _counted_vasopressors(uses: list[VasopressorUse]) -> list[str]:
+    """The distinct vasopressors running, vasopressin not counted (ASTCT), sorted."""
+    return sorted({u.vasopressor_id for u in uses if not u.is_vasopressin})
+
+
+def _threshold_shown(facts: Facts, kb: KnowledgeBase, lowest: tuple[Measurement, float] | None) -> float:
+    """The threshold the lowest systolic was below, else the threshold of the patient's age now."""
+    if lowest:
+        return lowest[1]
+    return _sbp_threshold(facts, kb, facts.now)
+
+
+def _hypotension_evidence(
+    lowest: tuple[Measurement, float] | None, uses: list[VasopressorUse]
+) -> tuple[Evidence, ...]:
+    """The lowest systolic below its threshold, then each vasopressor running."""
+    pressors = [_pressormeasurement_evidence(u) for u in sorted(uses, key=_use_key)]
+    if lowest:
+        return (measurement_evidence("Systolic blood pressure", lowest[0]), *pressors)
+    return tuple(pressors)
 
 
 def hypotension_grade(non_vasopressin: int, vasopressin: bool, low_systolic: bool) -> int:
@@ -295,13 +338,18 @@ def _hypotension_missing(facts: Facts, sbps: list[Measurement], uses: list[Vasop
 def _borderline(facts: Facts, kb: KnowledgeBase, low: list[tuple[Measurement, float]], vasopressor: bool) -> bool:
     """An adult's single low systolic within the margin of its threshold, with no vasopressor (cards/thresholds.yaml
     borderline_sbp_margin): a repeat measurement is asked for before the card is critical."""
-    adult_from = int(kb.thresholds.adult_from_age_days)
-    age_days = age_days_at(facts.birth_date, facts.now)
-    adult = (age_days if age_days is not None else adult_from) >= adult_from
-    if not adult or len(low) != 1 or vasopressor:
+    if not _adult(facts, kb) or len(low) != 1 or vasopressor:
         return False
     value, threshold = low[0][0].value, low[0][1]
     return value >= threshold - num(kb.thresholds.borderline_sbp_margin)
+
+
+def _adult(facts: Facts, kb: KnowledgeBase) -> bool:
+    """Whether the patient has reached the adult age now; an unknown age counts as an adult's."""
+    age_days = age_days_at(facts.birth_date, facts.now)
+    if age_days is None:
+        return True
+    return age_days >= int(kb.thresholds.adult_from_age_days)
 
 
 def _sbp_threshold(facts: Facts, kb: KnowledgeBase, at: datetime) -> float:
@@ -318,31 +366,55 @@ def _systolic_step(
     hours: int,
 ) -> str:
     if lowest is not None:
-        m, limit = lowest
-        moment = m.effective.astimezone(facts.now.tzinfo).date()
-        years = None if facts.birth_date is None else completed_years(facts.birth_date, moment)
-        group = age_group(age_days_at(facts.birth_date, m.effective), years)
-        return (
-            f"Systolic {value_text(m.value)} mmHg at {clock(m.effective, facts.now)} below the threshold "
-            f"of {value_text(limit)} mmHg ({group})."
-        )
+        return _below_step(facts, *lowest)
     if sbps:
         least = min(m.value for m in sbps)
         return f"No systolic below the threshold of {value_text(threshold)} mmHg (lowest {value_text(least)} mmHg)."
     return f"No blood pressure recorded in the last {hours} h."
 
 
+def _below_step(facts: Facts, m: Measurement, limit: float) -> str:
+    """The lowest systolic below its threshold, and the age group that threshold is for."""
+    moment = m.effective.astimezone(facts.now.tzinfo).date()
+    group = age_group(age_days_at(facts.birth_date, m.effective), _years_on(facts, moment))
+    return (
+        f"Systolic {value_text(m.value)} mmHg at {clock(m.effective, facts.now)} below the threshold "
+        f"of {value_text(limit)} mmHg ({group})."
+    )
+
+
+def _years_on(facts: Facts, moment: date) -> int | None:
+    if facts.birth_date is None:
+        return None
+    return completed_years(facts.birth_date, moment)
+
+
 def _pressor_step(others: list[str], vasopressin: bool, low: bool) -> str:
-    names = ", ".join(others)
+    """The vasopressor column of the ASTCT table, as the step that read it."""
     if len(others) >= 2:
-        count = _COUNT_WORDS.get(len(others), str(len(others)))
-        extra = " (vasopressin not counted)" if vasopressin else ""
-        return f"{count} vasopressors ({names}){extra}: grade 4."
+        return _several_pressors_step(others, vasopressin)
     if others:
-        return f"One vasopressor ({names}){' with vasopressin' if vasopressin else ''}: grade 3."
+        return _one_pressor_step(others, vasopressin)
     if vasopressin:
         return "Vasopressin alone counts as one vasopressor: grade 3."
-    return "No vasopressor: grade 2." if low else ""
+    if low:
+        return "No vasopressor: grade 2."
+    return ""
+
+
+def _several_pressors_step(others: list[str], vasopressin: bool) -> str:
+    count = _COUNT_WORDS.get(len(others), str(len(others)))
+    names = ", ".join(others)
+    if vasopressin:
+        return f"{count} vasopressors ({names}) (vasopressin not counted): grade 4."
+    return f"{count} vasopressors ({names}): grade 4."
+
+
+def _one_pressor_step(others: list[str], vasopressin: bool) -> str:
+    names = ", ".join(others)
+    if vasopressin:
+        return f"One vasopressor ({names}) with vasopressin: grade 3."
+    return f"One vasopressor ({names}): grade 3."
 
 
 def age_group(age_days: int | None, years: int | None = None) -> str:
@@ -353,8 +425,15 @@ def age_group(age_days: int | None, years: int | None = None) -> str:
         return "neonate"
     if age_days < 365:
         return "infant"
-    years = int(age_days // 365) if years is None else years
-    return "adult" if years >= 18 else f"age {years} years"
+    if years is None:
+        years = int(age_days // 365)
+    return _years_group(years)
+
+
+def _years_group(years: int) -> str:
+    if years >= 18:
+        return "adult"
+    return f"age {years} years"
 
 
 def _has_gap(gaps: tuple[DataGap, ...], keys: frozenset[str]) -> bool:
@@ -378,62 +457,110 @@ def _combine(
     hypoxia: HypoxiaResult,
     unusable: Unusable,
 ) -> Grading:
+    """The ASTCT grade from its parameters, with what is missing, every step and the evidence."""
     hyp, oxy = hypotension.part, hypoxia.part
-    organ = max(hyp.grade, oxy.grade)
-    grade: int | None = None
-    if fever.present or waiver is not None:
-        grade = max(organ, 1 if fever.present else 0) or None
-    missing = [*fever.part.missing, *hyp.missing, *oxy.missing, *unusable.missing]
-    if _has_gap(facts.data_gaps, VITAL_GAP_KEYS):
-        missing.append("vital signs (they could not be read)")
-    lower_bound = hyp.minimum or oxy.minimum or unusable.lower_bound or _has_gap(facts.data_gaps, VITAL_GAP_KEYS)
-    is_minimum = grade is not None and grade < 4 and lower_bound
-    steps = [*fever.part.steps]
-    if waiver is not None:
-        steps.append(
-            f"Fever not required: {waiver.treatment_id} given at {clock(waiver.time, facts.now)} "
-            "after the exposure (ASTCT)."
-        )
+    grade = crs_grade(fever.present, waiver is not None, max(hyp.grade, oxy.grade))
+    missing = _grading_missing(facts, fever, hyp, oxy, unusable)
+    is_minimum = _is_minimum(grade, _lower_bound(facts, hyp, oxy, unusable))
+    steps = [*fever.part.steps, *_waiver_steps(waiver, facts.now)]
     steps += [*hyp.steps, *oxy.steps, *unusable.steps, _conclusion(grade, fever, waiver, hyp.grade, oxy.grade)]
     if is_minimum:
         steps.append(f"Grade {grade} is a minimum: missing {'; '.join(missing)}.")
-    evidence = [*fever.part.evidence, *hyp.evidence, *oxy.evidence]
-    if waiver is not None:
-        evidence.append(
-            Evidence(
-                f"{waiver.treatment_id.capitalize()} given",
-                waiver.reference,
-                None,
-                waiver.kind,
-                None,
-                waiver.time,
-            )
-        )
     return Grading(
         grade=grade,
         is_minimum=is_minimum,
         fever=fever,
-        fever_waived=waiver_name(waiver) if waiver is not None else None,
+        fever_waived=_fever_waived(waiver),
         hypotension=hypotension,
         hypoxia=hypoxia,
         steps=tuple(steps),
         missing=tuple(dict.fromkeys(missing)),
-        evidence=tuple(evidence),
+        evidence=(*fever.part.evidence, *hyp.evidence, *oxy.evidence, *_waiver_evidence(waiver)),
         cannot_exclude=unusable.cannot_exclude,
     )
 
 
+def crs_grade(fever: bool | None, waived: bool, organ: int) -> int | None:
+    """ASTCT 2019: with fever (or fever waived), the worse of hypotension and hypoxia; fever alone is grade 1.
+
+    None without fever (and no waiver), or with a waiver and neither hypotension nor hypoxia.
+    """
+    if fever:
+        return max(organ, 1)
+    if waived:
+        return organ or None
+    return None
+
+
+def _grading_missing(facts: Facts, fever: Fever, hyp: Part, oxy: Part, unusable: Unusable) -> list[str]:
+    missing = [*fever.part.missing, *hyp.missing, *oxy.missing, *unusable.missing]
+    if _has_gap(facts.data_gaps, VITAL_GAP_KEYS):
+        missing.append("vital signs (they could not be read)")
+    return missing
+
+
+def _lower_bound(facts: Facts, hyp: Part, oxy: Part, unusable: Unusable) -> bool:
+    """Data that could raise the grade is missing: a parameter's lower bound, or vital signs not read."""
+    if hyp.minimum or oxy.minimum or unusable.lower_bound:
+        return True
+    return _has_gap(facts.data_gaps, VITAL_GAP_KEYS)
+
+
+def _is_minimum(grade: int | None, lower_bound: bool) -> bool:
+    """A grade below 4 found with data missing that could raise it."""
+    if grade is None or grade >= 4:
+        return False
+    return lower_bound
+
+
+def _waiver_steps(waiver: TreatmentGiven | None, now: datetime) -> list[str]:
+    if waiver is None:
+        return []
+    return [f"Fever not required: {waiver.treatment_id} given at {clock(waiver.time, now)} after the exposure (ASTCT)."]
+
+
+def _waiver_evidence(waiver: TreatmentGiven | None) -> tuple[Evidence, ...]:
+    if waiver is None:
+        return ()
+    label = f"{waiver.treatment_id.capitalize()} given"
+    return (Evidence(label, waiver.reference, None, waiver.kind, None, waiver.time),)
+
+
+def _fever_waived(waiver: TreatmentGiven | None) -> str | None:
+    if waiver is None:
+        return None
+    return waiver_name(waiver)
+
+
 def _conclusion(grade: int | None, fever: Fever, waiver: TreatmentGiven | None, hyp: int, oxy: int) -> str:
     if grade is not None:
-        if hyp and oxy:
-            return f"Grade {grade} is the more severe of hypotension ({hyp}) and hypoxia ({oxy})."
-        if hyp or oxy:
-            return f"Grade {grade} from {'hypotension' if hyp else 'hypoxia'}."
-        return "Fever without hypotension or hypoxia: grade 1."
+        return _graded_conclusion(grade, hyp, oxy)
     if waiver is not None:
         return "No hypotension or hypoxia: no ASTCT grade."
+    return _no_fever_conclusion(fever, hyp, oxy)
+
+
+def _graded_conclusion(grade: int, hyp: int, oxy: int) -> str:
+    """Which parameter set the grade."""
+    if hyp and oxy:
+        return f"Grade {grade} is the more severe of hypotension ({hyp}) and hypoxia ({oxy})."
+    if hyp:
+        return f"Grade {grade} from hypotension."
+    if oxy:
+        return f"Grade {grade} from hypoxia."
+    return "Fever without hypotension or hypoxia: grade 1."
+
+
+def _no_fever_conclusion(fever: Fever, hyp: int, oxy: int) -> str:
+    """No grade: ASTCT requires fever (and none was found, or no temperature was recorded)."""
     signs = " and ".join(name for name, g in (("hypotension", hyp), ("hypoxia", oxy)) if g)
-    reason = "no temperature recorded" if fever.present is None else "no fever"
+    reason = _no_fever_reason(fever)
     if signs:
         return f"ASTCT grading requires fever ({reason}): no grade, although {signs} is present."
     return f"ASTCT grading requires fever ({reason}): no grade."
+
+
+def _no_fever_reason(fever: Fever) -> str:
+    if fever.present is None:
+        return "no temperature recorded"
+    return "no fever"

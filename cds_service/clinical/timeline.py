@@ -25,7 +25,7 @@ from cds_service.clinical.grading import age_group
 from cds_service.clinical.rules import RuleConfig
 from cds_service.clinical.rules_crs import crs_status_finding
 from cds_service.clinical.rules_icans import icans_finding, icans_grading
-from cds_service.clinical.windows import exposure_time, exposures_in_window, measurement_order, num
+from cds_service.clinical.windows import exposure_time, exposures_in_window, measurement_order, num, overlaps
 from cds_service.domain.age import age_days_at, years_at
 from cds_service.domain.facts import (
     ASTCT_HYPOXIA_LEVEL,
@@ -166,7 +166,7 @@ def build_timeline(facts: Facts, kb: KnowledgeBase, config: RuleConfig) -> Timel
         systolic_thresholds=systolic_thresholds(facts, kb, start),
         series={c: tuple(m for m in facts.series(c) if start <= m.effective <= now) for c in DRAWN},
         oxygen=oxygen_bands(facts, start),
-        vasopressors=tuple(v for v in facts.vasopressors if _overlaps(v.start, v.end, start, now)),
+        vasopressors=tuple(v for v in facts.vasopressors if overlaps(v.start, v.end, start, now)),
         treatments=tuple(t for t in facts.treatments if t.time is None or start <= t.time <= now),
         exposures=tuple(_exposure_mark(e, kb) for e in facts.exposures if not e.is_draft and e.drug_id in kb.drugs),
         crs=tuple(_merge(steps, now)),
@@ -404,6 +404,3 @@ def _exposure_mark(e: Exposure, kb: KnowledgeBase) -> ExposureMark:
         reference=e.reference,
     )
 
-
-def _overlaps(begin: datetime | None, end: datetime | None, start: datetime, now: datetime) -> bool:
-    return (begin is None or begin <= now) and (end is None or end >= start)

@@ -177,6 +177,16 @@ def in_window(moment: datetime, start: datetime, now: datetime) -> bool:
     return start <= moment <= now
 
 
+def overlaps(begin: datetime | None, end: datetime | None, start: datetime, now: datetime) -> bool:
+    """Whether a period (open at either end when unknown) overlaps [start, now]: begun by now, not ended before."""
+    return (begin is None or begin <= now) and (end is None or end >= start)
+
+
+def in_window_series(facts: Facts, concept: str, start: datetime) -> list[Measurement]:
+    """The measurements of one concept in [start, now], oldest first (`series` order)."""
+    return [m for m in series(facts, concept) if in_window(m.effective, start, facts.now)]
+
+
 def measurement_evidence(label: str, m: Measurement) -> Evidence:
     """Evidence for one measurement (reference, code, value, unit, time)."""
     return Evidence(label, m.reference, m.code, m.value, m.unit, m.effective)
