@@ -19,7 +19,7 @@ from cds_service.knowledge.base import KnowledgeBase
 from cds_service.knowledge.loader import load_knowledge
 from cds_service.observability.metrics import Metrics
 from cds_service.rendering.renderer import CardRenderer
-from cds_service.rendering.templates import load_templates
+from cds_service.rendering.templates import TemplateSet, load_templates
 from cds_service.security.authenticator import Authenticator, build_authenticator
 from cds_service.security.shared_cache import connect_redis
 from cds_service.settings import Settings
@@ -80,11 +80,16 @@ def build_runtime(
     jwks_transport: httpx.AsyncBaseTransport | None = None,
     store: SqlStore | None = None,
     metrics: Metrics | None = None,
+    loaded: tuple[KnowledgeBase, TemplateSet] | None = None,
 ) -> Runtime:
     """Load knowledge and templates (failing fast with KnowledgeError), open the store (refusing, with
-    StoreError, a database whose schema is behind the code), create the clients."""
-    knowledge = load_knowledge(settings.knowledge_dir, settings.site_knowledge_file)
-    templates = load_templates(settings.knowledge_dir / "templates")
+    StoreError, a database whose schema is behind the code), create the clients. `loaded`: knowledge and
+    templates already loaded from `settings.knowledge_dir` (immutable, so tests share one load)."""
+    if loaded is None:
+        loaded = load_knowledge(settings.knowledge_dir, settings.site_knowledge_file), load_templates(
+            settings.knowledge_dir / "templates"
+        )
+    knowledge, templates = loaded
     metrics = metrics or Metrics.for_process()
     if store is None:
         store = open_store(settings, metrics)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from collections.abc import Callable, Iterator
@@ -61,10 +62,24 @@ def make_client(settings: Settings, **runtime_kwargs: Any) -> Any:
             return response
 
     prepare_store(settings)
+    if settings.knowledge_dir == Settings.model_fields["knowledge_dir"].get_default(call_default_factory=True) and (
+        settings.site_knowledge_file is None
+    ):
+        runtime_kwargs.setdefault("loaded", shipped_knowledge())
     runtime_kwargs.setdefault("clock", fixed_clock)
     runtime_kwargs.setdefault("uuid_factory", counting_uuids())
     app = create_app(settings, runtime_factory=partial(build_runtime, **runtime_kwargs))
     return ContractCheckingClient(app, raise_server_exceptions=False)
+
+
+@functools.cache
+def shipped_knowledge() -> tuple[Any, Any]:
+    """The shipped knowledge and templates, loaded once per test session (both are immutable)."""
+    from cds_service.knowledge.loader import load_knowledge
+    from cds_service.rendering.templates import load_templates
+
+    directory = Settings.model_fields["knowledge_dir"].get_default(call_default_factory=True)
+    return load_knowledge(directory, None), load_templates(directory / "templates")
 
 
 def prepare_store(settings: Settings) -> None:

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from cds_service.errors import KnowledgeError
 from cds_service.settings import Settings
+from tests.cli_kit import CliResult, run_cli
 from tests.conftest import FIXTURES, REPO, make_client
 
 
-def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own CLI with fixed arguments
-        [sys.executable, "-m", "cds_service", *args], capture_output=True, text=True, cwd=REPO, env=env, timeout=120
-    )
+def _run(*args: str, env: dict[str, str] | None = None) -> CliResult:
+    return run_cli(*args, env=env)
 
 
 def test_evaluate_prints_the_response_a_hook_call_would_get():
@@ -52,9 +49,7 @@ def _broken_knowledge(tmp_path: Path) -> Path:
 
 
 def test_check_knowledge_names_the_broken_file(tmp_path):
-    import os
-
-    env = {**os.environ, "CRS_CDS_KNOWLEDGE_DIR": str(_broken_knowledge(tmp_path))}
+    env = {"CRS_CDS_KNOWLEDGE_DIR": str(_broken_knowledge(tmp_path))}
     result = _run("check-knowledge", env=env)
     assert result.returncode == 1
     assert "thresholds.yaml" in result.stderr and "unexpected_field" in result.stderr

@@ -153,7 +153,9 @@ def test_a_hanging_server_never_holds_the_call_past_the_deadline(respx_mock, bui
     started = time.monotonic()
     record = build(hook_request(without("labs", "vitalSigns")), settings=settings)
     elapsed = time.monotonic() - started
-    assert elapsed < settings.fhir_deadline_seconds + 0.5  # a bound, not a benchmark
+    # The deadline cut the call, not the 30 s request timeout or the 60 s hang; the margin is wide because the CI
+    # machine is shared (this tells a deadline from a hang, it does not measure speed).
+    assert elapsed < settings.fhir_deadline_seconds + 10.0
     assert sorted((g.key, g.reason) for g in record.gaps) == [("labs", "timeout"), ("vitalSigns", "timeout")]
 
 

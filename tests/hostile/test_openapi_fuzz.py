@@ -24,7 +24,8 @@ def test_no_operation_of_the_openapi_document_answers_5xx(settings):
 
             @given(case=operation.as_strategy())
             @hypothesis_settings(
-                max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck)
+                # too_slow only: the 2-core CI machine is shared, and generation time is not what this checks.
+                max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=[HealthCheck.too_slow]
             )
             def run(case) -> None:
                 response = case.call()

@@ -120,7 +120,8 @@ def test_random_fhir_shaped_prefetch_and_context_never_cause_5xx(settings):
             selections=st.lists(st.text(max_size=15), max_size=3),
             hook=st.sampled_from(["patient-view", "order-sign", "order-select"]),
         )
-        @hypothesis_settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+        # too_slow only: the 2-core CI machine is shared, and generation time is not what this test checks.
+        @hypothesis_settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
         def run(prefetch: dict, draft: dict, selections: list, hook: str) -> None:
             service = {
                 "patient-view": "crs-patient-view",

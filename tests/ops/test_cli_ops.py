@@ -6,21 +6,19 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 
 from cds_service import __version__
+from tests.cli_kit import CliResult, run_cli
 from tests.conftest import FIXTURES, REPO
 
 EXAMPLE = FIXTURES / "examples" / "patient-view-car-t-grade-2"
 
 
-def _crs_cds(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own CLI with fixed arguments
-        [sys.executable, "-m", "cds_service", *args], capture_output=True, text=True, cwd=REPO, timeout=300
-    )
+def _crs_cds(*args: str) -> CliResult:
+    return run_cli(*args)
 
 
-def _cards(result: subprocess.CompletedProcess[str]) -> list[tuple[str, int | None]]:
+def _cards(result: CliResult) -> list[tuple[str, int | None]]:
     assert result.returncode == 0, result.stderr
     findings = [card["extension"]["org.crs-cds.finding"] for card in json.loads(result.stdout)["cards"]]
     return [(f["category"], f["astctGrade"]) for f in findings]

@@ -78,10 +78,6 @@ def _findings_for(drug: Any, kb: KnowledgeBase) -> list[Finding]:
     ]
 
 
-def test_the_renderer_accepts_the_product_knowledge_base(real_renderer: CardRenderer) -> None:
-    assert real_renderer is not None
-
-
 def test_every_catalogue_drug_renders_within_the_limits_and_the_contract(
     real_renderer: CardRenderer, kb: KnowledgeBase
 ) -> None:

@@ -205,7 +205,7 @@ def test_the_same_jti_from_two_issuers_is_not_a_replay() -> None:
 
 @pytest.mark.parametrize("claim", ["jti", "exp", "iat", "iss"])
 def test_a_token_missing_a_required_claim_is_refused(claim: str) -> None:
-    refusal(authenticator(), bearer(mint(**{claim: DROP})))
+    assert refusal(authenticator(), bearer(mint(**{claim: DROP}))).startswith(claim)  # the reason names the claim
 
 
 def test_a_jku_not_on_the_issuers_list_is_refused_and_never_fetched() -> None:

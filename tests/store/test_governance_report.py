@@ -4,14 +4,12 @@ computed from cards actually issued and feedback actually posted through the API
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
 from cds_service.settings import Settings
-from tests.conftest import NOW, REPO, load_json, make_client
+from tests.cli_kit import run_cli
+from tests.conftest import NOW, load_json, make_client
 
 ORDER_SIGN = "examples/order-sign-teclistamab.json"
 
@@ -61,17 +59,12 @@ def test_the_cli_prints_the_same_figures(settings: Settings) -> None:
     # the CLI counts back from the real clock: the cards are issued now
     with make_client(settings.model_copy(update={"repeat_hours": 0}), clock=lambda: datetime.now(UTC)) as client:
         _issue_and_answer(client)
-    env = {**os.environ, "CRS_CDS_DATABASE_URL": settings.database_url, "CRS_CDS_ENVIRONMENT": "development",
+    env = {"CRS_CDS_DATABASE_URL": settings.database_url, "CRS_CDS_ENVIRONMENT": "development",
            "CRS_CDS_AUTH_MODE": "disabled"}
-    text = subprocess.run(
-        [sys.executable, "-m", "cds_service", "report", "feedback", "--weeks", "2"],
-        capture_output=True, text=True, cwd=REPO, env=env, timeout=120, check=True,
-    ).stdout
-    (row,) = [r for r in text.splitlines() if " order.risk " in r]
+    result = run_cli("report", "feedback", "--weeks", "2", env=env)
+    assert result.returncode == 0, result.stderr
+    (row,) = [r for r in result.stdout.splitlines() if " order.risk " in r]
     assert row.split()[2:9] == ["3", "3", "100%", "3", "2", "67%", "33%"]
     assert "already-addressed 1, not-clinically-relevant 1" in row
-    data = json.loads(subprocess.run(
-        [sys.executable, "-m", "cds_service", "report", "feedback", "--json"],
-        capture_output=True, text=True, cwd=REPO, env=env, timeout=120, check=True,
-    ).stdout)
+    data = json.loads(run_cli("report", "feedback", "--json", env=env).stdout)
     assert any(x["ruleId"] == "order.risk" and x["overridden"] == 2 for x in data["lines"])

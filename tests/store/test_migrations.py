@@ -4,10 +4,7 @@ without leaving a raw patient id behind; `crs-cds db prune` applies the retentio
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,18 +17,15 @@ from cds_service.settings import Settings
 from cds_service.store import IssuedCard, PatientKeyer, SqlStore
 from cds_service.store.migrate import head_revision
 from cds_service.store.tables import metadata
-from tests.conftest import REPO, make_client
+from tests.cli_kit import CliResult, run_cli
+from tests.conftest import make_client
 from tests.store.test_sql_store import database_url  # noqa: F401 - the sqlite/postgresql fixture
 
 NOW = datetime.now(UTC)
 
 
-def _crs_cds(*args: str, database: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "CRS_CDS_DATABASE_URL": database, **env}
-    return subprocess.run(  # noqa: S603 - our own CLI with fixed arguments
-        [sys.executable, "-m", "cds_service", *args], capture_output=True, text=True, cwd=REPO, env=environment,
-        timeout=120,
-    )
+def _crs_cds(*args: str, database: str, **env: str) -> CliResult:
+    return run_cli(*args, env={"CRS_CDS_DATABASE_URL": database, **env})
 
 
 def test_upgrade_makes_exactly_the_schema_the_code_queries(database_url):  # noqa: F811
