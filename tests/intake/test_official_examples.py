@@ -1,4 +1,4 @@
-"""Every official FHIR R4 example in /work/shared/data/fhir-r4-examples parses without error.
+"""Every official FHIR R4 example in ../shared/data/fhir-r4-examples (beside the repository) parses without error.
 
 Facts tests can reuse `official_examples()` with `record_from_resources()` to run the same files through
 extraction.
