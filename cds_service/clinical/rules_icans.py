@@ -14,8 +14,7 @@ from typing import Any
 
 from cds_service.clinical.dosing import latest_weight_kg
 from cds_service.clinical.icans import IcansGrading, grade_icans
-from cds_service.clinical.windows import WindowExposure, drug_ref, iso
-from cds_service.domain.age import completed_years
+from cds_service.clinical.windows import WindowExposure, age_years_now, drug_ref, iso
 from cds_service.domain.facts import Facts
 from cds_service.domain.findings import Category, Finding, Severity, SuggestedOrder, Suggestion
 from cds_service.knowledge.base import KnowledgeBase
@@ -56,32 +55,27 @@ def icans_finding(
     if grading is None or not grading.found or not relevant:
         return None
     primary = relevant[0]
-    grade = grading.grade
-    documented = grading.documented
-    critical = (grade or 0) >= 2 or grading.seizure or (documented is not None and (documented.grade or 0) >= 2)
     due = next_assessment_due(grading, facts.now, kb.neuro.assessment_interval_hours)
     params: dict[str, Any] = {
         "drug_name": primary.drug.generic_name,
         "drug_class": primary.drug.drug_class,
-        "grade": grade,
+        "grade": grading.grade,
         "grade_is_minimum": grading.is_minimum,
         "tool": grading.tool,
         "domains": [{"name": d.name, "grade": d.grade} for d in grading.domains],
         "grading_steps": list(grading.steps),
         "seizure": grading.seizure,
         "with_crs": with_crs,
-        "low_gcs": None if grading.low_gcs is None else grading.low_gcs.value,
-        "low_gcs_at": None if grading.low_gcs is None else iso(grading.low_gcs.effective),
-        "documented_grade": documented.grade if documented is not None else None,
-        "documented": documented is not None,
+        **_gcs_params(grading),
+        **_documented_params(grading),
         "next_assessment_due": iso(due),
-        "age_years": None if facts.birth_date is None else completed_years(facts.birth_date, facts.now.date()),
+        "age_years": age_years_now(facts),
         "weight_kg": latest_weight_kg(facts),
     }
     return Finding(
         rule_id="icans.active",
         category=Category.active_icans,
-        severity=Severity.critical if critical else Severity.warning,
+        severity=_severity(grading),
         template="active-icans",
         params=params,
         drug=drug_ref(primary.drug),
@@ -89,9 +83,39 @@ def icans_finding(
         evidence=grading.evidence,
         missing=grading.missing,
         suggestions=(assessment_suggestion(grading.tool, due, facts.now),),
-        icans_grade=grade,
+        icans_grade=grading.grade,
         icans_grade_is_minimum=grading.is_minimum,
     )
+
+
+def _severity(grading: IcansGrading) -> Severity:
+    """Critical from grade 2 (graded or documented) and for any seizure; warning otherwise."""
+    if (grading.grade or 0) >= 2 or grading.seizure:
+        return Severity.critical
+    if _documented_grade(grading) >= 2:
+        return Severity.critical
+    return Severity.warning
+
+
+def _documented_grade(grading: IcansGrading) -> int:
+    """The grade of the documented ICANS diagnosis (0: none documented, or no grade recorded)."""
+    if grading.documented is None:
+        return 0
+    return grading.documented.grade or 0
+
+
+def _gcs_params(grading: IcansGrading) -> dict[str, Any]:
+    """The low GCS and its time (None without one)."""
+    if grading.low_gcs is None:
+        return {"low_gcs": None, "low_gcs_at": None}
+    return {"low_gcs": grading.low_gcs.value, "low_gcs_at": iso(grading.low_gcs.effective)}
+
+
+def _documented_params(grading: IcansGrading) -> dict[str, Any]:
+    """Whether an ICANS diagnosis is documented, and its grade."""
+    if grading.documented is None:
+        return {"documented_grade": None, "documented": False}
+    return {"documented_grade": grading.documented.grade, "documented": True}
 
 
 def next_assessment_due(grading: IcansGrading, now: datetime, interval_hours: int) -> datetime:
@@ -101,9 +125,16 @@ def next_assessment_due(grading: IcansGrading, now: datetime, interval_hours: in
     return max(now, grading.last_assessment + timedelta(hours=interval_hours))
 
 
+def _when(due: datetime, now: datetime) -> str:
+    """ "now" when already due, else "by 14:20" (in now's zone)."""
+    if due <= now:
+        return "now"
+    return f"by {due.astimezone(now.tzinfo):%H:%M}"
+
+
 def assessment_suggestion(tool: str, due: datetime, now: datetime) -> Suggestion:
     """The one-click order for the next neurological assessment (text only: no verified code exists)."""
-    when = "now" if due <= now else f"by {due.astimezone(now.tzinfo):%H:%M}"
+    when = _when(due, now)
     order = SuggestedOrder(
         resource_type="ServiceRequest",
         label=f"{tool} assessment {when}",
