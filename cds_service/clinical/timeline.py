@@ -18,8 +18,10 @@ Pure: `facts.now` is the clock; nothing here reads FHIR or words a card.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from cds_service.clinical.grading import age_group
 from cds_service.clinical.rules import RuleConfig
@@ -55,6 +57,7 @@ MAX_POINTS = 1500
 #: Concepts drawn as series, in canonical units (the facts' own).
 DRAWN = ("temperature", "systolic", "diastolic", "heart_rate", "respiratory_rate", "spo2", "ice_score", "capd", "gcs")
 _EPSILON = timedelta(seconds=1)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,9 @@ class IcansStep:
     is_minimum: bool
     tool: str | None  # "ICE" or "CAPD": the assessment the card asks for
     seizure: bool
+
+
+Step = TypeVar("Step", "GradeStep", "IcansStep")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,33 +155,72 @@ def build_timeline(facts: Facts, kb: KnowledgeBase, config: RuleConfig) -> Timel
     now = facts.now
     start = span_start(facts, kb)
     points, capped = change_points(facts, kb, start, config.grading_window_hours)
-    index = FactsIndex(facts)
-    known = [index.as_of(t) if t < now else facts for t in points]
+    known = _known_at(facts, points)
     steps = [_step(f, kb, config, t) for f, t in zip(known, points, strict=True)]
     neuro = [_icans_step(f, kb, config, t) for f, t in zip(known, points, strict=True)]
-    finding = _status(facts, kb, config)
     return Timeline(
         now=now,
         start=start,
         patient_id=facts.patient_id,
-        birth_date=facts.birth_date.isoformat() if facts.birth_date else None,
+        birth_date=_birth_date_text(facts),
         fever_celsius=num(kb.thresholds.fever_celsius),
         spo2_assess_below=num(kb.thresholds.spo2_assess_below),
         low_flow_max_l_min=num(kb.thresholds.low_flow_max_l_min),
         grading_window_hours=config.grading_window_hours,
         systolic_thresholds=systolic_thresholds(facts, kb, start),
-        series={c: tuple(m for m in facts.series(c) if start <= m.effective <= now) for c in DRAWN},
+        series={concept: _drawn_series(facts, concept, start) for concept in DRAWN},
         oxygen=oxygen_bands(facts, start),
-        vasopressors=tuple(v for v in facts.vasopressors if overlaps(v.start, v.end, start, now)),
-        treatments=tuple(t for t in facts.treatments if t.time is None or start <= t.time <= now),
-        exposures=tuple(_exposure_mark(e, kb) for e in facts.exposures if not e.is_draft and e.drug_id in kb.drugs),
-        crs=tuple(_merge(steps, now)),
-        icans=tuple(_merge_icans(neuro, now)),
-        unusable=tuple(u for u in facts.unusable if u.effective is None or u.effective >= start),
-        finding=finding,
+        vasopressors=_vasopressors_drawn(facts, start),
+        treatments=_treatments_drawn(facts, start),
+        exposures=_exposure_marks(facts, kb),
+        crs=tuple(_merge(steps, now, _same)),
+        icans=tuple(_merge(neuro, now, _same_icans)),
+        unusable=_unusable_drawn(facts, start),
+        finding=_status(facts, kb, config),
         points_evaluated=len(points),
         points_capped=capped,
     )
+
+
+def _known_at(facts: Facts, points: list[datetime]) -> list[Facts]:
+    """The facts as known at each point; at now, the facts unchanged (the card the EHR shows)."""
+    index = FactsIndex(facts)
+    return [_facts_at(index, facts, t) for t in points]
+
+
+def _facts_at(index: FactsIndex, facts: Facts, t: datetime) -> Facts:
+    if t < facts.now:
+        return index.as_of(t)
+    return facts
+
+
+def _birth_date_text(facts: Facts) -> str | None:
+    if facts.birth_date:
+        return facts.birth_date.isoformat()
+    return None
+
+
+def _drawn_series(facts: Facts, concept: str, start: datetime) -> tuple[Measurement, ...]:
+    return tuple(m for m in facts.series(concept) if start <= m.effective <= facts.now)
+
+
+def _vasopressors_drawn(facts: Facts, start: datetime) -> tuple[VasopressorUse, ...]:
+    return tuple(v for v in facts.vasopressors if overlaps(v.start, v.end, start, facts.now))
+
+
+def _treatments_drawn(facts: Facts, start: datetime) -> tuple[TreatmentGiven, ...]:
+    """Treatments given in [start, now], and those of unknown time."""
+    return tuple(t for t in facts.treatments if t.time is None or start <= t.time <= facts.now)
+
+
+def _exposure_marks(facts: Facts, kb: KnowledgeBase) -> tuple[ExposureMark, ...]:
+    """The non-draft exposures to catalogue drugs."""
+    return tuple(_exposure_mark(e, kb) for e in facts.exposures if not e.is_draft and e.drug_id in kb.drugs)
+
+
+def _unusable_drawn(facts: Facts, start: datetime) -> tuple[UnusableValue, ...]:
+    """Values not usable since start, and those of unknown time."""
+    return tuple(u for u in facts.unusable if u.effective is None or u.effective >= start)
 
 
 def span_start(facts: Facts, kb: KnowledgeBase) -> datetime:
@@ -196,28 +241,44 @@ def change_points(facts: Facts, kb: KnowledgeBase, start: datetime, hours: int) 
     moved onto a grid (`_on_grid`), and the timeline says so (`points_capped`).
     """
     window = timedelta(hours=hours)
-    labs = timedelta(hours=max(hours, 48))
     moments: set[datetime] = {start, facts.now}
-    for m in facts.measurements:
-        moments.update((m.effective, m.effective + window + _EPSILON, m.effective + labs + _EPSILON))
-    for s in facts.o2_support:
-        moments.update((s.effective, s.effective + window + _EPSILON))
-    for u in facts.unusable:
-        if u.effective is not None:
-            moments.update((u.effective, u.effective + window + _EPSILON))
-    for v in facts.vasopressors:
-        moments.update(t for t in (v.start, v.end and v.end + window + _EPSILON) if t is not None)
-    moments.update(t.time for t in facts.treatments if t.time is not None)
-    moments.update(d.onset for d in facts.diagnoses if d.onset is not None)
-    for sign in facts.neuro:
-        if sign.effective is not None:
-            moments.update((sign.effective, sign.effective + window + _EPSILON))
+    moments.update(_measurement_moments(facts, window))
+    moments.update(_in_and_out(window, (s.effective for s in facts.o2_support)))
+    moments.update(_in_and_out(window, (u.effective for u in facts.unusable)))
+    moments.update(_in_and_out(window, (n.effective for n in facts.neuro)))
+    moments.update(_vasopressor_moments(facts, window))
+    moments.update(_known(t.time for t in facts.treatments))
+    moments.update(_known(d.onset for d in facts.diagnoses))
     for e in facts.exposures:
         moments.update(_exposure_moments(e, kb, facts.now))
     inside = sorted(t for t in moments if start <= t <= facts.now)
     if len(inside) <= MAX_POINTS:
         return inside, False
     return _on_grid(inside, start, facts.now), True
+
+
+def _known(moments: Iterable[datetime | None]) -> list[datetime]:
+    """The moments that are known (not None)."""
+    return [t for t in moments if t is not None]
+
+
+def _in_and_out(window: timedelta, moments: Iterable[datetime | None]) -> list[datetime]:
+    """Each known moment, and when it leaves the grading window."""
+    return [t for moment in _known(moments) for t in (moment, moment + window + _EPSILON)]
+
+
+def _measurement_moments(facts: Facts, window: timedelta) -> list[datetime]:
+    """A measurement enters both windows at its time, leaves the grading window, then the lab window (>= 48 h)."""
+    labs = max(window, timedelta(hours=48))
+    leaves_labs = [m.effective + labs + _EPSILON for m in facts.measurements]
+    return [*_in_and_out(window, (m.effective for m in facts.measurements)), *leaves_labs]
+
+
+def _vasopressor_moments(facts: Facts, window: timedelta) -> list[datetime]:
+    """A vasopressor starts, and its end leaves the grading window."""
+    starts = _known(v.start for v in facts.vasopressors)
+    ends = [end + window + _EPSILON for end in _known(v.end for v in facts.vasopressors)]
+    return [*starts, *ends]
 
 
 def _on_grid(moments: list[datetime], start: datetime, now: datetime) -> list[datetime]:
@@ -246,22 +307,36 @@ class FactsIndex:
         self._times = [m.effective for m in self._measurements]
 
     def as_of(self, t: datetime) -> Facts:
+        """Everything recorded by t (an item of unknown time is kept), seen from t; no draft orders."""
         f = self.facts
-        low, high = bisect_left(self._times, t - FACTS_LOOKBACK), bisect_right(self._times, t)
         return replace(
             f,
             now=t,
-            measurements=tuple(self._measurements[low:high]),
-            o2_support=tuple(s for s in f.o2_support if s.effective <= t),
-            vasopressors=tuple(_vasopressor_at(v, t) for v in f.vasopressors if v.start is None or v.start <= t),
-            treatments=tuple(x for x in f.treatments if x.time is None or x.time <= t),
-            diagnoses=tuple(d for d in f.diagnoses if d.onset is None or d.onset <= t),
-            neuro=tuple(n for n in f.neuro if n.effective is None or n.effective <= t),
-            cultures=tuple(c for c in f.cultures if c.effective <= t),
+            measurements=self._measured_before(t),
+            o2_support=_recorded_by(f.o2_support, t, lambda s: s.effective),
+            vasopressors=tuple(_vasopressor_at(v, t) for v in _recorded_by(f.vasopressors, t, lambda v: v.start)),
+            treatments=_recorded_by(f.treatments, t, lambda x: x.time),
+            diagnoses=_recorded_by(f.diagnoses, t, lambda d: d.onset),
+            neuro=_recorded_by(f.neuro, t, lambda n: n.effective),
+            cultures=_recorded_by(f.cultures, t, lambda c: c.effective),
             exposures=tuple(_exposure_at(e, t) for e in f.exposures if _started_by(e, t)),
-            unusable=tuple(u for u in f.unusable if u.effective is None or u.effective <= t),
+            unusable=_recorded_by(f.unusable, t, lambda u: u.effective),
             draft_orders=(),
         )
+
+    def _measured_before(self, t: datetime) -> tuple[Measurement, ...]:
+        """The measurements of the FACTS_LOOKBACK before t, up to t."""
+        low, high = bisect_left(self._times, t - FACTS_LOOKBACK), bisect_right(self._times, t)
+        return tuple(self._measurements[low:high])
+
+
+def _recorded_by(items: Iterable[T], t: datetime, when: Callable[[T], datetime | None]) -> tuple[T, ...]:
+    """The items recorded by t; an item of unknown time is always kept."""
+    return tuple(item for item in items if _by(when(item), t))
+
+
+def _by(moment: datetime | None, t: datetime) -> bool:
+    return moment is None or moment <= t
 
 
 def _started_by(e: Exposure, t: datetime) -> bool:
@@ -277,7 +352,10 @@ def _exposure_at(e: Exposure, t: datetime) -> Exposure:
 
 
 def _vasopressor_at(v: VasopressorUse, t: datetime) -> VasopressorUse:
-    return replace(v, end=None) if v.end is not None and v.end > t else v
+    """A vasopressor seen from t: one that stops after t is still running at t."""
+    if v.end is not None and v.end > t:
+        return replace(v, end=None)
+    return v
 
 
 def _status(facts: Facts, kb: KnowledgeBase, config: RuleConfig) -> Finding | None:
@@ -303,8 +381,14 @@ def _step(facts: Facts, kb: KnowledgeBase, config: RuleConfig, t: datetime) -> G
         grade=finding.astct_grade,
         is_minimum=finding.astct_grade_is_minimum,
         cannot_exclude=tuple(finding.params.get("cannot_exclude") or ()),
-        drug_id=finding.drug.id if finding.drug else None,
+        drug_id=_drug_id(finding),
     )
+
+
+def _drug_id(finding: Finding) -> str | None:
+    if finding.drug:
+        return finding.drug.id
+    return None
 
 
 def _icans_step(facts: Facts, kb: KnowledgeBase, config: RuleConfig, t: datetime) -> IcansStep:
@@ -318,26 +402,19 @@ def _icans_step(facts: Facts, kb: KnowledgeBase, config: RuleConfig, t: datetime
                      grading.tool, grading.seizure)
 
 
-def _merge_icans(steps: list[IcansStep], now: datetime) -> list[IcansStep]:
-    """Consecutive equal ICANS steps become one; each ends where the next begins (the last at now)."""
-    merged: list[IcansStep] = []
-    for step in steps:
-        if merged and replace(merged[-1], start=step.start, end=step.end) == step:
-            continue
-        merged.append(step)
-    ends = [s.start for s in merged[1:]] + [now]
-    return [replace(s, end=end) for s, end in zip(merged, ends, strict=True)]
-
-
-def _merge(steps: list[GradeStep], now: datetime) -> list[GradeStep]:
+def _merge(steps: list[Step], now: datetime, same: Callable[[Step, Step], bool]) -> list[Step]:
     """Consecutive steps saying the same thing become one; each ends where the next begins (the last at now)."""
-    merged: list[GradeStep] = []
+    merged: list[Step] = []
     for step in steps:
-        if merged and _same(merged[-1], step):
-            continue
-        merged.append(step)
+        if not merged or not same(merged[-1], step):
+            merged.append(step)
     ends = [s.start for s in merged[1:]] + [now]
     return [replace(s, end=end) for s, end in zip(merged, ends, strict=True)]
+
+
+def _same_icans(a: IcansStep, b: IcansStep) -> bool:
+    """Equal but for their times."""
+    return replace(a, start=b.start, end=b.end) == b
 
 
 def _same(a: GradeStep, b: GradeStep) -> bool:
@@ -360,27 +437,30 @@ def systolic_thresholds(facts: Facts, kb: KnowledgeBase, start: datetime) -> tup
     moments = [start + timedelta(days=d) for d in range((facts.now - start).days + 1)] + [facts.now]
     steps: list[ThresholdStep] = []
     for t in sorted(set(moments)):
-        age_days = age_days_at(facts.birth_date, t)
-        value = num(kb.thresholds.hypotension_sbp(age_days, age_years=years_at(facts.birth_date, t)))
-        group = age_group(age_days, years_at(facts.birth_date, t))
-        if steps and steps[-1].value == value and steps[-1].group == group:
-            continue
-        if steps:
+        step = _threshold_at(facts, kb, t)
+        if not steps:
+            steps.append(step)
+        elif (steps[-1].value, steps[-1].group) != (step.value, step.group):
             steps[-1] = replace(steps[-1], end=t)
-        steps.append(ThresholdStep(t, facts.now, value, group))
+            steps.append(step)
     return tuple(steps)
+
+
+def _threshold_at(facts: Facts, kb: KnowledgeBase, t: datetime) -> ThresholdStep:
+    """The systolic threshold of the patient's age at t, from t until now."""
+    age_days = age_days_at(facts.birth_date, t)
+    value = num(kb.thresholds.hypotension_sbp(age_days, age_years=years_at(facts.birth_date, t)))
+    return ThresholdStep(t, facts.now, value, age_group(age_days, years_at(facts.birth_date, t)))
 
 
 def oxygen_bands(facts: Facts, start: datetime) -> tuple[OxygenBand, ...]:
     """Each oxygen support record from its time until the next one (or now), clipped to [start, now]."""
     records = sorted((s for s in facts.o2_support if s.effective <= facts.now), key=lambda s: s.effective)
-    bands: list[OxygenBand] = []
-    for i, record in enumerate(records):
-        end = records[i + 1].effective if i + 1 < len(records) else facts.now
-        if end < start:
-            continue
-        bands.append(_band(record, max(record.effective, start), end))
-    return tuple(bands)
+    ends = [r.effective for r in records[1:]] + [facts.now]  # one more than the records when there are none
+    return tuple(
+        _band(record, max(record.effective, start), end) for record, end in zip(records, ends, strict=False)
+        if end >= start
+    )
 
 
 def _band(record: O2Support, start: datetime, end: datetime) -> OxygenBand:
