@@ -10,34 +10,58 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from cds_service.domain.facts import Facts, OrderOnChart
-from cds_service.domain.findings import Finding, SuggestedOrder
+from cds_service.domain.findings import Finding, SuggestedOrder, Suggestion
 from cds_service.knowledge.text import normalise
 
 ORDER_LOOKBACK = timedelta(hours=24)
 
 
 def without_ordered(findings: Iterable[Finding], facts: Facts) -> list[Finding]:
-    recent = [o for o in facts.orders if o.authored is None or facts.now - o.authored <= ORDER_LOOKBACK]
+    """The findings without the suggestions all of whose orders are on the chart already."""
+    recent = [o for o in facts.orders if _recent(o, facts.now)]
     if not recent:
         return list(findings)
-    out = []
-    for finding in findings:
-        kept = tuple(s for s in finding.suggestions if not all(_on_chart(o, recent) for o in s.orders))
-        out.append(finding if kept == finding.suggestions else replace(finding, suggestions=kept))
-    return out
+    return [_without_charted(finding, recent) for finding in findings]
+
+
+def _recent(order: OrderOnChart, now: datetime) -> bool:
+    """Authored within ORDER_LOOKBACK, or with no authored time."""
+    return order.authored is None or now - order.authored <= ORDER_LOOKBACK
+
+
+def _without_charted(finding: Finding, chart: list[OrderOnChart]) -> Finding:
+    kept = tuple(s for s in finding.suggestions if not _all_on_chart(s, chart))
+    if kept == finding.suggestions:
+        return finding
+    return replace(finding, suggestions=kept)
+
+
+def _all_on_chart(suggestion: Suggestion, chart: list[OrderOnChart]) -> bool:
+    return all(_on_chart(o, chart) for o in suggestion.orders)
 
 
 def _on_chart(order: SuggestedOrder, chart: list[OrderOnChart]) -> bool:
-    code = f"{order.system or ''}|{order.code}" if order.code else None
+    """An order of the same resource type on the chart has the code, or the display or label as text."""
+    code = _system_code(order)
     names = {n for n in (normalise(order.display), normalise(order.label)) if n}
-    for existing in chart:
-        if existing.resource_type != order.resource_type:
-            continue
-        if code is not None and code in existing.codes:
-            return True
-        if any(name == existing.text or name in existing.text.split(" / ") for name in names):
-            return True
-    return False
+    same_type = [existing for existing in chart if existing.resource_type == order.resource_type]
+    return any(_has_code(existing, code) or _named(existing, names) for existing in same_type)
+
+
+def _system_code(order: SuggestedOrder) -> str | None:
+    """ "system|code" ("|code" without a system), or None for an order without a code."""
+    if not order.code:
+        return None
+    return f"{order.system or ''}|{order.code}"
+
+
+def _has_code(existing: OrderOnChart, code: str | None) -> bool:
+    return code is not None and code in existing.codes
+
+
+def _named(existing: OrderOnChart, names: set[str]) -> bool:
+    """The order's text is one of the names, or one of its " / "-separated parts is."""
+    return any(name == existing.text or name in existing.text.split(" / ") for name in names)

@@ -16,8 +16,15 @@ from typing import Any
 
 from cds_service.clinical.dosing import bsa_m2
 from cds_service.clinical.risk import pre_infusion_risk
-from cds_service.clinical.windows import drug_ref, iso, latest_exposure_days, measurement_order, num, tier_at_least
-from cds_service.domain.age import age_days_at
+from cds_service.clinical.windows import (
+    drug_ref,
+    is_child,
+    iso,
+    latest_exposure_days,
+    measurement_order,
+    num,
+    tier_at_least,
+)
 from cds_service.domain.facts import DraftOrder, Facts, Measurement
 from cds_service.domain.findings import Category, Evidence, Finding, Severity, Suggestion
 from cds_service.domain.findings import SuggestedOrder as Order
@@ -35,31 +42,58 @@ def order_findings(
     """Findings for every catalogue drug ordered in the draft orders under consideration."""
     findings: list[Finding] = []
     for drug_id, orders in _ordered_drugs(facts, kb, hook).items():
-        drug = kb.drugs[drug_id]
-        if not tier_at_least(drug.risk_tier, min_tier):
-            continue
-        others = [d for d in facts.draft_orders if d.drug_id != drug_id]
-        evidence = tuple(_order_evidence(d) for d in orders)
-        findings.append(_order_card(facts, kb, drug, others, evidence, baseline_result_hours))
-        if drug.risk_tier == "high":
-            findings += [f for f in (_pre_infusion(facts, kb, drug),) if f is not None]
+        if tier_at_least(kb.drugs[drug_id].risk_tier, min_tier):
+            findings += _drug_findings(facts, kb, drug_id, orders, baseline_result_hours)
+    return findings
+
+
+def _drug_findings(
+    facts: Facts, kb: KnowledgeBase, drug_id: str, orders: list[DraftOrder], baseline_result_hours: int
+) -> list[Finding]:
+    """`order.risk` for one ordered drug, and `order.pre-infusion-risk` for a high-tier one when computable."""
+    drug = kb.drugs[drug_id]
+    others = [d for d in facts.draft_orders if d.drug_id != drug_id]
+    evidence = tuple(_order_evidence(d) for d in orders)
+    findings = [_order_card(facts, kb, drug, others, evidence, baseline_result_hours)]
+    if drug.risk_tier == "high":
+        pre_infusion = _pre_infusion(facts, kb, drug)
+        if pre_infusion is not None:
+            findings.append(pre_infusion)
     return findings
 
 
 def _ordered_drugs(facts: Facts, kb: KnowledgeBase, hook: str) -> dict[str, list[DraftOrder]]:
-    drafts = [d for d in facts.draft_orders if d.drug_id is not None and d.drug_id in kb.drugs]
-    if hook == "order-select" and any(d.selected for d in facts.draft_orders):
-        drafts = [d for d in drafts if d.selected]
+    """The draft orders under consideration of each catalogue drug, by drug id (sorted by drug, then reference)."""
     by_drug: dict[str, list[DraftOrder]] = {}
-    for draft in sorted(drafts, key=lambda d: (d.drug_id or "", d.reference)):
-        by_drug.setdefault(draft.drug_id or "", []).append(draft)
+    for draft in sorted(_under_consideration(facts, kb, hook), key=_draft_key):
+        by_drug.setdefault(_drug_id(draft), []).append(draft)
     return by_drug
 
 
+def _under_consideration(facts: Facts, kb: KnowledgeBase, hook: str) -> list[DraftOrder]:
+    """The catalogue drugs' draft orders; for order-select, only the selected ones when some are selected."""
+    drafts = [d for d in facts.draft_orders if _drug_id(d) in kb.drugs]
+    if hook == "order-select" and any(d.selected for d in facts.draft_orders):
+        return [d for d in drafts if d.selected]
+    return drafts
+
+
+def _drug_id(draft: DraftOrder) -> str:
+    return draft.drug_id or ""
+
+
+def _draft_key(draft: DraftOrder) -> tuple[str, str]:
+    return (_drug_id(draft), draft.reference)
+
+
 def _order_evidence(draft: DraftOrder) -> Evidence:
-    return Evidence(
-        "Draft order", draft.reference, draft.codes[0] if draft.codes else None, draft.display or draft.text, None, None
-    )
+    return Evidence("Draft order", draft.reference, _first_code(draft), draft.display or draft.text, None, None)
+
+
+def _first_code(draft: DraftOrder) -> str | None:
+    if draft.codes:
+        return draft.codes[0]
+    return None
 
 
 def _order_card(
@@ -72,20 +106,17 @@ def _order_card(
 ) -> Finding:
     """`order.risk`: the drug's risk and label requirements, and what is missing from the orders."""
     exposed = latest_exposure_days(facts, drug.id)
-    child = _child(facts, kb)
+    child = is_child(facts, kb)
     bsa = bsa_m2(facts)
-    missing_premeds = [p for p in drug.premedication if not any(_is_premedication(kb, p, d) for d in others)]
+    missing_premeds = _missing_premedication(kb, drug, others)
     baseline, resulted = _baseline(facts, kb, drug, others, baseline_result_hours)
-    suggestions = [Suggestion(_premed_label(p, child, bsa), (_premed_order(p, child, bsa),)) for p in missing_premeds]
+    suggestions = [_premed_suggestion(p, child, bsa) for p in missing_premeds]
     if baseline:
-        label = "Baseline: " + ", ".join(b.display for b in baseline)
-        if len(label) > 60:
-            label = f"Baseline monitoring ({len(baseline)} orders)"
-        suggestions.append(Suggestion(label, tuple(_baseline_order(b) for b in baseline)))
+        suggestions.append(_baseline_suggestion(baseline))
     return Finding(
         rule_id="order.risk",
         category=Category.order_risk,
-        severity=Severity.warning if drug.risk_tier == "high" or missing_premeds else Severity.info,
+        severity=_order_severity(drug, missing_premeds),
         template="order-risk",
         params={
             "drug_name": drug.generic_name,
@@ -107,6 +138,30 @@ def _order_card(
     )
 
 
+def _missing_premedication(kb: KnowledgeBase, drug: Drug, others: list[DraftOrder]) -> list[Premedication]:
+    """The label's premedication that no other draft order provides."""
+    return [p for p in drug.premedication if not any(_is_premedication(kb, p, d) for d in others)]
+
+
+def _order_severity(drug: Drug, missing_premeds: list[Premedication]) -> Severity:
+    """Warning for a high-tier drug or a premedication missing; info otherwise."""
+    if drug.risk_tier == "high" or missing_premeds:
+        return Severity.warning
+    return Severity.info
+
+
+def _premed_suggestion(premed: Premedication, child: bool, bsa: float | None) -> Suggestion:
+    return Suggestion(_premed_label(premed, child, bsa), (_premed_order(premed, child, bsa),))
+
+
+def _baseline_suggestion(baseline: list[BaselineItem]) -> Suggestion:
+    """One suggestion with every baseline order, labelled by their names when that fits in 60 characters."""
+    label = "Baseline: " + ", ".join(b.display for b in baseline)
+    if len(label) > 60:
+        label = f"Baseline monitoring ({len(baseline)} orders)"
+    return Suggestion(label, tuple(_baseline_order(b) for b in baseline))
+
+
 def _short(label: str, limit: int = 60) -> str:
     """A suggestion label of at most `limit` characters, cut at a word with an ellipsis."""
     if len(label) <= limit:
@@ -116,22 +171,32 @@ def _short(label: str, limit: int = 60) -> str:
 
 def _premed_plan(premed: Premedication, child: bool, bsa: float | None, missing: bool) -> dict[str, Any]:
     """The premedication as the card states it for this patient: the child's dose by body surface."""
-    if child and premed.paediatric_mg_per_m2 is not None:
-        dose = _bsa_dose(premed, bsa)
-        per_m2 = f"{premed.paediatric_mg_per_m2:g} mg/m2, maximum {premed.paediatric_max_mg:g} mg"
-        name = str(premed.display).lower()
-        if dose:
-            dose_text = f"{name} {dose} ({per_m2}; BSA {bsa} m2)"
-        else:
-            dose_text = f"{name} {per_m2} (height and weight not charted)"
-        return {"name": premed.display, "dose_text": dose_text, "timing": premed.paediatric_timing or premed.timing,
-                "missing": missing}
+    if _child_dose(premed, child):
+        return {"name": premed.display, "dose_text": _child_dose_text(premed, bsa),
+                "timing": _child_timing(premed), "missing": missing}
     return {"name": premed.display, "dose_text": premed.dose_text, "timing": premed.timing, "missing": missing}
 
 
-def _child(facts: Facts, kb: KnowledgeBase) -> bool:
-    days = age_days_at(facts.birth_date, facts.now)
-    return days is not None and days < kb.thresholds.adult_from_age_days
+def _child_dose(premed: Premedication, child: bool) -> bool:
+    """Whether the premedication is dosed by body surface: a child, and the label gives a dose per m2."""
+    return child and premed.paediatric_mg_per_m2 is not None
+
+
+def _per_m2(premed: Premedication) -> str:
+    return f"{premed.paediatric_mg_per_m2:g} mg/m2, maximum {premed.paediatric_max_mg:g} mg"
+
+
+def _child_timing(premed: Premedication) -> str | None:
+    return premed.paediatric_timing or premed.timing
+
+
+def _child_dose_text(premed: Premedication, bsa: float | None) -> str:
+    """ "paracetamol 450 mg (15 mg/m2, maximum ...; BSA 1.2 m2)", or the dose per m2 when BSA is unknown."""
+    dose = _bsa_dose(premed, bsa)
+    name = str(premed.display).lower()
+    if dose:
+        return f"{name} {dose} ({_per_m2(premed)}; BSA {bsa} m2)"
+    return f"{name} {_per_m2(premed)} (height and weight not charted)"
 
 
 def _baseline(
@@ -143,16 +208,22 @@ def _baseline(
     since = facts.now - timedelta(hours=hours)
     missing: list[BaselineItem] = []
     resulted: list[dict[str, Any]] = []
-    for item in kb.baseline_monitoring:
-        if any(_is_baseline(item, d) for d in others):
-            continue
+    for item in _not_ordered(kb.baseline_monitoring, others):
         result = _recent_result(facts, kb, item, since)
         if result is None:
             missing.append(item)
         else:
-            resulted.append({"label": item.display, "value": result.value, "unit": result.unit,
-                             "effective": iso(result.effective)})
+            resulted.append(_result_params(item, result))
     return missing, resulted
+
+
+def _not_ordered(items: Iterable[BaselineItem], others: list[DraftOrder]) -> list[BaselineItem]:
+    """The baseline items no other draft order asks for."""
+    return [item for item in items if not any(_is_baseline(item, d) for d in others)]
+
+
+def _result_params(item: BaselineItem, result: Measurement) -> dict[str, Any]:
+    return {"label": item.display, "value": result.value, "unit": result.unit, "effective": iso(result.effective)}
 
 
 def _recent_result(facts: Facts, kb: KnowledgeBase, item: BaselineItem, since: datetime) -> Measurement | None:
@@ -161,11 +232,15 @@ def _recent_result(facts: Facts, kb: KnowledgeBase, item: BaselineItem, since: d
     if not item.code:
         return None
     concept = kb.observation_concept(item.system, item.code)
-    found = [
-        m for m in facts.measurements
-        if (m.code == item.code or (concept is not None and m.concept == concept)) and since <= m.effective <= facts.now
-    ]
-    return max(found, key=measurement_order) if found else None  # ties: a total order
+    found = [m for m in facts.measurements if _result_of(m, item.code, concept) and since <= m.effective <= facts.now]
+    return max(found, key=measurement_order, default=None)  # ties: a total order
+
+
+def _result_of(m: Measurement, code: str, concept: str | None) -> bool:
+    """The same code, or the concept that code stands for."""
+    if m.code == code:
+        return True
+    return concept is not None and m.concept == concept
 
 
 def _names(names: Iterable[str]) -> str:
@@ -178,9 +253,22 @@ def _is_premedication(kb: KnowledgeBase, premed: Premedication, draft: DraftOrde
         return True
     if _same_code(premed.system, premed.code, draft) or _names_in(draft, premed.display, premed.treatment_id):
         return True
-    wanted = kb.treatments.get(premed.treatment_id) if premed.treatment_id else None
-    given = kb.treatments.get(draft.treatment_id) if draft.treatment_id else None
-    return bool(wanted and given and wanted.kind in INTERCHANGEABLE_KINDS and wanted.kind == given.kind)
+    return _interchangeable(_treatment_kind(kb, premed.treatment_id), _treatment_kind(kb, draft.treatment_id))
+
+
+def _treatment_kind(kb: KnowledgeBase, treatment_id: str | None) -> str | None:
+    """The kind of a known treatment (antihistamine, antipyretic...), else None."""
+    if not treatment_id:
+        return None
+    treatment = kb.treatments.get(treatment_id)
+    if treatment is None:
+        return None
+    return treatment.kind
+
+
+def _interchangeable(wanted: str | None, given: str | None) -> bool:
+    """The same kind, one where any drug of the kind will do (an H1 antihistamine, an antipyretic)."""
+    return wanted in INTERCHANGEABLE_KINDS and wanted == given
 
 
 def _is_baseline(item: BaselineItem, draft: DraftOrder) -> bool:
@@ -203,11 +291,12 @@ def _names_in(draft: DraftOrder, *names: str | None) -> bool:
 
 def _premed_label(premed: Premedication, child: bool, bsa: float | None) -> str:
     """The one-click label (at most 60 characters): the child's dose by body surface where the label gives one."""
-    if child and premed.paediatric_mg_per_m2 is not None:
-        dose = _bsa_dose(premed, bsa)
-        label = f"{premed.display} {dose} before {premed.for_drug}" if dose else premed.paediatric_label
-        return _short(str(label))
-    return _short(str(premed.label))
+    if not _child_dose(premed, child):
+        return _short(str(premed.label))
+    dose = _bsa_dose(premed, bsa)
+    if dose:
+        return _short(f"{premed.display} {dose} before {premed.for_drug}")
+    return _short(str(premed.paediatric_label))
 
 
 def _bsa_dose(premed: Premedication, bsa: float | None) -> str | None:
@@ -220,17 +309,32 @@ def _bsa_dose(premed: Premedication, bsa: float | None) -> str | None:
 
 
 def _premed_order(premed: Premedication, child: bool, bsa: float | None) -> Order:
-    if child and premed.paediatric_mg_per_m2 is not None:
-        dose = _bsa_dose(premed, bsa)
-        per_m2 = f"{premed.paediatric_mg_per_m2:g} mg/m2, maximum {premed.paediatric_max_mg:g} mg"
-        dose_text = f"{dose} ({per_m2}, {bsa} m2)" if dose else f"{per_m2}: height and weight needed"
-        child_text = ", ".join(t for t in (dose_text, premed.paediatric_timing or premed.timing) if t)
-        label = _premed_label(premed, child, bsa)
-        return Order("MedicationRequest", label, premed.system, premed.code, premed.display, child_text,
-                     premed.paediatric_source or premed.source)
-    text = ", ".join(t for t in (premed.dose_text, premed.timing) if t) or None
+    """The one-click premedication order: the child's dose by body surface, else the label's dose."""
+    if _child_dose(premed, child):
+        return _child_premed_order(premed, bsa)
+    text = _joined(premed.dose_text, premed.timing) or None
     return Order("MedicationRequest", _short(premed.label), premed.system, premed.code, premed.display, text,
                  premed.source)
+
+
+def _child_premed_order(premed: Premedication, bsa: float | None) -> Order:
+    label = _premed_label(premed, True, bsa)
+    text = _joined(_child_order_dose(premed, bsa), _child_timing(premed))
+    return Order("MedicationRequest", label, premed.system, premed.code, premed.display, text,
+                 premed.paediatric_source or premed.source)
+
+
+def _child_order_dose(premed: Premedication, bsa: float | None) -> str:
+    """ "450 mg (15 mg/m2, maximum ..., 1.2 m2)", or the dose per m2 when height and weight are needed."""
+    dose = _bsa_dose(premed, bsa)
+    if dose:
+        return f"{dose} ({_per_m2(premed)}, {bsa} m2)"
+    return f"{_per_m2(premed)}: height and weight needed"
+
+
+def _joined(*parts: str | None) -> str:
+    """The parts given, joined by commas."""
+    return ", ".join(part for part in parts if part)
 
 
 def _baseline_order(item: BaselineItem) -> Order:
