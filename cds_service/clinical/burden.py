@@ -45,29 +45,53 @@ class Remembered:
 
 
 def key_of(finding: Finding) -> tuple[str, str]:
-    return finding.rule_id, finding.drug.id if finding.drug is not None else ""
+    """The memory key: rule and drug ("" for a finding about no drug)."""
+    if finding.drug is None:
+        return finding.rule_id, ""
+    return finding.rule_id, finding.drug.id
 
 
 def state_of(finding: Finding) -> dict[str, Any]:
     """What "worse" is judged by: indicator, grades, signs present, the drugs in the window."""
     p = finding.params
-    drugs = sorted({*(x for x in [p.get("drug_name")] if x), *(p.get("other_drugs") or [])})
-    icans = p.get("grade") if finding.rule_id.startswith("icans.") else None
     return {
         "rank": _RANK[finding.severity],
         "grade": finding.astct_grade or 0,
-        "icans_grade": int(icans or 0),
+        "icans_grade": _icans_grade(finding),
         "hypotension": p.get("hypotension") is True,
         "hypoxia": p.get("hypoxia") is True,
-        "drugs": drugs,
+        "drugs": _window_drugs(p),
     }
 
 
+def _icans_grade(finding: Finding) -> int:
+    """The ICANS grade of an ICANS finding (0 without one, and for every other finding)."""
+    if not finding.rule_id.startswith("icans."):
+        return 0
+    return int(finding.params.get("grade") or 0)
+
+
+def _window_drugs(params: Mapping[str, Any]) -> list[str]:
+    """The drug named by the finding and the other drugs in their window, sorted, once each."""
+    named = [x for x in [params.get("drug_name")] if x]
+    return sorted({*named, *(params.get("other_drugs") or [])})
+
+
 def is_worse(now: Mapping[str, Any], before: Mapping[str, Any]) -> bool:
-    higher = any(int(now.get(k, 0)) > int(before.get(k, 0)) for k in ("rank", "grade", "icans_grade"))
-    new_sign = any(now.get(k) and not before.get(k) for k in ("hypotension", "hypoxia"))
-    new_drug = bool(set(now.get("drugs") or []) - set(before.get("drugs") or []))
-    return higher or new_sign or new_drug
+    """A higher indicator or grade, hypotension or hypoxia newly present, or a drug not in the window before."""
+    return _higher(now, before) or _new_sign(now, before) or _new_drug(now, before)
+
+
+def _higher(now: Mapping[str, Any], before: Mapping[str, Any]) -> bool:
+    return any(int(now.get(k, 0)) > int(before.get(k, 0)) for k in ("rank", "grade", "icans_grade"))
+
+
+def _new_sign(now: Mapping[str, Any], before: Mapping[str, Any]) -> bool:
+    return any(now.get(k) and not before.get(k) for k in ("hypotension", "hypoxia"))
+
+
+def _new_drug(now: Mapping[str, Any], before: Mapping[str, Any]) -> bool:
+    return bool(set(now.get("drugs") or []) - set(before.get("drugs") or []))
 
 
 #: A repeat moves its row's `last_shown_at` (what `crs-cds db prune` dates memory rows by) at most this often, so
@@ -89,20 +113,44 @@ def remember(
         if finding.severity not in INTERRUPTIVE:
             out.append(finding)
             continue
-        state = state_of(finding)
-        before = shown.get(key_of(finding))
-        hold = holds.get(finding.rule_id)
-        held = hold is not None and hold.until > now
-        fresh = before is not None and now - before.first_shown_at < timedelta(hours=config.repeat_hours)
-        if before is not None and not is_worse(state, before.state) and (fresh or held):
-            out.append(_repeat(finding, before, hold if held else None))
-            if now - before.last_shown_at >= TOUCH_EVERY:  # last_shown_at only dates the row for pruning
-                keep.append(replace(before, last_shown_at=now))
-            continue
-        out.append(finding)
-        rule_id, drug_id = key_of(finding)
-        keep.append(Shown(rule_id, drug_id, now, now, finding.severity.value, state))
+        said, kept = _interrupt_or_repeat(finding, shown.get(key_of(finding)), holds.get(finding.rule_id), now, config)
+        out.append(said)
+        keep.extend(kept)
     return Remembered(out, keep)
+
+
+def _interrupt_or_repeat(
+    finding: Finding, before: Shown | None, hold: Hold | None, now: datetime, config: BurdenConfig
+) -> tuple[Finding, list[Shown]]:
+    """One interruptive finding as the card will say it, and the memory row to write (none for a recent repeat)."""
+    state = state_of(finding)
+    active_hold = _active_hold(hold, now)
+    if before is not None and _repeats(state, before, active_hold, now, config):
+        return _repeat(finding, before, active_hold), _touched(before, now)
+    rule_id, drug_id = key_of(finding)
+    return finding, [Shown(rule_id, drug_id, now, now, finding.severity.value, state)]
+
+
+def _active_hold(hold: Hold | None, now: datetime) -> Hold | None:
+    """The hold, while it lasts."""
+    if hold is not None and hold.until > now:
+        return hold
+    return None
+
+
+def _repeats(state: Mapping[str, Any], before: Shown, hold: Hold | None, now: datetime, config: BurdenConfig) -> bool:
+    """Not worse, and first shown less than `repeat_hours` ago or held by feedback."""
+    if is_worse(state, before.state):
+        return False
+    fresh = now - before.first_shown_at < timedelta(hours=config.repeat_hours)
+    return fresh or hold is not None
+
+
+def _touched(before: Shown, now: datetime) -> list[Shown]:
+    """The row with `last_shown_at` moved to now, at most every TOUCH_EVERY (it only dates the row for pruning)."""
+    if now - before.last_shown_at >= TOUCH_EVERY:
+        return [replace(before, last_shown_at=now)]
+    return []
 
 
 def _repeat(finding: Finding, before: Shown, hold: Hold | None) -> Finding:
@@ -111,7 +159,12 @@ def _repeat(finding: Finding, before: Shown, hold: Hold | None) -> Finding:
         "repeat": True,
         "first_shown_at": iso(before.first_shown_at),
         "first_indicator": before.indicator,
-        "held_by": hold.reason if hold is not None else None,
-        "held_until": iso(hold.until) if hold is not None else None,
+        **_hold_params(hold),
     }
     return replace(finding, severity=Severity.info, params=params)
+
+
+def _hold_params(hold: Hold | None) -> dict[str, str | None]:
+    if hold is None:
+        return {"held_by": None, "held_until": None}
+    return {"held_by": hold.reason, "held_until": iso(hold.until)}

@@ -55,13 +55,25 @@ def tocilizumab_plan(
     facts: Facts, rule: TocilizumabRule, *, grade: int | None, drug_class: str, since: datetime
 ) -> TocilizumabPlan:
     """Whether tocilizumab can be offered now, at which dose, and why not (see the module docstring)."""
-    doses = sorted(t.time for t in facts.treatments if t.treatment_id == "tocilizumab" and t.time is not None
-                   and since <= t.time <= facts.now)
+    doses = _doses_since(facts, since)
     given_24h = sum(1 for t in doses if t >= facts.now - timedelta(hours=24))
     weight = latest_weight_kg(facts)
-    dose, per_kg = rule.dose_mg(weight) if weight is not None else (None, None)
+    dose, per_kg = _dose(rule, weight)
     status, next_at = _status(facts, rule, grade, drug_class, doses, given_24h, weight)
     return TocilizumabPlan(status, dose, per_kg, weight, given_24h, len(doses), next_at)
+
+
+def _doses_since(facts: Facts, since: datetime) -> list[datetime]:
+    """When tocilizumab was given between `since` and now, oldest first."""
+    times = [t.time for t in facts.treatments if t.treatment_id == "tocilizumab" and t.time is not None]
+    return sorted(t for t in times if since <= t <= facts.now)
+
+
+def _dose(rule: TocilizumabRule, weight: float | None) -> tuple[float | None, float | None]:
+    """(dose in mg, mg/kg) for the charted weight; (None, None) without one."""
+    if weight is None:
+        return None, None
+    return rule.dose_mg(weight)
 
 
 def _status(
@@ -73,20 +85,50 @@ def _status(
     given_24h: int,
     weight: float | None,
 ) -> tuple[str, datetime | None]:
-    if (grade or 0) < 2 or drug_class not in CELLULAR_CLASSES:
+    """The first rule of the module docstring's table that stops the offer, else "offer"."""
+    if not _indicated(grade, drug_class):
         return "not-indicated", None
-    if len(doses) >= rule.max_doses_total:
-        return "limit-total", None
-    if given_24h >= rule.max_doses_24h:
-        return "limit-24h", None
-    if doses and facts.now - doses[-1] < timedelta(hours=rule.min_interval_hours):
-        return "too-soon", doses[-1] + timedelta(hours=rule.min_interval_hours)
-    years = years_at(facts.birth_date, facts.now)
-    if years is not None and years < rule.label_from_age_years:
+    limit = _dose_limit(rule, len(doses), given_24h)
+    if limit is not None:
+        return limit, None
+    next_at = _next_dose_at(facts.now, rule, doses)
+    if next_at is not None:
+        return "too-soon", next_at
+    if _under_label_age(facts, rule):
         return "under-label-age", None
     if weight is None:
         return "no-weight", None
     return "offer", None
+
+
+def _indicated(grade: int | None, drug_class: str) -> bool:
+    """ASTCT grade 2 or more after a CAR-T or TCR-T product."""
+    return (grade or 0) >= 2 and drug_class in CELLULAR_CLASSES
+
+
+def _dose_limit(rule: TocilizumabRule, given_total: int, given_24h: int) -> str | None:
+    """"limit-total" or "limit-24h" when that many doses were given, else None."""
+    if given_total >= rule.max_doses_total:
+        return "limit-total"
+    if given_24h >= rule.max_doses_24h:
+        return "limit-24h"
+    return None
+
+
+def _next_dose_at(now: datetime, rule: TocilizumabRule, doses: list[datetime]) -> datetime | None:
+    """When the minimum interval after the last dose ends, while it has not (else None)."""
+    if not doses:
+        return None
+    interval = timedelta(hours=rule.min_interval_hours)
+    if now - doses[-1] < interval:
+        return doses[-1] + interval
+    return None
+
+
+def _under_label_age(facts: Facts, rule: TocilizumabRule) -> bool:
+    """Younger than the label's minimum age (2 years); an unknown age is not."""
+    years = years_at(facts.birth_date, facts.now)
+    return years is not None and years < rule.label_from_age_years
 
 
 def tocilizumab_suggestion(plan: TocilizumabPlan, rule: TocilizumabRule) -> Suggestion | None:
@@ -112,7 +154,9 @@ def tocilizumab_suggestion(plan: TocilizumabPlan, rule: TocilizumabRule) -> Sugg
 
 def infection_workup_due(*, fever: bool, grade: int | None, neutropenic: bool) -> bool:
     """Blood cultures and empiric antibiotics: a febrile patient at grade 2 or more, or neutropenic (ASCO 2021)."""
-    return fever and ((grade or 0) >= 2 or neutropenic)
+    if not fever:
+        return False
+    return (grade or 0) >= 2 or neutropenic
 
 
 def infection_suggestions() -> tuple[Suggestion, ...]:

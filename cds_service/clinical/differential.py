@@ -15,8 +15,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from cds_service.clinical.windows import iso, num, series
-from cds_service.domain.facts import Facts
+from cds_service.clinical.windows import iso, num, series, whole_days
+from cds_service.domain.facts import Facts, TreatmentGiven
 from cds_service.knowledge.base import KnowledgeBase
 
 CORTICOSTEROID_LOOKBACK = timedelta(days=365)
@@ -54,12 +54,13 @@ def _latest_value(facts: Facts, concept: str, start: datetime) -> dict[str, Any]
 
 
 def _adrenal(facts: Facts, kb: KnowledgeBase, lab_start: datetime) -> dict[str, Any] | None:
+    """Long-term corticosteroids, or a cortisol flagged low: consider adrenal insufficiency."""
     days = corticosteroid_days(facts)
-    threshold = num(kb.thresholds.long_term_corticosteroid_days)
+    long_term = days >= num(kb.thresholds.long_term_corticosteroid_days)
     low = [m for m in series(facts, "cortisol") if lab_start <= m.effective <= facts.now and m.flag in LOW_FLAGS]
-    if days < threshold and not low:
+    if not long_term and not low:
         return None
-    item: dict[str, Any] = {"id": "adrenal", "steroid_days": days if days >= threshold else None}
+    item: dict[str, Any] = {"id": "adrenal", "steroid_days": days if long_term else None}
     if low:
         item.update(cortisol=low[-1].value, cortisol_effective=iso(low[-1].effective))
     return item
@@ -68,10 +69,21 @@ def _adrenal(facts: Facts, kb: KnowledgeBase, lab_start: datetime) -> dict[str, 
 def corticosteroid_days(facts: Facts) -> int:
     """Whole days of systemic corticosteroid in the last year: first to last record (to now while a statement
     is active). Topical and inhaled forms are not treatments given (reading/medications.py)."""
-    start = facts.now - CORTICOSTEROID_LOOKBACK
-    given = [t for t in facts.treatments if t.kind == "corticosteroid" and t.time is not None and t.time >= start]
+    given = _corticosteroids_since(facts, facts.now - CORTICOSTEROID_LOOKBACK)
     if not given:
         return 0
-    first = min(t.time for t in given if t.time is not None)
-    last = facts.now if any(t.ongoing for t in given) else max(t.time for t in given if t.time is not None)
-    return max(0, (last - first) // timedelta(days=1))
+    first = min(time for _, time in given)
+    return whole_days(_course_end(facts.now, given), first)
+
+
+def _corticosteroids_since(facts: Facts, start: datetime) -> list[tuple[TreatmentGiven, datetime]]:
+    """Each systemic corticosteroid given since `start`, with its time."""
+    timed = [(t, t.time) for t in facts.treatments if t.kind == "corticosteroid" and t.time is not None]
+    return [(t, time) for t, time in timed if time >= start]
+
+
+def _course_end(now: datetime, given: list[tuple[TreatmentGiven, datetime]]) -> datetime:
+    """Now while a corticosteroid is still taken, else the last record."""
+    if any(t.ongoing for t, _ in given):
+        return now
+    return max(time for _, time in given)
