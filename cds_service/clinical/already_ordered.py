@@ -46,7 +46,7 @@ def _all_on_chart(suggestion: Suggestion, chart: list[OrderOnChart]) -> bool:
 def _on_chart(order: SuggestedOrder, chart: list[OrderOnChart]) -> bool:
     """An order of the same resource type on the chart has the code, or the display or label as text."""
     code = _system_code(order)
-    names = {n for n in (normalise(order.display), normalise(order.label)) if n}
+    names = _names(order)
     same_type = [existing for existing in chart if existing.resource_type == order.resource_type]
     return any(_has_code(existing, code) or _named(existing, names) for existing in same_type)
 
@@ -56,6 +56,11 @@ def _system_code(order: SuggestedOrder) -> str | None:
     if not order.code:
         return None
     return f"{order.system or ''}|{order.code}"
+
+
+def _names(order: SuggestedOrder) -> set[str]:
+    """The order's display and label, normalised (empty ones left out)."""
+    return {n for n in (normalise(order.display), normalise(order.label)) if n}
 
 
 def _has_code(existing: OrderOnChart, code: str | None) -> bool:

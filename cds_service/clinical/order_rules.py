@@ -73,9 +73,14 @@ def _ordered_drugs(facts: Facts, kb: KnowledgeBase, hook: str) -> dict[str, list
 def _under_consideration(facts: Facts, kb: KnowledgeBase, hook: str) -> list[DraftOrder]:
     """The catalogue drugs' draft orders; for order-select, only the selected ones when some are selected."""
     drafts = [d for d in facts.draft_orders if _drug_id(d) in kb.drugs]
-    if hook == "order-select" and any(d.selected for d in facts.draft_orders):
+    if _selecting(facts, hook):
         return [d for d in drafts if d.selected]
     return drafts
+
+
+def _selecting(facts: Facts, hook: str) -> bool:
+    """order-select with some drafts selected: only those are under consideration."""
+    return hook == "order-select" and any(d.selected for d in facts.draft_orders)
 
 
 def _drug_id(draft: DraftOrder) -> str:

@@ -56,19 +56,32 @@ def latest_labs(facts: Facts, max_age_days: float) -> dict[str, Measurement]:
     return found
 
 
+def _easix_of(value: dict[str, float]) -> float | None:
+    """EASIX when LDH, creatinine and platelets are all recent."""
+    if not {"ldh", "creatinine", "platelets"} <= value.keys():
+        return None
+    return easix(value["ldh"], value["creatinine"], value["platelets"])
+
+
+def _m_easix_of(value: dict[str, float]) -> float | None:
+    """m-EASIX when LDH, CRP and platelets are all recent."""
+    if not {"ldh", "crp", "platelets"} <= value.keys():
+        return None
+    return m_easix(value["ldh"], value["crp"], value["platelets"])
+
+
+def _lab_params(m: Measurement) -> dict[str, Any]:
+    return {"value": m.value, "unit": m.unit, "effective": iso(m.effective)}
+
+
 def pre_infusion_risk(facts: Facts, kb: KnowledgeBase) -> PreInfusionRisk:
     """EASIX and m-EASIX from labs at most `kb.thresholds.lab_max_age_days` old; missing labs listed."""
     labs = latest_labs(facts, num(kb.thresholds.lab_max_age_days))
     value = {concept: m.value for concept, m in labs.items()}
-    score = m_score = None
-    if {"ldh", "creatinine", "platelets"} <= value.keys():
-        score = easix(value["ldh"], value["creatinine"], value["platelets"])
-    if {"ldh", "crp", "platelets"} <= value.keys():
-        m_score = m_easix(value["ldh"], value["crp"], value["platelets"])
     return PreInfusionRisk(
-        easix=score,
-        m_easix=m_score,
-        labs={c: {"value": m.value, "unit": m.unit, "effective": iso(m.effective)} for c, m in labs.items()},
+        easix=_easix_of(value),
+        m_easix=_m_easix_of(value),
+        labs={c: _lab_params(m) for c, m in labs.items()},
         missing_labs=tuple(c for c in RISK_LABS if c not in labs),
         evidence=tuple(measurement_evidence(_LABELS[c], m) for c, m in labs.items()),
     )

@@ -26,7 +26,7 @@ from cds_service.clinical.rules_crs import crs_status_finding, monitoring_gap_fi
 from cds_service.clinical.rules_icans import assessment_suggestion, icans_finding, icans_grading, next_assessment_due
 from cds_service.clinical.vitals_expected import vitals_expected
 from cds_service.clinical.windows import WindowExposure, exposures_in_window, iso
-from cds_service.domain.facts import DataGap, Facts
+from cds_service.domain.facts import DataGap, Facts, SetAsideResource
 from cds_service.domain.findings import Category, Finding, Severity
 from cds_service.knowledge.base import KnowledgeBase
 
@@ -103,7 +103,7 @@ def with_neuro_prompt(
     the assessment only when there is no ICANS card (which suggests it itself)."""
     if crs is None or neuro is None:
         return crs
-    if icans is not None and crs.rule_id == "crs.monitoring-window" and crs.severity is Severity.info:
+    if icans is not None and _quiet_window_card(crs):
         return None
     due = next_assessment_due(neuro, now, kb.neuro.assessment_interval_hours)
     params = {**crs.params, "icans_found": icans is not None, "neuro_tool": neuro.tool, "neuro_due": iso(due)}
@@ -111,6 +111,11 @@ def with_neuro_prompt(
     if icans is None and crs.rule_id == "crs.active":
         suggestions = (*suggestions, assessment_suggestion(neuro.tool, due, now))
     return replace(crs, params=params, suggestions=suggestions)
+
+
+def _quiet_window_card(crs: Finding) -> bool:
+    """A monitoring-window card at info: no CRS sign at all."""
+    return crs.rule_id == "crs.monitoring-window" and crs.severity is Severity.info
 
 
 def data_gap_finding(facts: Facts, windows: list[WindowExposure], hook: str) -> Finding | None:
@@ -123,11 +128,7 @@ def data_gap_finding(facts: Facts, windows: list[WindowExposure], hook: str) -> 
     """
     relevant = bool(windows) or hook in ORDER_HOOKS
     items = [gap.description for gap in facts.data_gaps if _gap_matters(gap, relevant)]
-    items += [
-        f"{item.reference} was not used: its {item.field} could not be read ({item.reason})"
-        for item in facts.set_aside
-        if item.kind in ("medication", "procedure") or relevant
-    ]
+    items += [_set_aside_text(item) for item in facts.set_aside if _set_aside_matters(item, relevant)]
     items = list(dict.fromkeys(items))
     if not items:
         return None
@@ -144,8 +145,21 @@ def _gap_matters(gap: DataGap, relevant: bool) -> bool:
     return relevant or gap.key in MEDICATION_KEYS
 
 
+def _set_aside_matters(item: SetAsideResource, relevant: bool) -> bool:
+    """A resource set aside whose medication could not be read always matters (it could hide an exposure)."""
+    return relevant or item.kind in ("medication", "procedure")
+
+
+def _set_aside_text(item: SetAsideResource) -> str:
+    return f"{item.reference} was not used: its {item.field} could not be read ({item.reason})"
+
+
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     """Critical before warning before info; then rule id; then drug id."""
-    return sorted(
-        findings, key=lambda f: (_SEVERITY_RANK[f.severity], f.rule_id, f.drug.id if f.drug else "")
-    )
+    return sorted(findings, key=_finding_order)
+
+
+def _finding_order(finding: Finding) -> tuple[int, str, str]:
+    if finding.drug:
+        return (_SEVERITY_RANK[finding.severity], finding.rule_id, finding.drug.id)
+    return (_SEVERITY_RANK[finding.severity], finding.rule_id, "")

@@ -8,6 +8,7 @@ names the primary window exposure (most recent high-tier one) and lists the othe
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -288,25 +289,46 @@ def monitoring_gap_finding(
     missing = [name for name, seen in last_seen.items() if _stale(seen, since)]
     if not missing:
         return None
-    unusable = [name for name in missing if _unusable_since(facts, name, last_seen[name], since)]
+    gaps = [_Gap(name, last_seen[name], _unusable_since(facts, name, last_seen[name], since)) for name in missing]
     return Finding(
         rule_id="crs.monitoring-gap",
         category=Category.monitoring_gap,
         severity=Severity.warning,
         template="monitoring-gap",
-        params={
-            "drug_name": high[0].drug.generic_name,
-            "hours": int(num(hours)),
-            "missing": missing,
-            "last_seen": {name: iso(seen) for name, seen in last_seen.items()},
-            "unusable": unusable,
-            "gaps": [_gap_item(facts.now, name, last_seen[name], name in unusable) for name in missing],
-            "reason": expected.params(),
-        },
+        params=_gap_params(facts.now, high[0], hours, last_seen, gaps, expected),
         drug=drug_ref(high[0].drug),
         days_since_exposure=high[0].days_since,
-        missing=tuple(_gap_text(name, name in unusable, hours) for name in missing),
+        missing=tuple(_gap_text(gap, hours) for gap in gaps),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Gap:
+    """A monitoring-gap concept not measured in time: when it last was, and whether an unusable value is present."""
+
+    name: str  # "temperature" | "blood pressure"
+    last: datetime | None
+    unusable: bool
+
+
+def _gap_params(
+    now: datetime,
+    primary: WindowExposure,
+    hours: int,
+    last_seen: dict[str, datetime | None],
+    gaps: list[_Gap],
+    expected: VitalsExpected,
+) -> dict[str, Any]:
+    """The `crs.monitoring-gap` params (docs/FINDINGS.md)."""
+    return {
+        "drug_name": primary.drug.generic_name,
+        "hours": int(num(hours)),
+        "missing": [gap.name for gap in gaps],
+        "last_seen": {name: iso(seen) for name, seen in last_seen.items()},
+        "unusable": [gap.name for gap in gaps if gap.unusable],
+        "gaps": [_gap_item(now, gap) for gap in gaps],
+        "reason": expected.params(),
+    }
 
 
 def _vital_signs_unread(facts: Facts) -> bool:
@@ -332,15 +354,15 @@ def _unusable_since(facts: Facts, name: str, seen: datetime | None, since: datet
     return bool(unusable_in_window(facts, GAP_CONCEPTS[name], max(since, seen or since)))
 
 
-def _gap_item(now: datetime, name: str, seen: datetime | None, unusable: bool) -> dict[str, Any]:
-    return {"concept": name, "last": iso(seen), "hours": _hours_since(now, seen), "unusable": unusable}
+def _gap_item(now: datetime, gap: _Gap) -> dict[str, Any]:
+    return {"concept": gap.name, "last": iso(gap.last), "hours": _hours_since(now, gap.last), "unusable": gap.unusable}
 
 
-def _gap_text(name: str, unusable: bool, hours: int) -> str:
+def _gap_text(gap: _Gap, hours: int) -> str:
     """ "temperature in the last 8 h", or "usable temperature ..." when an unusable one is present."""
-    if unusable:
-        return f"usable {name} in the last {hours} h"
-    return f"{name} in the last {hours} h"
+    if gap.unusable:
+        return f"usable {gap.name} in the last {hours} h"
+    return f"{gap.name} in the last {hours} h"
 
 
 def _hours_since(now: datetime, moment: datetime | None) -> int | None:

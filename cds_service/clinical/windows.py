@@ -72,7 +72,9 @@ def exposure_time(exposure: Exposure, now: datetime) -> datetime | None:
     if exposure.ongoing:
         return now
     moment = exposure.last or exposure.start
-    return None if moment is None else min(moment, now)
+    if moment is None:
+        return None
+    return min(moment, now)
 
 
 def whole_days(later: datetime, earlier: datetime) -> int:
@@ -88,14 +90,21 @@ def exposures_in_window(facts: Facts, kb: KnowledgeBase) -> list[WindowExposure]
     """
     by_drug: dict[str, list[tuple[datetime, Exposure]]] = {}
     for exposure in facts.exposures:
-        moment = exposure_time(exposure, facts.now)
-        if exposure.is_draft or moment is None or exposure.drug_id not in kb.drugs:
-            continue
-        window = timedelta(days=kb.drugs[exposure.drug_id].exposure_window_days)
-        if facts.now - moment <= window:
+        moment = _in_window_since(exposure, kb, facts.now)
+        if moment is not None:
             by_drug.setdefault(exposure.drug_id, []).append((moment, exposure))
     found = [_window_exposure(kb.drugs[drug_id], items, facts.now) for drug_id, items in by_drug.items()]
     return sorted(found, key=lambda w: (-w.tier, -w.at.timestamp(), w.drug.id))
+
+
+def _in_window_since(exposure: Exposure, kb: KnowledgeBase, now: datetime) -> datetime | None:
+    """When a non-draft exposure to a catalogue drug counts from, while its window holds now; else None."""
+    moment = exposure_time(exposure, now)
+    if exposure.is_draft or moment is None or exposure.drug_id not in kb.drugs:
+        return None
+    if now - moment <= timedelta(days=kb.drugs[exposure.drug_id].exposure_window_days):
+        return moment
+    return None
 
 
 def _window_exposure(drug: Drug, items: list[tuple[datetime, Exposure]], now: datetime) -> WindowExposure:
@@ -112,19 +121,19 @@ def _window_exposure(drug: Drug, items: list[tuple[datetime, Exposure]], now: da
 
 
 def _start(exposure: Exposure, fallback: datetime) -> datetime:
-    return min(exposure.start, fallback) if exposure.start is not None else fallback
+    """The exposure's start, never after `fallback` (which stands in for an unknown start)."""
+    if exposure.start is None:
+        return fallback
+    return min(exposure.start, fallback)
 
 
 def latest_exposure_days(facts: Facts, drug_id: str) -> int | None:
     """Whole days since the most recent non-draft exposure of one drug, whatever its window; None if none."""
-    moments = [
-        moment
-        for exposure in facts.exposures
-        if exposure.drug_id == drug_id and not exposure.is_draft
-        for moment in (exposure_time(exposure, facts.now),)
-        if moment is not None
-    ]
-    return whole_days(facts.now, max(moments)) if moments else None
+    moments = [exposure_time(e, facts.now) for e in facts.exposures if e.drug_id == drug_id and not e.is_draft]
+    latest = max((m for m in moments if m is not None), default=None)
+    if latest is None:
+        return None
+    return whole_days(facts.now, latest)
 
 
 def age_years_now(facts: Facts) -> int | None:
@@ -152,7 +161,9 @@ def num(value: Threshold | float) -> float:
 
 def iso(moment: datetime | None) -> str | None:
     """ISO 8601 text of an aware datetime (params carry times as text)."""
-    return None if moment is None else moment.isoformat()
+    if moment is None:
+        return None
+    return moment.isoformat()
 
 
 def clock(moment: datetime | None, now: datetime) -> str:
@@ -219,8 +230,17 @@ def unusable_in_window(facts: Facts, concepts: tuple[str, ...], start: datetime)
     No upper bound: a value stamped in the future beyond the clock-skew tolerance is unusable, and it is still
     a sign that something was measured, so it counts as "present but not usable" rather than absent.
     """
-    found = [u for u in facts.unusable if u.concept in concepts and u.effective is not None and u.effective >= start]
-    return sorted(found, key=lambda u: (u.effective or facts.now, u.concept, u.reason, u.reference or ""))
+    found = [u for u in facts.unusable if u.concept in concepts and _at_or_after(u.effective, start)]
+    return sorted(found, key=lambda u: _unusable_order(u, facts.now))
+
+
+def _at_or_after(moment: datetime | None, start: datetime) -> bool:
+    """A known time at or after start."""
+    return moment is not None and moment >= start
+
+
+def _unusable_order(u: UnusableValue, now: datetime) -> tuple[datetime, str, str, str]:
+    return (u.effective or now, u.concept, u.reason, u.reference or "")
 
 
 def unusable_text(value: UnusableValue, now: datetime) -> str:
