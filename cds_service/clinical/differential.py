@@ -55,15 +55,22 @@ def _latest_value(facts: Facts, concept: str, start: datetime) -> dict[str, Any]
 
 def _adrenal(facts: Facts, kb: KnowledgeBase, lab_start: datetime) -> dict[str, Any] | None:
     """Long-term corticosteroids, or a cortisol flagged low: consider adrenal insufficiency."""
-    days = corticosteroid_days(facts)
-    long_term = days >= num(kb.thresholds.long_term_corticosteroid_days)
+    steroid_days = _long_term_days(facts, kb)
     low = [m for m in series(facts, "cortisol") if lab_start <= m.effective <= facts.now and m.flag in LOW_FLAGS]
-    if not long_term and not low:
+    if steroid_days is None and not low:
         return None
-    item: dict[str, Any] = {"id": "adrenal", "steroid_days": days if long_term else None}
+    item: dict[str, Any] = {"id": "adrenal", "steroid_days": steroid_days}
     if low:
         item.update(cortisol=low[-1].value, cortisol_effective=iso(low[-1].effective))
     return item
+
+
+def _long_term_days(facts: Facts, kb: KnowledgeBase) -> int | None:
+    """The days of corticosteroid when they reach the long-term threshold, else None."""
+    days = corticosteroid_days(facts)
+    if days >= num(kb.thresholds.long_term_corticosteroid_days):
+        return days
+    return None
 
 
 def corticosteroid_days(facts: Facts) -> int:

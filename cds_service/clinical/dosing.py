@@ -37,4 +37,6 @@ def bsa_m2(facts: Facts) -> float | None:
 
 def _latest(facts: Facts, concept: str, max_age: timedelta) -> float | None:
     recent = [m for m in series(facts, concept) if facts.now - max_age <= m.effective <= facts.now]
-    return recent[-1].value if recent else None
+    if not recent:
+        return None
+    return recent[-1].value

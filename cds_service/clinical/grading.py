@@ -446,7 +446,14 @@ def _use_key(use: VasopressorUse) -> tuple[str, str, str]:
 
 def _pressormeasurement_evidence(use: VasopressorUse) -> Evidence:
     label = f"{use.vasopressor_id.replace('-', ' ').capitalize()} (vasopressor)"
-    return Evidence(label, use.reference, None, "running" if use.end is None else "given", None, use.start)
+    return Evidence(label, use.reference, None, _running_or_given(use), None, use.start)
+
+
+def _running_or_given(use: VasopressorUse) -> str:
+    """ "running" while no end is recorded, else "given"."""
+    if use.end is None:
+        return "running"
+    return "given"
 
 
 def _combine(

@@ -57,15 +57,22 @@ class RuleConfig:
     @classmethod
     def from_settings(cls, settings: Any, kb: KnowledgeBase | None = None) -> RuleConfig:
         """From Settings; a site file's `min_order_alert_tier` wins over the default setting."""
-        site_tier = kb.site.min_order_alert_tier if kb is not None else None
-        explicit = "min_order_alert_tier" in getattr(settings, "model_fields_set", set())
-        tier = settings.min_order_alert_tier if explicit or site_tier is None else site_tier
+        tier = _order_alert_tier(settings, kb)
         return cls(
             grading_window_hours=int(settings.grading_window_hours),
             monitoring_gap_hours=int(settings.monitoring_gap_hours),
             min_order_alert_tier=str(getattr(tier, "value", tier)),
             min_window_card_tier=str(getattr(settings.min_window_card_tier, "value", settings.min_window_card_tier)),
         )
+
+
+def _order_alert_tier(settings: Any, kb: KnowledgeBase | None) -> Any:
+    """The order alert tier set explicitly, else the site file's, else the default setting."""
+    if "min_order_alert_tier" in getattr(settings, "model_fields_set", set()):
+        return settings.min_order_alert_tier
+    if kb is not None and kb.site.min_order_alert_tier is not None:
+        return kb.site.min_order_alert_tier
+    return settings.min_order_alert_tier
 
 
 def evaluate(facts: Facts, kb: KnowledgeBase, *, hook: str, config: RuleConfig) -> list[Finding]:

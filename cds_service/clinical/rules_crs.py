@@ -285,11 +285,9 @@ def monitoring_gap_finding(
     if expected is None or not high or _vital_signs_unread(facts):
         return None
     last_seen = _last_seen(facts)
-    since = facts.now - timedelta(hours=hours)
-    missing = [name for name, seen in last_seen.items() if _stale(seen, since)]
-    if not missing:
+    gaps = _gaps(facts, last_seen, facts.now - timedelta(hours=hours))
+    if not gaps:
         return None
-    gaps = [_Gap(name, last_seen[name], _unusable_since(facts, name, last_seen[name], since)) for name in missing]
     return Finding(
         rule_id="crs.monitoring-gap",
         category=Category.monitoring_gap,
@@ -309,6 +307,12 @@ class _Gap:
     name: str  # "temperature" | "blood pressure"
     last: datetime | None
     unusable: bool
+
+
+def _gaps(facts: Facts, last_seen: dict[str, datetime | None], since: datetime) -> list[_Gap]:
+    """The concepts not measured since `since`, in GAP_CONCEPTS order."""
+    missing = [name for name, seen in last_seen.items() if _stale(seen, since)]
+    return [_Gap(name, last_seen[name], _unusable_since(facts, name, last_seen[name], since)) for name in missing]
 
 
 def _gap_params(

@@ -240,9 +240,16 @@ def change_points(facts: Facts, kb: KnowledgeBase, start: datetime, hours: int) 
     after its last time; treatments, vasopressors and diagnoses start (and stop). Beyond MAX_POINTS they are
     moved onto a grid (`_on_grid`), and the timeline says so (`points_capped`).
     """
-    window = timedelta(hours=hours)
-    moments: set[datetime] = {start, facts.now}
-    moments.update(_measurement_moments(facts, window))
+    moments = {start, facts.now, *_change_moments(facts, kb, timedelta(hours=hours))}
+    inside = sorted(t for t in moments if start <= t <= facts.now)
+    if len(inside) <= MAX_POINTS:
+        return inside, False
+    return _on_grid(inside, start, facts.now), True
+
+
+def _change_moments(facts: Facts, kb: KnowledgeBase, window: timedelta) -> set[datetime]:
+    """Every moment a record enters or leaves a window, starts or stops (before `start` and after now too)."""
+    moments = set(_measurement_moments(facts, window))
     moments.update(_in_and_out(window, (s.effective for s in facts.o2_support)))
     moments.update(_in_and_out(window, (u.effective for u in facts.unusable)))
     moments.update(_in_and_out(window, (n.effective for n in facts.neuro)))
@@ -251,10 +258,7 @@ def change_points(facts: Facts, kb: KnowledgeBase, start: datetime, hours: int) 
     moments.update(_known(d.onset for d in facts.diagnoses))
     for e in facts.exposures:
         moments.update(_exposure_moments(e, kb, facts.now))
-    inside = sorted(t for t in moments if start <= t <= facts.now)
-    if len(inside) <= MAX_POINTS:
-        return inside, False
-    return _on_grid(inside, start, facts.now), True
+    return moments
 
 
 def _known(moments: Iterable[datetime | None]) -> list[datetime]:
