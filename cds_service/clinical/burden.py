@@ -52,15 +52,23 @@ def key_of(finding: Finding) -> tuple[str, str]:
 
 
 def state_of(finding: Finding) -> dict[str, Any]:
-    """What "worse" is judged by: indicator, grades, signs present, the drugs in the window."""
+    """What "worse" is judged by: indicator, computed and documented grades, signs present (hypotension,
+    hypoxia, a seizure, each ICANS domain, each sign left open), the lowest GCS, the warning signals and the
+    drugs in the window."""
     p = finding.params
     return {
         "rank": _RANK[finding.severity],
         "grade": finding.astct_grade or 0,
         "icans_grade": _icans_grade(finding),
+        "documented_grade": int(p.get("documented_grade") or 0),
         "hypotension": p.get("hypotension") is True,
         "hypoxia": p.get("hypoxia") is True,
+        "seizure": p.get("seizure") is True,
+        "low_gcs": p.get("low_gcs"),
         "drugs": _window_drugs(p),
+        "domains": sorted(str(d.get("name")) for d in p.get("domains") or () if int(d.get("grade") or 0) > 0),
+        "open": sorted(str(x) for x in p.get("cannot_exclude") or ()),
+        "signals": sorted(str(x.get("id")) for x in p.get("signals") or () if isinstance(x, Mapping)),
     }
 
 
@@ -78,20 +86,31 @@ def _window_drugs(params: Mapping[str, Any]) -> list[str]:
 
 
 def is_worse(now: Mapping[str, Any], before: Mapping[str, Any]) -> bool:
-    """A higher indicator or grade, hypotension or hypoxia newly present, or a drug not in the window before."""
-    return _higher(now, before) or _new_sign(now, before) or _new_drug(now, before)
+    """A higher indicator or grade (computed or documented), a sign newly present (hypotension, hypoxia, a
+    seizure), a GCS lower than before, or something new in a list (a drug in the window, an ICANS domain, a sign
+    left open, a warning signal)."""
+    return _higher(now, before) or _new_sign(now, before) or _lower_gcs(now, before) or _new_item(now, before)
 
 
 def _higher(now: Mapping[str, Any], before: Mapping[str, Any]) -> bool:
-    return any(int(now.get(k, 0)) > int(before.get(k, 0)) for k in ("rank", "grade", "icans_grade"))
+    keys = ("rank", "grade", "icans_grade", "documented_grade")
+    return any(int(now.get(k) or 0) > int(before.get(k) or 0) for k in keys)
 
 
 def _new_sign(now: Mapping[str, Any], before: Mapping[str, Any]) -> bool:
-    return any(now.get(k) and not before.get(k) for k in ("hypotension", "hypoxia"))
+    return any(now.get(k) and not before.get(k) for k in ("hypotension", "hypoxia", "seizure"))
 
 
-def _new_drug(now: Mapping[str, Any], before: Mapping[str, Any]) -> bool:
-    return bool(set(now.get("drugs") or []) - set(before.get("drugs") or []))
+def _lower_gcs(now: Mapping[str, Any], before: Mapping[str, Any]) -> bool:
+    gcs, earlier = now.get("low_gcs"), before.get("low_gcs")
+    if gcs is None:
+        return False
+    return earlier is None or float(gcs) < float(earlier)
+
+
+def _new_item(now: Mapping[str, Any], before: Mapping[str, Any]) -> bool:
+    keys = ("drugs", "domains", "open", "signals")
+    return any(set(now.get(k) or []) - set(before.get(k) or []) for k in keys)
 
 
 #: A repeat moves its row's `last_shown_at` (what `crs-cds db prune` dates memory rows by) at most this often, so

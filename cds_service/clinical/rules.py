@@ -16,17 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from cds_service.clinical.already_ordered import without_ordered
 from cds_service.clinical.icans import IcansGrading
 from cds_service.clinical.order_rules import order_findings
-from cds_service.clinical.rules_crs import crs_status_finding, monitoring_gap_finding
+from cds_service.clinical.rules_crs import crs_status_finding, monitoring_gap_finding, vital_signs_unread
 from cds_service.clinical.rules_icans import assessment_suggestion, icans_finding, icans_grading, next_assessment_due
 from cds_service.clinical.vitals_expected import vitals_expected
 from cds_service.clinical.windows import WindowExposure, exposures_in_window, iso
-from cds_service.domain.facts import DataGap, Facts, SetAsideResource
+from cds_service.domain.facts import DataGap, Facts, SetAsideResource, UnusableValue
 from cds_service.domain.findings import Category, Finding, Severity
 from cds_service.knowledge.base import KnowledgeBase
 
@@ -90,7 +90,7 @@ def evaluate(facts: Facts, kb: KnowledgeBase, *, hook: str, config: RuleConfig) 
     neuro = icans_grading(facts, kb, windows, hours=config.grading_window_hours)
     icans = icans_finding(facts, kb, windows, neuro, with_crs=crs is not None and crs.rule_id == "crs.active")
     candidates = [
-        with_neuro_prompt(crs, neuro, icans, kb, facts.now),
+        with_neuro_prompt(crs, neuro, icans, kb, facts, hours=config.grading_window_hours),
         icans,
         data_gap_finding(facts, windows, hook),
     ]
@@ -102,7 +102,13 @@ def evaluate(facts: Facts, kb: KnowledgeBase, *, hook: str, config: RuleConfig) 
 
 
 def with_neuro_prompt(
-    crs: Finding | None, neuro: IcansGrading | None, icans: Finding | None, kb: KnowledgeBase, now: datetime
+    crs: Finding | None,
+    neuro: IcansGrading | None,
+    icans: Finding | None,
+    kb: KnowledgeBase,
+    facts: Facts,
+    *,
+    hours: int,
 ) -> Finding | None:
     """The CRS-status finding with its neurological prompt (ICE from 12 years, CAPD under 12), inside the window
     of a drug that causes ICANS: `icans_found` says whether an ICANS card stands beside it. A quiet window card
@@ -112,12 +118,39 @@ def with_neuro_prompt(
         return crs
     if icans is not None and _quiet_window_card(crs):
         return None
+    now = facts.now
     due = next_assessment_due(neuro, now, kb.neuro.assessment_interval_hours)
-    params = {**crs.params, "icans_found": icans is not None, "neuro_tool": neuro.tool, "neuro_due": iso(due)}
+    icans_open = icans is None and _icans_not_assessable(facts, neuro, hours)
+    params = {**crs.params, "icans_found": icans is not None, "neuro_tool": neuro.tool, "neuro_due": iso(due),
+              "icans_open": icans_open}
     suggestions = crs.suggestions
     if icans is None and crs.rule_id == "crs.active":
         suggestions = (*suggestions, assessment_suggestion(neuro.tool, due, now))
-    return replace(crs, params=params, suggestions=suggestions)
+    severity = crs.severity
+    if icans_open and severity is Severity.info:
+        severity = Severity.warning  # ICANS not excluded: never a card that says no criteria are met
+    return replace(crs, params=params, suggestions=suggestions, severity=severity)
+
+
+#: The neurological scores whose value, present but not usable, leaves ICANS open.
+NEURO_SCORES = frozenset({"ice_score", "capd", "gcs"})
+
+
+def _icans_not_assessable(facts: Facts, neuro: IcansGrading, hours: int) -> bool:
+    """ICANS cannot be excluded: the vital signs and neurological scores could not be read, or the latest
+    neurological score of the grading window could not be used (a value with no number, out of range)."""
+    if vital_signs_unread(facts):
+        return True
+    start = facts.now - timedelta(hours=hours)
+    if neuro.last_assessment is not None:
+        start = max(start, neuro.last_assessment)
+    return any(_unusable_score_since(u, start) for u in facts.unusable)
+
+
+def _unusable_score_since(value: UnusableValue, start: datetime) -> bool:
+    if value.concept not in NEURO_SCORES:
+        return False
+    return value.effective is None or value.effective >= start
 
 
 def _quiet_window_card(crs: Finding) -> bool:

@@ -78,9 +78,11 @@ def crs_status_finding(
     missing = _with_other_unusable(facts, grading.missing, since)
     if _crs_sign(grading, documented):
         return _active(facts, kb, primary, grading, signals, documented, common, missing, since)
-    if not _alarming(grading, signals) and not _window_card_tier(windows, quiet_min_tier):
+    unread = vital_signs_unread(facts)
+    if not unread and not _alarming(grading, signals) and not _window_card_tier(windows, quiet_min_tier):
         return None
     common["setting"] = _setting(expected)
+    common["vital_signs_unread"] = unread
     return _monitoring(primary, grading, signals, common, missing)
 
 
@@ -254,7 +256,7 @@ def _monitoring(
     return Finding(
         rule_id="crs.monitoring-window",
         category=Category.monitoring_window,
-        severity=_monitoring_severity(grading, signals),
+        severity=_monitoring_severity(grading, signals, unread=bool(common.get("vital_signs_unread"))),
         template="monitoring-window",
         params=params,
         drug=drug_ref(primary.drug),
@@ -264,9 +266,10 @@ def _monitoring(
     )
 
 
-def _monitoring_severity(grading: Grading, signals: Signals) -> Severity:
-    """Warning when alarming (a vital sign present but not usable is not a quiet card), else info."""
-    if _alarming(grading, signals):
+def _monitoring_severity(grading: Grading, signals: Signals, *, unread: bool) -> Severity:
+    """Warning when alarming (a vital sign present but not usable is not a quiet card) or when the vital signs
+    could not be read at all (CRS is not assessed: never a reassuring card), else info."""
+    if unread or _alarming(grading, signals):
         return Severity.warning
     return Severity.info
 
@@ -282,7 +285,7 @@ def monitoring_gap_finding(
     Not raised when vital signs could not be read (that is a data gap, not a monitoring gap).
     """
     high = [w for w in windows if w.drug.risk_tier == "high"]
-    if expected is None or not high or _vital_signs_unread(facts):
+    if expected is None or not high or vital_signs_unread(facts):
         return None
     last_seen = _last_seen(facts)
     gaps = _gaps(facts, last_seen, facts.now - timedelta(hours=hours))
@@ -335,7 +338,7 @@ def _gap_params(
     }
 
 
-def _vital_signs_unread(facts: Facts) -> bool:
+def vital_signs_unread(facts: Facts) -> bool:
     """The vital signs could not be read (a data gap, not a monitoring gap)."""
     return any(gap.key == "vitalSigns" for gap in facts.data_gaps)
 

@@ -34,6 +34,19 @@ UNUSABLE_NAMES: dict[str, str] = {
     "hs_crp": "a high-sensitivity CRP",
     "ldh": "an LDH",
     "il6": "an IL-6",
+    "ice_score": "an ICE score",
+    "capd": "a CAPD score",
+    "gcs": "a Glasgow Coma Scale score",
+    "heart_rate": "a heart rate",
+    "respiratory_rate": "a respiratory rate",
+    "ferritin": "a ferritin",
+    "neutrophils": "a neutrophil count",
+    "platelets": "a platelet count",
+    "creatinine": "a creatinine",
+    "fibrinogen": "a fibrinogen",
+    "lactate": "a lactate",
+    "weight": "a body weight",
+    "height": "a body height",
 }
 
 
@@ -245,6 +258,11 @@ def _unusable_order(u: UnusableValue, now: datetime) -> tuple[datetime, str, str
 
 def unusable_text(value: UnusableValue, now: datetime) -> str:
     """ "a temperature of 1000 °C at 14:20 could not be used: outside 25–45 °C" (card text: it names the value)."""
-    name = UNUSABLE_NAMES.get(value.concept, "a " + value.concept.replace("_", " "))
+    name = UNUSABLE_NAMES.get(value.concept) or _article(value.concept.replace("_", " "))
     shown = f" of {value.shown}" if value.shown else ""
     return f"{name}{shown} at {clock(value.effective, now)} could not be used: {value.reason}"
+
+
+def _article(name: str) -> str:
+    """ "an " or "a " before a concept name ("an IL-6", "a ferritin")."""
+    return ("an " if name[:1].lower() in "aeiou" else "a ") + name

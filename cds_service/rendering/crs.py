@@ -235,6 +235,21 @@ def _headings(text: CardText) -> dict[str, str]:
 # ---------------------------------------------------------------- monitoring window
 
 
+def _window_variant(p: Mapping[str, Any], warnings: int, unexcluded: list[str]) -> str:
+    """Which summary the window card has: "no criteria met" only when nothing is open (unreadable vital signs,
+    a value not usable, an ICANS assessment not usable) and no warning sign is present."""
+    neuro = bool(p.get("neuro_tool"))
+    if p.get("vital_signs_unread"):
+        return "unread-neuro" if neuro else "unread"
+    if warnings:
+        return "warning"
+    if unexcluded:
+        return "unexcluded"
+    if p.get("icans_open"):
+        return "icans-open"
+    return "quiet-neuro" if neuro else "quiet"
+
+
 def monitoring_window(text: CardText) -> tuple[str, str]:
     """The window card: "no CRS (or ICANS) criteria met" only when none is; warning signs; open signs."""
     p, f = text.params, text.finding
@@ -248,11 +263,11 @@ def monitoring_window(text: CardText) -> tuple[str, str]:
         first = names[0] if names else ""
         many = text.templates.phrase("warning-signs-many", first=first, more=warnings - 1)
         values["warning_signs"] = first if warnings == 1 else many
-    quiet = "quiet-neuro" if p.get("neuro_tool") else "quiet"
-    variant = "warning" if warnings else "unexcluded" if unexcluded else quiet
+    variant = _window_variant(p, warnings, unexcluded)
     summary = text.summary(variant, values, "drugs", text.drug_candidates())
     card = Bedside()
-    intro = "incomplete" if f.missing or unexcluded else "quiet"
+    open_ = f.missing or unexcluded or p.get("vital_signs_unread") or p.get("icans_open")
+    intro = "incomplete" if open_ else "quiet"
     card.found = [text.section(intro, window_days=p.get("window_days", "?")), *text.signal_lines(signals)[:2]]
     if p.get("treatment_given"):
         card.found.append(text.section("treatment-given", treatment_given=str(p["treatment_given"]).capitalize()))

@@ -50,6 +50,7 @@ _CRS_STATUS_COMMON = _f(
     "icans_found",
     "neuro_tool",
     "neuro_due",
+    "icans_open",
 )
 _DAY_DERIVED = _f("drugs", "days_after", "on_day", "age")
 
@@ -108,9 +109,9 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
     "monitoring-window": TemplateSpec(
         rule_id="crs.monitoring-window",
         params=_CRS_STATUS_COMMON
-        | _f("day_of_window", "window_days", "treatment_given", "cannot_exclude", "setting"),
+        | _f("day_of_window", "window_days", "treatment_given", "cannot_exclude", "setting", "vital_signs_unread"),
         derived=_DAY_DERIVED | _f("warning_signs", "cannot_exclude_text", "tool"),
-        summaries=_f("quiet", "quiet-neuro", "warning", "unexcluded"),
+        summaries=_f("quiet", "quiet-neuro", "warning", "unexcluded", "unread", "unread-neuro", "icans-open"),
         sections=_f(
             "found", "missing", "now", "consider", "quiet", "incomplete", "paediatric", "treatment-given", "neuro"
         ),

@@ -60,7 +60,10 @@ class CardText:
         return f"{local.day} {local:%b %H:%M} {zone}"
 
     def local(self, line: str) -> str:
-        """An institution-specific line: "... (per local protocol)." (its own full stop moved after the note)."""
+        """An institution-specific line: "... (per local protocol)." (its own full stop moved after the note); a
+        line that already names the local protocol is left as it is."""
+        if "local protocol" in line.lower():
+            return line
         return self.templates.phrase("per-local-protocol", text=line.rstrip().rstrip("."))
 
     def item_line_kb(self, item: Item, card: Any) -> str:

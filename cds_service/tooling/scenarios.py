@@ -55,12 +55,16 @@ class ExpectedCard:
     icans_grade: int | None = None
     icans_grade_is_minimum: bool | None = None
     suggests: tuple[str, ...] = ()  # words each of which some suggestion label of the card contains
+    says: tuple[str, ...] = ()  # words each of which the card's summary contains
 
     def matches(self, card: CardSummary) -> bool:
-        """Whether a card has this category, indicator, (when given) grade, minimum flag and drug, and a suggestion
-        label containing each of the `suggests` words (case-insensitive)."""
+        """Whether a card has this category, indicator, (when given) grade, minimum flag and drug, a suggestion
+        label containing each of the `suggests` words and a summary containing each of the `says` words
+        (case-insensitive)."""
         labels = [label.lower() for label in card.suggestion_labels]
         if not all(any(word.lower() in label for label in labels) for word in self.suggests):
+            return False
+        if not all(word.lower() in card.summary.lower() for word in self.says):
             return False
         checks = [
             (self.category, card.category),
@@ -77,7 +81,9 @@ class ExpectedCard:
         return describe_card(
             self.category, self.indicator, self.astct_grade, self.astct_grade_is_minimum, self.drug,
             icans=(self.icans_grade, self.icans_grade_is_minimum),
-        ) + "".join(f" suggesting '{word}'" for word in self.suggests)
+        ) + "".join(f" suggesting '{word}'" for word in self.suggests) + "".join(
+            f" saying '{word}'" for word in self.says
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +98,7 @@ class CardSummary:
     icans_grade: int | None = None
     icans_grade_is_minimum: bool | None = None
     suggestion_labels: tuple[str, ...] = ()
+    summary: str = ""
 
     def describe(self) -> str:
         return describe_card(
@@ -215,6 +222,7 @@ def _expected_card(item: dict[str, Any]) -> ExpectedCard:
         icans_grade=None if icans is None else int(icans),
         icans_grade_is_minimum=None if icans_minimum is None else bool(icans_minimum),
         suggests=tuple(str(word) for word in item.get("suggests") or ()),
+        says=tuple(str(word) for word in item.get("says") or ()),
     )
 
 
@@ -380,6 +388,7 @@ def _summary(card: dict[str, Any]) -> CardSummary:
         icans_grade=None if icans is None else int(icans),
         icans_grade_is_minimum=finding.get("icansGradeIsMinimum"),
         suggestion_labels=tuple(str(s.get("label", "")) for s in card.get("suggestions") or ()),
+        summary=str(card.get("summary", "")),
     )
 
 

@@ -129,3 +129,33 @@ def test_a_second_low_reading_or_a_lower_one_is_critical(settings: Settings) -> 
         lower = crs(cards_of(client, _no_fever(systolic(82))))
     assert confirmed["indicator"] == "critical" and "confirm with a repeat" not in confirmed["detail"]
     assert lower["indicator"] == "critical"
+
+
+def ice_score(score: int, hours: float, oid: str) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": oid, "status": "final",
+            "category": [{"coding": [{"code": "survey"}]}], "code": {"text": "ICE score"}, "subject": SUBJECT,
+            "effectiveDateTime": at(hours), "valueInteger": score}
+
+
+def icans_chart(*, seizure: bool) -> dict[str, Any]:
+    conditions = [{"resourceType": "Condition", "id": "sz", "subject": SUBJECT, "code": {"text": "Seizure"},
+                   "onsetDateTime": at(0.5)}] if seizure else []
+    return patient_view(patient("1966-02-11"), medicationAdministrations=searchset(car_t()),
+                        vitalSigns=searchset(temperature(36.9), systolic(118), ice_score(2, 1, "ice-1")),
+                        conditions=searchset(*conditions))
+
+
+def icans(cards: list[dict[str, Any]]) -> dict[str, Any]:
+    (card,) = [c for c in cards if c["extension"]["org.crs-cds.finding"]["ruleId"] == "icans.active"]
+    return card
+
+
+def test_a_new_seizure_at_the_same_icans_grade_interrupts_again(settings: Settings) -> None:
+    with make_client(settings) as client:
+        first, again = icans(cards_of(client, icans_chart(seizure=False))), icans(cards_of(client, icans_chart(
+            seizure=False)))
+        seizure = icans(cards_of(client, icans_chart(seizure=True)))
+    assert (first["indicator"], again["indicator"]) == ("critical", "info")
+    grades = [c["extension"]["org.crs-cds.finding"]["icansGrade"] for c in (first, seizure)]
+    assert grades == [3, 3]  # ICE 2/10 is grade 3; a seizure that resolves is grade 3 too: same grade, worse
+    assert seizure["indicator"] == "critical" and "repeat" not in seizure["extension"]["org.crs-cds.finding"]

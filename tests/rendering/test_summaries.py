@@ -59,6 +59,17 @@ WORST_CASES: list[tuple[str, str, Finding]] = [
         "unexcluded",
         _with_drug(cases.monitoring_window(**WINDOW, cannot_exclude=["fever", "hypotension", "hypoxia"])),
     ),
+    ("monitoring-window", "unread", _with_drug(cases.monitoring_window(**WINDOW, vital_signs_unread=True))),
+    (
+        "monitoring-window",
+        "unread-neuro",
+        _with_drug(cases.monitoring_window(**WINDOW, vital_signs_unread=True, neuro_tool="ICE", icans_open=True)),
+    ),
+    (
+        "monitoring-window",
+        "icans-open",
+        _with_drug(cases.monitoring_window(**WINDOW, neuro_tool="ICE", icans_open=True)),
+    ),
     ("active-icans", "graded", _with_drug(cases.active_icans(4, **WINDOW))),
     ("active-icans", "graded-minimum", _with_drug(cases.active_icans(3, minimum=True, **WINDOW))),
     ("active-icans", "seizure", _with_drug(cases.active_icans(4, seizure=True, **WINDOW))),
