@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from cds_service.clinical.dosing import bsa_m2
+from cds_service.clinical.dosing import bsa_m2, latest_weight_kg
 from cds_service.clinical.risk import pre_infusion_risk
 from cds_service.clinical.windows import (
     drug_ref,
@@ -135,6 +135,7 @@ def _order_card(
             "baseline_results": resulted,
             "paediatric": child,
             "bsa_m2": bsa,
+            "weight_kg": latest_weight_kg(facts),
         },
         drug=drug_ref(drug),
         days_since_exposure=exposed,

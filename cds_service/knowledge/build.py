@@ -207,6 +207,8 @@ def _check_bedside_sources(cat: Catalogue, drugs: Mapping[str, Drug]) -> None:
     for drug in drugs.values():
         file = "drugs"
         facing += [(file, drug.id, f"monitoring[{i}]", (m.source,)) for i, m in enumerate(drug.monitoring)]
+        facing += [(file, drug.id, f"monitoring[{i}].under", (m.under.source,))
+                   for i, m in enumerate(drug.monitoring) if m.under is not None]
         facing += [(file, drug.id, f"premedication[{i}]", (p.source,)) for i, p in enumerate(drug.premedication)]
         if drug.tocilizumab_availability is not None:
             facing.append((file, drug.id, "tocilizumab_availability", (drug.tocilizumab_availability.source,)))

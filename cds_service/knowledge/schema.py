@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cds_service.domain.facts import O2Device
 from cds_service.knowledge.codes import SystemUri
@@ -95,10 +95,28 @@ class DrugCode(Coding):
     level: CodeLevel
 
 
+class WeightBand(Strict):
+    """A label's own wording for patients under a body weight (blinatumomab: under 45 kg), with its dose by body
+    surface when it has one: `{dose}` in the text becomes the computed dose, capped at `max_mg`."""
+
+    below_kg: float = Field(gt=0, le=200)
+    text: str = Field(min_length=1)
+    mg_per_m2: float | None = Field(None, gt=0)
+    max_mg: float | None = Field(None, gt=0)
+    source: str
+
+    @model_validator(mode="after")
+    def _dose_needs_its_rule(self) -> WeightBand:
+        if ("{dose}" in self.text) != (self.mg_per_m2 is not None):
+            raise ValueError("a {dose} placeholder needs mg_per_m2, and mg_per_m2 needs {dose} in the text")
+        return self
+
+
 class Fact(Strict):
     text: str = Field(min_length=1)
     source: str
     label_anchored: bool = False
+    under: WeightBand | None = None  # the label's wording below a body weight (a child's dose, by weight band)
 
 
 class Premedication(Strict):
@@ -160,6 +178,7 @@ class Drug(Strict):
             self.exposure_window_source,
         ]
         ids += [f.source for f in self.monitoring] + [p.source for p in self.premedication]
+        ids += [f.under.source for f in self.monitoring if f.under is not None]
         ids += [self.tocilizumab_availability.source] if self.tocilizumab_availability else []
         ids += [code.source for code in self.codes]
         return tuple(dict.fromkeys(ids))

@@ -16,6 +16,19 @@ from typing import Protocol
 LOCAL_PROTOCOL_SOURCE = "local-protocol"
 
 
+class WeightBandView(Protocol):
+    @property
+    def below_kg(self) -> float: ...
+    @property
+    def text(self) -> str: ...  # may hold {dose}
+    @property
+    def mg_per_m2(self) -> float | None: ...
+    @property
+    def max_mg(self) -> float | None: ...
+    @property
+    def source(self) -> str: ...
+
+
 class FactView(Protocol):
     @property
     def text(self) -> str: ...
@@ -23,6 +36,8 @@ class FactView(Protocol):
     def source(self) -> str: ...  # a source id of cards/sources.yaml
     @property
     def label_anchored(self) -> bool: ...
+    @property
+    def under(self) -> WeightBandView | None: ...
 
 
 class PremedicationView(Protocol):

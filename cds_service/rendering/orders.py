@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cds_service.rendering.bedside import Bedside
-from cds_service.rendering.knowledge_view import LOCAL_PROTOCOL_SOURCE
+from cds_service.rendering.knowledge_view import LOCAL_PROTOCOL_SOURCE, FactView, WeightBandView
 from cds_service.rendering.markdown import escape, number
 from cds_service.rendering.text import CardText
 
@@ -116,12 +116,42 @@ def _monitoring_lines(text: CardText, card: Bedside) -> list[str]:
         facts.append(drug.tocilizumab_availability)
     lines = []
     for fact in facts:
-        if fact.source == LOCAL_PROTOCOL_SOURCE:
-            lines.append(text.local(escape(fact.text)))
+        wording, source = _for_this_patient(text, fact)
+        if source == LOCAL_PROTOCOL_SOURCE:
+            lines.append(text.local(escape(wording)))
         else:
-            lines.append(escape(fact.text))
-            card.cite([text.kb.short_source(fact.source)])
+            lines.append(escape(wording))
+            card.cite([text.kb.short_source(source)])
     return lines
+
+
+def _for_this_patient(text: CardText, fact: FactView) -> tuple[str, str]:
+    """The fact's wording for this patient and its source: the label's wording under a body weight when the
+    charted weight is below it, or for a child whose weight is not charted (said on the line)."""
+    band = fact.under
+    if band is None:
+        return fact.text, fact.source
+    weight = text.params.get("weight_kg")
+    if weight is not None and float(weight) >= band.below_kg:
+        return fact.text, fact.source
+    if weight is None and not text.params.get("paediatric"):
+        return fact.text, fact.source
+    wording = band.text.replace("{dose}", _band_dose(band, text.params.get("bsa_m2")))
+    if weight is None:
+        wording = f"{wording.rstrip('.')} (weight not charted; {number(band.below_kg)} kg or more: {fact.text})"
+    return wording, band.source
+
+
+def _band_dose(band: WeightBandView, bsa: object) -> str:
+    """ "4 mg (5 mg/m2, maximum 8 mg; BSA 0.8 m2)", or the rule when height or weight is not charted."""
+    per_m2 = f"{number(band.mg_per_m2)} mg/m2"
+    cap = f", maximum {number(band.max_mg)} mg" if band.max_mg is not None else ""
+    if not isinstance(bsa, int | float) or band.mg_per_m2 is None:
+        return f"{per_m2}{cap} (height and weight needed for the dose)"
+    dose = band.mg_per_m2 * float(bsa)
+    if band.max_mg is not None:
+        dose = min(dose, band.max_mg)
+    return f"{number(round(dose, 1))} mg ({per_m2}{cap}; BSA {number(round(float(bsa), 2))} m2)"
 
 
 def _results(text: CardText) -> str:

@@ -183,6 +183,7 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
             "baseline_results",
             "paediatric",
             "bsa_m2",
+            "weight_kg",
         ),
         derived=_f(
             "drugs", "requirements", "risk_reason", "typical_onset", "missing_text", "results_text", "timing", "doses"

@@ -107,6 +107,23 @@ def test_a_six_year_old_on_blinatumomab_gets_dexamethasone_by_body_surface(clien
     assert "Dexamethasone 4 mg before blinatumomab" in labels  # 5 mg/m2 x 0.8 m2 (Mosteller)
     assert not any("20 mg" in label for label in labels)
     assert "dexamethasone 4 mg (5 mg/m2, maximum 20 mg; BSA 0.8 m2)" in card["detail"]
+    # The label's grade 3 CRS line for a child under 45 kg: by body surface, never the adult 8 mg.
+    assert "Grade 3 CRS (under 45 kg): interrupt and give dexamethasone 4 mg (5 mg/m2, maximum 8 mg; BSA 0.8 m2)" in (
+        card["detail"])
+    assert "dexamethasone 8 mg every 8 h" not in card["detail"]
+
+
+def test_a_child_whose_weight_is_not_charted_gets_the_under_45_kg_wording_and_is_told_so(client):
+    draft = {
+        "resourceType": "MedicationRequest", "id": "blin-1", "status": "draft", "intent": "order", "subject": SUBJECT,
+        "medicationCodeableConcept": {"text": "blinatumomab (Blincyto)"},
+    }
+    body = patient_view(patient(SIX_YEARS))
+    body.update(hook="order-sign")
+    body["context"]["draftOrders"] = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": draft}]}
+    detail = by_rule(cards_of(client, body, "crs-order-sign"))["order.risk"]["detail"]
+    assert "dexamethasone 5 mg/m2, maximum 8 mg (height and weight needed for the dose) every 8 h" in detail
+    assert "(weight not charted; 45 kg or more: Grade 3 CRS: interrupt and give dexamethasone 8 mg" in detail
 
 
 def test_a_neonate_is_graded_against_the_neonatal_threshold(client):

@@ -137,3 +137,16 @@ def test_a_card_facing_source_without_a_short_label_is_refused(cards_copy: Path)
     replace(cards_copy / "sources.yaml", "    short: Tecvayli label\n", "")
     message = load_error(cards_copy)
     assert "tecvayli-pi-prescriberpoint" in message and "short" in message
+
+
+def test_a_weight_band_dose_needs_its_rule_and_its_placeholder() -> None:
+    import pydantic
+    import pytest
+
+    from cds_service.knowledge.schema import WeightBand
+
+    WeightBand(below_kg=45, text="dexamethasone {dose}", mg_per_m2=5, max_mg=8, source="blincyto-hcp")
+    with pytest.raises(pydantic.ValidationError, match="mg_per_m2"):
+        WeightBand(below_kg=45, text="dexamethasone {dose}", source="blincyto-hcp")
+    with pytest.raises(pydantic.ValidationError, match="mg_per_m2"):
+        WeightBand(below_kg=45, text="dexamethasone 5 mg/m2", mg_per_m2=5, source="blincyto-hcp")
