@@ -71,8 +71,8 @@ async def read_pages(reader: Reader, url: str | None, outcome: KeyOutcome, pages
             _fall_short(
                 outcome,
                 "page-cap",
-                f"only the newest {len(outcome.resources)} were read: the limit of {reader.max_pages} pages was "
-                "reached",
+                f"only the newest {len(outcome.resources)} records were read: the limit of {reader.max_pages} "
+                "pages was reached",
             )
             return
         if not within_base(url, reader.fhir_server):

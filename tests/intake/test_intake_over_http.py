@@ -196,7 +196,7 @@ def test_the_page_cap_says_only_the_newest_were_read(settings):
     with _fetching_client(capped, handler) as client:
         rules = by_rule(cards_of(client, _fallback_request()))
     assert (
-        "vital signs and neurological assessments could be read only in part (only the newest 2 were read: the "
+        "vital signs and neurological assessments could be read only in part (only the newest 2 records were read: the "
         "limit of 2 pages was reached)"
         in rules["data.unreadable"]["detail"]
     )
