@@ -30,7 +30,8 @@ CATEGORIES = frozenset(
     }
 )
 _REQUIRED = {"ruleId", "category", "astctGrade", "astctGradeIsMinimum"}
-_OPTIONAL = {"drug", "daysSinceExposure", "evidence", "icansGrade", "icansGradeIsMinimum", "repeat", "firstShownAt"}
+_OPTIONAL = {"drug", "daysSinceExposure", "evidence", "icansGrade", "icansGradeIsMinimum", "repeat", "firstShownAt",
+             "documentedGrade"}
 _DRUG_KEYS = {"id", "name", "class", "riskTier"}
 _EVIDENCE_KEYS = {"reference", "code", "value", "unit", "effective"}
 

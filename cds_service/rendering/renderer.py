@@ -203,6 +203,9 @@ def finding_extension(finding: Finding) -> dict[str, Any]:
     if finding.category is Category.active_icans:
         extension["icansGrade"] = finding.icans_grade  # always present on ICANS cards, null when ungraded
         extension["icansGradeIsMinimum"] = finding.icans_grade_is_minimum
+    documented = finding.params.get("documented_grade")
+    if finding.category in (Category.active_crs, Category.active_icans) and documented is not None:
+        extension["documentedGrade"] = documented  # the grade the chart's coded diagnosis carries
     if finding.drug is not None:
         drug = finding.drug
         extension["drug"] = {
