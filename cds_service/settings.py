@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     min_window_card_tier: RiskTier = RiskTier.moderate  # quiet monitoring-window cards (no signs) from this tier
     grading_window_hours: int = Field(24, ge=1, le=168)
     monitoring_gap_hours: int = Field(8, ge=1, le=72)
+    # At order time a baseline lab (CRP, ferritin, blood count...) resulted this recently is shown, not suggested.
+    baseline_result_hours: int = Field(72, ge=0, le=720)
     # Alert burden: the same finding, not worse, within this time of first being shown comes back as info ...
     repeat_hours: int = Field(12, ge=0, le=168)
     # ... and an override "already addressed", "will reassess" or "monitored per protocol" holds it this long.

@@ -53,6 +53,7 @@ class RuleConfig:
     monitoring_gap_hours: int = 8
     min_order_alert_tier: str = "moderate"  # "low" | "moderate" | "high"
     min_window_card_tier: str = "moderate"  # lowest tier whose window alone (no signs) earns an info card
+    baseline_result_hours: int = 72  # a baseline lab resulted this recently is shown, not suggested again
 
     @classmethod
     def from_settings(cls, settings: Any, kb: KnowledgeBase | None = None) -> RuleConfig:
@@ -63,6 +64,7 @@ class RuleConfig:
             monitoring_gap_hours=int(settings.monitoring_gap_hours),
             min_order_alert_tier=str(getattr(tier, "value", tier)),
             min_window_card_tier=str(getattr(settings.min_window_card_tier, "value", settings.min_window_card_tier)),
+            baseline_result_hours=int(settings.baseline_result_hours),
         )
 
 
@@ -95,7 +97,8 @@ def evaluate(facts: Facts, kb: KnowledgeBase, *, hook: str, config: RuleConfig) 
         data_gap_finding(facts, windows, hook),
     ]
     if hook in ORDER_HOOKS:
-        candidates += order_findings(facts, kb, hook=hook, min_tier=config.min_order_alert_tier)
+        candidates += order_findings(facts, kb, hook=hook, min_tier=config.min_order_alert_tier,
+                                     baseline_result_hours=config.baseline_result_hours)
     else:
         candidates.append(monitoring_gap_finding(facts, windows, hours=config.monitoring_gap_hours, expected=expected))
     return sort_findings(without_ordered((f for f in candidates if f is not None), facts))

@@ -147,6 +147,16 @@ def test_a_baseline_lab_resulted_within_72_hours_is_shown_not_suggested_again() 
     assert [(r["label"], r["value"]) for r in card.params["baseline_results"]] == [("C reactive protein", 12.0)]
 
 
+def test_the_time_a_baseline_result_counts_is_the_operators_setting() -> None:
+    from cds_service.settings import Settings
+
+    crp = Measurement("crp", 12.0, "mg/L", at(12), "Observation/crp", "1988-5")
+    config = RuleConfig.from_settings(Settings(environment="development", baseline_result_hours=6), KB)
+    card = _by_rule(evaluate(facts(TEC, *PREMEDICATION, *OTHER_BASELINE, crp, exposures=()), KB, hook="order-sign",
+                             config=config))["order.risk"]
+    assert "C reactive protein" in card.params["missing_baseline"] and card.params["baseline_results"] == []
+
+
 def test_a_baseline_lab_charted_under_another_code_counts_by_the_concept_of_the_baseline_code() -> None:
     local_crp = Measurement("crp", 12.0, "mg/L", at(12), "Observation/crp-local", "LAB-CRP-7")
     card = _by_rule(_order(TEC, *PREMEDICATION, FERRITIN_ORDER, *OTHER_BASELINE, extra=(local_crp,)))["order.risk"]
