@@ -458,7 +458,9 @@ function showNow(body) {
   const text = !f ? "No CRS status finding: outside every CRS exposure window (or a quiet low-tier window)."
     : f.ruleId === "crs.active" ? `Possible CRS, ${gradeText(f.astctGrade, f.astctGradeIsMinimum)} (${f.drug}).`
       : `Inside the CRS monitoring window of ${f.drug}: ${gradeText(f.astctGrade, f.astctGradeIsMinimum)}.`;
-  $("now-text").textContent = text;
+  const neuro = (body.icans || []).at(-1);
+  const icans = neuro && neuro.severity ? ` ICANS: ${icansText(neuro)}.` : "";
+  $("now-text").textContent = text + icans;
   $("provenance").textContent = `Computed by crs-cds with the same rules as its cards (knowledge ${body.knowledgeVersion}); `
     + `grading window ${body.gradingWindowHours} h. Steps evaluated at ${body.points.evaluated} moments`
     + `${body.points.onGrid ? " (on a grid: more changes than the limit)" : ""}.`;
@@ -467,11 +469,21 @@ function showNow(body) {
 
 function showCard(context, body) {
   if (!context) return;
-  const now = body.finding;
-  let text = `${context.ruleId}: ${gradeText(context.astctGrade, context.astctGradeIsMinimum)}. `
-    + `The ${context.evidence?.length ?? 0} values the card cited are ringed on the charts.`;
-  if (now && (now.astctGrade !== context.astctGrade || now.ruleId !== context.ruleId)) {
-    text += ` The chart now gives ${gradeText(now.astctGrade, now.astctGradeIsMinimum)} (data since the card).`;
+  const cited = `The ${context.evidence?.length ?? 0} values the card cited are ringed on the charts.`;
+  let text;
+  if (context.ruleId === "icans.active") {
+    // An ICANS card: its ICANS grade, against the ICANS lane's grade now.
+    const now = (body.icans || []).at(-1);
+    text = `ICANS card: ${icansText({ severity: "card", grade: context.icansGrade, isMinimum: context.icansGradeIsMinimum })}. ${cited}`;
+    if (now && (now.grade !== context.icansGrade || !now.severity)) {
+      text += ` The chart now gives ${icansText(now)} (data since the card).`;
+    }
+  } else {
+    const now = body.finding;
+    text = `${context.ruleId}: ${gradeText(context.astctGrade, context.astctGradeIsMinimum)}. ${cited}`;
+    if (now && (now.astctGrade !== context.astctGrade || now.ruleId !== context.ruleId)) {
+      text += ` The chart now gives ${gradeText(now.astctGrade, now.astctGradeIsMinimum)} (data since the card).`;
+    }
   }
   $("card-text").textContent = text;
   $("card").hidden = false;

@@ -75,6 +75,7 @@ def stack(sekmet: SekmetServer, tmp_path_factory: pytest.TempPathFactory, now: d
                     "&& npm run build)")
     adult, adult_resources = _seeded(sekmet, "grade-3-one-vasopressor", now)
     child, _ = _seeded(sekmet, "paediatric-6y-sbp-80-hypotensive", now)
+    icans, _ = _seeded(sekmet, "crs-grade-2-with-icans-grade-2", now)
     port = free_port()
     origin = f"http://127.0.0.1:{port}"
     settings = Settings(
@@ -89,7 +90,7 @@ def stack(sekmet: SekmetServer, tmp_path_factory: pytest.TempPathFactory, now: d
     ).start()
     try:
         yield {"service": service, "gateway": gateway, "adult": adult, "adult_resources": adult_resources,
-               "child": child}
+               "child": child, "icans": icans}
     finally:
         gateway.stop()
         service.stop()
@@ -281,3 +282,27 @@ def test_launch_without_an_ehr_offers_the_standalone_form_with_the_focus_in_it(s
         page.wait_for_selector("#standalone:not([hidden])")
         assert page.evaluate("() => document.activeElement.id") == "iss"
         assert "choose a FHIR server" in page.inner_text("#launch-status")
+
+
+def test_ehr_launch_from_an_icans_card_draws_the_icans_grade_and_the_ice_score(stack, tmp_path: Path) -> None:
+    service, gateway, request = stack["service"], stack["gateway"], stack["icans"]
+    response = httpx.post(f"{service.base_url}/cds-services/crs-patient-view", json=request, timeout=30.0)
+    (card,) = [c for c in response.json()["cards"] if c["extension"][FINDING]["ruleId"] == "icans.active"]
+    (link,) = [link for link in card["links"] if link["type"] == "smart"]
+    assert json.loads(link["appContext"])["icansGrade"] == card["extension"][FINDING]["icansGrade"] == 2
+    launch = gateway.register_launch(request["context"]["patientId"], link["appContext"])
+    with chromium_context(tmp_path / "profile", viewport={"width": 1280, "height": 800}, timezone_id=ZONE,
+                          locale="en-GB") as browser:
+        page = browser.pages[0] if browser.pages else browser.new_page()
+        _open(page, f"{link['url']}?iss={quote(gateway.base_url, safe='')}&launch={launch}")
+        lane = _marks(page, "[data-series=icans]")
+        assert (lane[-1]["grade"], lane[-1]["severity"]) == ("2", "critical")  # the card's grade, from its rule
+        (ice,) = _marks(page, "[data-series=ice]")
+        assert float(ice["value"]) == 6 and ice["evidence"] == "true"  # the card cited it: ringed
+        assert _marks(page, "[data-series=crs]")[-1]["grade"] == "2"
+        assert page.inner_text("#card-text").startswith("ICANS card: ASTCT grade 2.")  # the card's own grade
+        assert "now gives" not in page.inner_text("#card-text")  # nothing changed since the card
+        assert "ICANS: ASTCT grade 2." in page.inner_text("#now-text")
+        page.click("#table-box summary")
+        assert "ICANS from here: ASTCT grade 2" in page.inner_text("#values")
+        page.screenshot(path=str(_screenshot(tmp_path, "timeline-icans-1280.png")), full_page=True)
