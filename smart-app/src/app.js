@@ -442,6 +442,12 @@ function legend() {
   box.hidden = false;
 }
 
+function withUnit(value, unit) {
+  // "6/10" and "38.9 °C": a score's "/10" sticks to its value.
+  if (!unit) return num(value);
+  return unit.startsWith("/") ? `${num(value)}${unit}` : `${num(value)} ${unit}`;
+}
+
 function icansText(step) {
   if (!step.severity) return "no ICANS card";
   const grade = step.grade == null ? "neurological finding, not graded" : gradeText(step.grade, step.isMinimum);
@@ -492,7 +498,7 @@ function showCard(context, body) {
 function describeReference(body, ref) {
   for (const [concept, rows] of Object.entries(body.series)) {
     const hit = rows.find((r) => r.reference === ref);
-    if (hit) return `${conceptLabel(concept)} ${num(hit.value)} ${CONCEPT[concept]?.unit ?? hit.unit} at ${when(hit.t)}`;
+    if (hit) return `${conceptLabel(concept)} ${withUnit(hit.value, CONCEPT[concept]?.unit ?? hit.unit)} at ${when(hit.t)}`;
   }
   const label = body.finding?.evidence.find((e) => e.reference === ref);
   if (label) return `${label.label}${label.effective ? ` at ${when(label.effective)}` : ""}`;
@@ -565,7 +571,7 @@ function showTable(body, evidence) {
     tr.insertCell().textContent = r.step ? `CRS from here: ${r.step.ruleId ? gradeText(r.step.grade, r.step.isMinimum) : "no CRS window"}`
       : r.icans ? `ICANS from here: ${icansText(r.icans)}`
       : r.unusable ? `${conceptLabel(r.concept)}: not usable (${r.reason})`
-        : `${conceptLabel(r.concept)} ${num(r.value)} ${CONCEPT[r.concept]?.unit ?? r.unit}`;
+        : `${conceptLabel(r.concept)} ${withUnit(r.value, CONCEPT[r.concept]?.unit ?? r.unit)}`;
     const flag = tr.insertCell();
     flag.className = "flag";
     flag.textContent = evidence.has(r.reference) ? "card evidence" : "";
