@@ -6,7 +6,7 @@ built at load; names in a token-phrase index (see text.py), so each call is line
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -57,6 +57,7 @@ NOT_AN_INFUSION = frozenset(
 
 
 T = TypeVar("T")
+H = TypeVar("H", bound=Hashable)
 #: Concepts remembered per kind of identification before the memo is cleared (a few MB at most).
 MEMO_MAX = 20_000
 
@@ -122,11 +123,11 @@ class KnowledgeBase:
         self.sources = sources
         self.site = site
         self._ix = indexes
-        self._memo: dict[tuple[str, ConceptInput], object] = {}
+        self._memo: dict[tuple[str, Hashable], object] = {}
 
     # ------------------------------------------------------------ medications and procedures
 
-    def _remembered(self, kind: str, concept: ConceptInput, compute: Callable[[ConceptInput], T]) -> T:
+    def _remembered(self, kind: str, concept: H, compute: Callable[[H], T]) -> T:
         """`compute(concept)`, remembered: charts repeat the same medication texts on every call, and matching a
         text tokenises it. Bounded (cleared when full); the knowledge base is immutable, so never stale."""
         key = (kind, concept)
@@ -219,9 +220,12 @@ class KnowledgeBase:
         """The concept the texts of an Observation's code name when no code is known: a neurological assessment
         ("ICE score", "CAPD", "AVPU"...) or event ("seizure activity") of cards/icans.yaml, or a lab named in
         cards/observations.yaml ("lactate", "cortisol")."""
-        texts = [t for t in texts if t]
-        if not texts:
+        wanted = tuple(t for t in texts if t)
+        if not wanted:
             return None
+        return self._remembered("observation-text", wanted, self._observation_concept_by_text)
+
+    def _observation_concept_by_text(self, texts: tuple[str, ...]) -> str | None:
         found = self.neuro.assessment(texts)
         if found is not None:
             return found
@@ -238,7 +242,10 @@ class KnowledgeBase:
             found = self.neuro.event_by_code(system, code)
             if found is not None:
                 return found
-        return self.neuro.event([t for t in texts if t])
+        return self._remembered("condition-text", tuple(t for t in texts if t), self._condition_text_event)
+
+    def _condition_text_event(self, texts: tuple[str, ...]) -> NeuroEvent | None:
+        return self.neuro.event(list(texts))
 
     def condition_concept(self, system: str | None, code: str | None) -> tuple[str, int | None] | None:
         """("crs", grade) or ("icans", grade) for an ICD-10-CM code; grade None when unspecified."""
