@@ -216,6 +216,7 @@ def _check_bedside_sources(cat: Catalogue, drugs: Mapping[str, Drug]) -> None:
                    (file, drug.id, "risk_source", (drug.risk_source,)),
                    (file, drug.id, "boxed_warning_source", (drug.boxed_warning_source,))]
     facing += [("icans.yaml", line.id, "sources", line.sources) for line in cat.icans.management]
+    facing.append(("dosing.yaml", "tocilizumab", "sources", tuple(cat.dosing.tocilizumab.sources)))
     shorts = {s.id: s.short for s in cat.sources.sources}
     for file, entry, where, sources in facing:
         if sources and all(kinds.get(s) in NOT_FOR_THE_BEDSIDE for s in sources):

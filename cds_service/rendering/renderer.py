@@ -36,6 +36,7 @@ from cds_service.cdshooks.models import (
 )
 from cds_service.domain.findings import Category, Finding
 from cds_service.errors import KnowledgeError
+from cds_service.knowledge.schema import NOT_FOR_THE_BEDSIDE
 from cds_service.rendering.crs import active_crs, data_gap, monitoring_gap, monitoring_window
 from cds_service.rendering.icans import active_icans
 from cds_service.rendering.knowledge_view import KnowledgeView
@@ -95,6 +96,12 @@ class CardRenderer:
             missing = sorted(ids - set(kb.sources))
             if missing:
                 raise KnowledgeError(f"cards/templates/{file}: sources not in cards/sources.yaml: {missing}")
+            unfit = sorted(i for i in ids if getattr(kb.sources[i], "kind", None) in NOT_FOR_THE_BEDSIDE)
+            if unfit:
+                raise KnowledgeError(
+                    f"cards/templates/{file}: sources not fit for the bedside (aggregator, advocacy, another "
+                    f"country's drug database, news): {unfit}; cite the label, a guideline or a paper"
+                )
             unlabelled = sorted(i for i in ids if not getattr(kb.sources[i], "short", None))
             if unlabelled:
                 raise KnowledgeError(f"cards/templates/{file}: sources without a `short` label: {unlabelled}")

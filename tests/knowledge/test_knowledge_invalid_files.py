@@ -150,3 +150,10 @@ def test_a_weight_band_dose_needs_its_rule_and_its_placeholder() -> None:
         WeightBand(below_kg=45, text="dexamethasone {dose}", source="blincyto-hcp")
     with pytest.raises(pydantic.ValidationError, match="mg_per_m2"):
         WeightBand(below_kg=45, text="dexamethasone 5 mg/m2", mg_per_m2=5, source="blincyto-hcp")
+
+
+def test_the_tocilizumab_dose_sourced_only_by_an_aggregator_is_refused(cards_copy: Path) -> None:
+    replace(cards_copy / "dosing.yaml", "  sources: [santomasso-2021, kymriah-pi-2018-mirror]",
+            "  sources: [drugs-com-tocilizumab]")
+    message = load_error(cards_copy)
+    assert "dosing.yaml" in message and "drugs-com-tocilizumab (aggregator)" in message

@@ -94,6 +94,15 @@ def test_citing_a_source_the_knowledge_base_lacks_stops_the_renderer(template_di
         make_renderer(load_templates(template_dir), FakeKnowledge())
 
 
+def test_citing_an_aggregator_on_a_management_line_stops_the_renderer(template_dir: Path) -> None:
+    _edit(
+        template_dir / "management.yaml",
+        lambda d: d["groups"]["cellular"]["grades"][1][0].update(sources=["drugs-com-tocilizumab"]),
+    )
+    with pytest.raises(KnowledgeError, match=r"management\.yaml: sources not fit for the bedside.*drugs-com"):
+        make_renderer(load_templates(template_dir), FakeKnowledge())
+
+
 def test_a_signal_wording_using_a_value_the_signal_lacks_is_refused(template_dir: Path) -> None:
     _edit(
         template_dir / "signals.yaml", lambda d: d["signals"]["tachycardia"].update(text="HR {value} {unit}")
