@@ -217,3 +217,13 @@ def test_a_medication_on_another_server_is_named_on_the_data_gap_card(client):
     rules = by_rule(cards_of(client, body))
     detail = rules["data.unreadable"]["detail"]
     assert "the medication of MedicationRequest/mr-far is on another server (pharmacy.example.net)" in detail
+
+
+def test_an_administration_whose_medication_cannot_be_read_is_named_once_on_the_data_gap_card(client):
+    unreadable = car_t_given(30, id="ma-odd", medicationCodeableConcept=42)  # a number where a concept belongs
+    body = patient_view(medicationAdministrations=searchset(unreadable, car_t_given(48, id="ma-ok")))
+    rules = by_rule(cards_of(client, body))
+    detail = rules["data.unreadable"]["detail"]
+    line = "MedicationAdministration/ma-odd was not used: its medicationCodeableConcept could not be read"
+    assert detail.count(line) == 1
+    assert "crs.monitoring-window" in rules or "crs.active" in rules  # the readable administration still counts
