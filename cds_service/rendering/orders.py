@@ -107,11 +107,14 @@ def _upper_first(line: str) -> str:
 
 
 def _monitoring_lines(text: CardText, card: Bedside) -> list[str]:
-    """The label-anchored monitoring facts (at most three), then tocilizumab availability."""
+    """The label-anchored monitoring facts (at most three), else (no label line verified) the local-protocol
+    ones, marked as such; then tocilizumab availability."""
     drug = text.drug
     if drug is None:
         return []
     facts = [f for f in drug.monitoring if f.label_anchored][:3]
+    if not facts:
+        facts = [f for f in drug.monitoring if f.source == LOCAL_PROTOCOL_SOURCE][:2]
     if drug.tocilizumab_availability is not None:
         facts.append(drug.tocilizumab_availability)
     lines = []
