@@ -112,9 +112,8 @@ async def _with_memory(runtime: Runtime, patient_id: str | None, findings: list[
 def _remembered(runtime: Runtime, key: str, findings: list[Finding]) -> list[Finding]:
     now = runtime.clock()
     config = runtime.burden
-    shown = runtime.store.shown_to(key)
-    holds = runtime.store.holds_for(key, since=now - timedelta(hours=config.hold_hours), hours=config.hold_hours,
-                                    reasons=HOLD_REASONS)
+    shown, holds = runtime.store.recall(key, since=now - timedelta(hours=config.hold_hours), hours=config.hold_hours,
+                                        reasons=HOLD_REASONS)
     remembered = remember(findings, shown, holds, now, config)
     runtime.store.remember(key, remembered.shown)
     return remembered.findings

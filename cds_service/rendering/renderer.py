@@ -87,6 +87,7 @@ class CardRenderer:
         self._kb = kb
         self._uuid = uuid_factory
         self._clock = clock
+        self._reasons: tuple[OverrideReason, ...] | None = None
         unknown = sorted(set(templates.card("order-risk").by_drug) - set(kb.drugs))
         if unknown:
             raise KnowledgeError(
@@ -156,10 +157,13 @@ class CardRenderer:
         return self._templates.phrase("repeat", first_shown_at=text.when(p.get("first_shown_at")))
 
     def _override_reasons(self) -> list[OverrideReason]:
-        reasons = self._templates.override_reasons
-        return [
-            OverrideReason(system=reasons.system, code=r.code, display=r.display) for r in reasons.reasons
-        ]
+        """The same reasons on every card: built once (validating them per card was 6% of a hook call)."""
+        if self._reasons is None:
+            reasons = self._templates.override_reasons
+            self._reasons = tuple(
+                OverrideReason(system=reasons.system, code=r.code, display=r.display) for r in reasons.reasons
+            )
+        return list(self._reasons)
 
     def _links(self, text: CardText) -> list[Link]:
         """ASTCT consensus, the drug's label when known, and the SMART app when configured."""

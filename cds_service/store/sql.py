@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -230,44 +230,40 @@ class SqlStore:
         )
         self._execute("memory", statement)
 
+    def recall(
+        self, patient_key: str, *, since: datetime, hours: int, reasons: frozenset[str]
+    ) -> tuple[dict[tuple[str, str], Shown], dict[str, Hold]]:
+        """`shown_to` and `holds_for` of one patient on one connection (every hook call with an interruptive
+        finding asks both)."""
+        try:
+            with self._engine.connect() as conn:
+                shown = conn.execute(_SHOWN, {"key": patient_key}).all()
+                holds = conn.execute(_HOLDS, _hold_params(patient_key, since)).all()
+        except SQLAlchemyError as exc:
+            self._on_error("read")
+            raise StoreError(f"store read failed: {type(exc).__name__}") from exc
+        return _shown(shown), _holds(holds, hours, reasons)
+
     def shown_to(self, patient_key: str) -> dict[tuple[str, str], Shown]:
         """The remembered interruptive cards of this patient, by (rule id, drug id)."""
         try:
             with self._engine.connect() as conn:
-                rows = conn.execute(select(card_memory).where(card_memory.c.patient_key == patient_key)).all()
+                rows = conn.execute(_SHOWN, {"key": patient_key}).all()
         except SQLAlchemyError as exc:
             self._on_error("read")
             raise StoreError(f"store read failed: {type(exc).__name__}") from exc
-        found = [
-            Shown(r.rule_id, r.drug_id, _aware(r.first_shown_at), _aware(r.last_shown_at), r.indicator, r.state or {})
-            for r in rows
-        ]
-        return {s.key: s for s in found}
+        return _shown(rows)
 
     def holds_for(self, patient_key: str, *, since: datetime, hours: int, reasons: frozenset[str]) -> dict[str, Hold]:
         """Per rule id, the latest hold of this patient's cards: an override since `since` with one of `reasons`,
         holding for `hours` from its outcome time."""
-        query = (
-            select(issued_card.c.rule_id, feedback.c.override_reason, feedback.c.outcome_timestamp)
-            .join(issued_card, issued_card.c.card_uuid == feedback.c.card_uuid)
-            .where(issued_card.c.patient_key == patient_key, feedback.c.outcome == "overridden",
-                   feedback.c.outcome_timestamp >= since)
-        )
         try:
             with self._engine.connect() as conn:
-                rows = conn.execute(query).all()
+                rows = conn.execute(_HOLDS, _hold_params(patient_key, since)).all()
         except SQLAlchemyError as exc:
             self._on_error("read")
             raise StoreError(f"store read failed: {type(exc).__name__}") from exc
-        holds: dict[str, Hold] = {}
-        for rule_id, reason, at in rows:
-            code = _reason_code(reason)
-            if code not in reasons:
-                continue
-            hold = Hold(rule_id, _aware(at) + timedelta(hours=hours), code)
-            if rule_id not in holds or hold.until > holds[rule_id].until:
-                holds[rule_id] = hold
-        return holds
+        return _holds(rows, hours, reasons)
 
     def report_rows(self, since: datetime) -> tuple[list[CardRow], list[FeedbackRow]]:
         """The audit and feedback rows of cards issued since `since`, for the governance report."""
@@ -384,3 +380,41 @@ def _feedback_from_row(row: Any) -> StoredFeedback:
         received_at=_aware(row["received_at"]),
         known_card=bool(row["known_card"]),
     )
+
+
+#: The card memory's two reads, built once (a statement built per call was most of their cost).
+_SHOWN = select(card_memory).where(card_memory.c.patient_key == bindparam("key"))
+_HOLDS = (
+    select(issued_card.c.rule_id, feedback.c.override_reason, feedback.c.outcome_timestamp)
+    .join(issued_card, issued_card.c.card_uuid == feedback.c.card_uuid)
+    .where(issued_card.c.patient_key == bindparam("key"), issued_card.c.issued_at >= bindparam("issued_since"),
+           feedback.c.outcome == "overridden", feedback.c.outcome_timestamp >= bindparam("since"))
+)
+#: An override holds repeats only for a card issued this long before the hold window opened (feedback comes
+#: minutes after its card): the lookup reads the patient's recent cards, not every card ever issued.
+HOLD_CARD_LOOKBACK = timedelta(days=7)
+
+
+def _hold_params(patient_key: str, since: datetime) -> dict[str, Any]:
+    return {"key": patient_key, "since": since, "issued_since": since - HOLD_CARD_LOOKBACK}
+
+
+def _shown(rows: Sequence[Any]) -> dict[tuple[str, str], Shown]:
+    found = [
+        Shown(r.rule_id, r.drug_id, _aware(r.first_shown_at), _aware(r.last_shown_at), r.indicator, r.state or {})
+        for r in rows
+    ]
+    return {s.key: s for s in found}
+
+
+def _holds(rows: Sequence[Any], hours: int, reasons: frozenset[str]) -> dict[str, Hold]:
+    """Per rule id, the latest hold among these overrides (those with one of `reasons`), `hours` from its time."""
+    holds: dict[str, Hold] = {}
+    for rule_id, reason, at in rows:
+        code = _reason_code(reason)
+        if code not in reasons:
+            continue
+        hold = Hold(rule_id, _aware(at) + timedelta(hours=hours), code)
+        if rule_id not in holds or hold.until > holds[rule_id].until:
+            holds[rule_id] = hold
+    return holds

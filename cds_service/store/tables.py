@@ -23,6 +23,7 @@ issued_card = Table(
     Column("rule_id", String(64), nullable=False),
     Column("indicator", String(16), nullable=False),
     Column("issued_at", DateTime(timezone=True), nullable=False, index=True),
+    Index("ix_issued_card_patient_key_issued_at", "patient_key", "issued_at"),  # the card memory's holds
 )
 
 #: Every feedback entry accepted, deduplicated (the spec allows repeated and batched reports). An entry for a
