@@ -6,6 +6,7 @@ Errors are mapped to OperationOutcome responses here, and only here.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -39,10 +40,19 @@ log = logging.getLogger("cds_service")
 FHIR_JSON = "application/fhir+json"
 
 
+def served_app() -> FastAPI:
+    """The application `crs-cds serve` runs in each worker: settings from the environment, the collector tuned."""
+    return create_app(tune_gc=True)
+
+
 def create_app(
-    settings: Settings | None = None, *, runtime_factory: Callable[[Settings], Runtime] | None = None
+    settings: Settings | None = None,
+    *,
+    runtime_factory: Callable[[Settings], Runtime] | None = None,
+    tune_gc: bool = False,
 ) -> FastAPI:
-    """Build the application. `runtime_factory` lets tests inject clocks, uuid factories and transports."""
+    """Build the application. `runtime_factory` lets tests inject clocks, uuid factories and transports;
+    `tune_gc` (a served worker only) freezes what start-up loaded and collects the youngest generation less often."""
     settings = settings or Settings()
     factory = runtime_factory or build_runtime
     quiet_http_client_logs()
@@ -54,6 +64,14 @@ def create_app(
                 log.warning(warning)
         runtime = factory(settings)
         app.state.runtime = runtime
+        # The knowledge base and the imported code are long-lived: move them out of the collector's generations,
+        # so that full collections during hook calls do not walk them again and again; a hook call allocates tens
+        # of thousands of short-lived objects, so the youngest generation is collected less often
+        # (docs/PERFORMANCE.md: 230 -> 247-254 req/s, worker peak memory unchanged at 121 MB).
+        if tune_gc:
+            gc.collect()
+            gc.freeze()
+            gc.set_threshold(50_000, 20, 20)
         log.info(
             "crs-cds %s ready: knowledge %s, store %s",
             __version__,

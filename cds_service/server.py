@@ -99,7 +99,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int | None) -> N
     )
     with multiprocess_directory():  # every worker writes its metrics there; removed when the server stops
         uvicorn.run(
-            "cds_service.app:create_app",
+            "cds_service.app:served_app",
             factory=True,
             host=host,
             port=port,
