@@ -25,15 +25,18 @@ from cds_service.errors import InvalidRequest
 _STRUCTURE = b'[]{},"'
 _DELETE_NON_STRUCTURE = bytes(b for b in range(256) if b not in _STRUCTURE)
 _DELETE_NON_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_DELETE_NON_BRACKETS_QUOTES = bytes(b for b in range(256) if b not in b'[]{}"')
 _OBJECTS_AS_ARRAYS = bytes.maketrans(b"{}", b"[]")
 _SIGNED_STEPS = bytes.maketrans(b"[]", b"\x01\xff")  # +1 / -1 as signed bytes
 _CHUNK = 64 * 1024
 
 
-def _skeleton(raw: bytes) -> bytes:
-    """Brackets and commas that lie outside JSON strings."""
-    unescaped = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
-    structure = unescaped.translate(None, _DELETE_NON_STRUCTURE).replace(b'""', b"")
+def _skeleton(raw: bytes, delete: bytes = _DELETE_NON_STRUCTURE) -> bytes:
+    """Brackets (and commas, with the default `delete`) that lie outside JSON strings."""
+    unescaped = raw.replace(b"\\\\", b"").replace(b'\\"', b"") if b"\\" in raw else raw
+    structure = unescaped.translate(None, delete).replace(b'""', b"")
+    if b'"' not in structure:
+        return structure
     return b"".join(structure.split(b'"')[::2])
 
 
@@ -60,11 +63,15 @@ def _max_depth(brackets: bytes, *, stop_above: int) -> int:
 
 
 def check_json_limits(raw: bytes, *, max_depth: int, max_elements: int) -> None:
-    """InvalidRequest when `raw` JSON nests deeper than `max_depth` or holds over `max_elements` values."""
-    skeleton = _skeleton(raw)
-    opening = skeleton.count(b"[") + skeleton.count(b"{")
-    elements = skeleton.count(b",") + opening + 1
-    if elements > max_elements:
-        raise InvalidRequest(f"request JSON has more than {max_elements} elements")
-    if opening > max_depth and _depth_exceeds(skeleton, max_depth):
+    """InvalidRequest when `raw` JSON nests deeper than `max_depth` or holds over `max_elements` values.
+
+    Counted on the raw bytes first (commas and brackets inside strings included: an upper bound); only a body over
+    a bound is read exactly, and the depth is read on the brackets alone (commas in text, common in FHIR display
+    strings, would otherwise keep most strings in the skeleton)."""
+    opening_bound = raw.count(b"[") + raw.count(b"{")
+    if raw.count(b",") + opening_bound + 1 > max_elements:
+        skeleton = _skeleton(raw)
+        if skeleton.count(b",") + skeleton.count(b"[") + skeleton.count(b"{") + 1 > max_elements:
+            raise InvalidRequest(f"request JSON has more than {max_elements} elements")
+    if opening_bound > max_depth and _depth_exceeds(_skeleton(raw, _DELETE_NON_BRACKETS_QUOTES), max_depth):
         raise InvalidRequest(f"request JSON nests deeper than {max_depth} levels")
