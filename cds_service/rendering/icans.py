@@ -18,6 +18,7 @@ from cds_service.rendering.templates import fill
 from cds_service.rendering.text import CardText
 
 MAX_ACTIONS = MAX_NOW  # bedside shape: at most 5 "do now" lines, most urgent first
+MAX_MORE = 2  # ... and the next lines under "Consider" (the bedside limit is 8 bullets in all)
 #: Which management lines come first when a grade has more than MAX_ACTIONS (most urgent first).
 _PRIORITY = (
     "icans-g3-icu",
@@ -51,11 +52,12 @@ def active_icans(text: CardText) -> tuple[str, str]:
         "action": text.template.sections[action_key],
     }
     summary = text.summary(variant, values, "drugs", text.drug_candidates())
-    lines = _management(text, int(grade or documented or 0))
+    lines, more = _management(text, int(grade or documented or 0))
     blocks = [
         _found(text),
         _missing(text),
         text.section("now") + "\n\n" + bullets(lines) if lines else None,
+        text.section("consider") + "\n\n" + bullets(more) if more else None,
         _sources(text, lines),
     ]
     return summary, join_blocks(blocks)
@@ -91,14 +93,24 @@ def _missing(text: CardText) -> str | None:
     return text.section("missing") + " " + "; ".join(escape(item) for item in missing) + "."
 
 
-def _management(text: CardText, grade: int) -> list[str]:
-    """The lines for this grade and patient, most urgent first, at most MAX_ACTIONS."""
+def _management(text: CardText, grade: int) -> tuple[list[str], list[str]]:
+    """The lines for this grade and patient, most urgent first: at most MAX_ACTIONS to do now, and the next
+    MAX_MORE (seizure prophylaxis, supportive care...) to consider, so no applicable line is lost."""
     if grade <= 0:
-        return []
+        return [], []
     p = text.params
     applicable = [line for line in text.kb.neuro.management if _applies(line, grade, p)]
     applicable.sort(key=lambda line: _PRIORITY.index(line.id) if line.id in _PRIORITY else len(_PRIORITY))
-    return [_line(text, line) for line in applicable[:MAX_ACTIONS]]
+    lines = [_line(text, line) for line in applicable]
+    return lines[:MAX_ACTIONS], [_under_consider(x) for x in lines[MAX_ACTIONS : MAX_ACTIONS + MAX_MORE]]
+
+
+def _under_consider(line: str) -> str:
+    """A line under the "Consider" heading does not start with "Consider" again."""
+    if line.startswith("Consider "):
+        rest = line.removeprefix("Consider ")
+        return rest[:1].upper() + rest[1:]
+    return line
 
 
 def _applies(line: ManagementLineView, grade: int, p: Mapping[str, Any]) -> bool:

@@ -151,6 +151,7 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
             "found",
             "grade",
             "now",
+            "consider",
             "missing",
             "documented",
             "gcs",
