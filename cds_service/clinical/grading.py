@@ -35,7 +35,9 @@ from cds_service.domain.facts import DataGap, Facts, Measurement, TreatmentGiven
 from cds_service.domain.findings import Evidence
 from cds_service.knowledge.base import KnowledgeBase
 
-MEDICATION_GAP_KEYS = frozenset({"medicationAdministrations", "medicationRequests"})
+#: Data gaps that could hide a vasopressor: the administrations or requests, or Medications named by reference
+#: that could not be read (fhir/prefetch.py MEDICATIONS_KEY).
+MEDICATION_GAP_KEYS = frozenset({"medicationAdministrations", "medicationRequests", "medications"})
 VITAL_GAP_KEYS = frozenset({"vitalSigns"})
 WAIVING_KINDS = frozenset({"anti-cytokine", "corticosteroid"})
 _COUNT_WORDS = {1: "One", 2: "Two", 3: "Three", 4: "Four"}
@@ -234,7 +236,7 @@ def assess_hypotension(facts: Facts, kb: KnowledgeBase, start: datetime, hours: 
     threshold = _threshold_shown(facts, kb, lowest)
     steps = _hypotension_steps(facts, sbps, lowest, threshold, hours, others, vasopressin, bool(uses))
     missing = _hypotension_missing(facts, sbps, uses, hours)
-    if low and _vasopressor_data_missing(facts):
+    if low and not uses and _vasopressor_data_missing(facts):
         steps[-1] = "No vasopressor data (medication records could not be read): at least grade 2."
     evidence = _hypotension_evidence(lowest, uses)
     grade = hypotension_grade(len(others), vasopressin, bool(low))
@@ -322,13 +324,15 @@ def _hypotension_steps(
 
 
 def _vasopressor_data_missing(facts: Facts) -> bool:
-    """No vasopressor is known and the medication records could not be read."""
-    return not facts.vasopressors and _has_gap(facts.data_gaps, MEDICATION_GAP_KEYS)
+    """Some medication records could not be read: a vasopressor (or a second one) may be running unseen."""
+    return _has_gap(facts.data_gaps, MEDICATION_GAP_KEYS)
 
 
 def _hypotension_missing(facts: Facts, sbps: list[Measurement], uses: list[VasopressorUse], hours: int) -> list[str]:
     missing: list[str] = []
-    if _vasopressor_data_missing(facts):
+    if _vasopressor_data_missing(facts) and uses:
+        missing.append("other vasopressors (some medication records could not be read)")
+    elif _vasopressor_data_missing(facts):
         missing.append("vasopressor data (medication records could not be read)")
     if not sbps and not uses:
         missing.append(f"blood pressure in the last {hours} h")

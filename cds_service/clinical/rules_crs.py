@@ -75,7 +75,7 @@ def crs_status_finding(
     documented = documented_crs(facts, since)
     common = _common_params(facts, kb, windows, signals)
     common["context"] = context_items(facts, kb, since_exposure=since, lab_start=facts.now - timedelta(days=2))
-    missing = _with_other_unusable(facts, grading.missing, since)
+    missing = (*_with_other_unusable(facts, grading.missing, since), *_age_missing(facts))
     if _crs_sign(grading, documented):
         return _active(facts, kb, primary, grading, signals, documented, common, missing, since)
     unread = vital_signs_unread(facts)
@@ -112,6 +112,15 @@ def _setting(expected: VitalsExpected | None) -> str:
     if expected is None:
         return "outpatient"
     return "inpatient"
+
+
+def _age_missing(facts: Facts) -> tuple[str, ...]:
+    """The birth date, when the thresholds could not be chosen by age (adult ones were used): said on the card."""
+    if facts.birth_date is not None:
+        return ()
+    if facts.birth_date_precision is not None:
+        return ("a birth date that cannot be right (in the future): adult thresholds were used",)
+    return ("birth date: adult thresholds were used",)
 
 
 def _with_other_unusable(facts: Facts, missing: tuple[str, ...], since: datetime) -> tuple[str, ...]:

@@ -47,6 +47,7 @@ from cds_service.reading.times import Notes, period_bounds, sort_key_time, to_da
 T = TypeVar("T")
 PARTIAL_BIRTH_DATE = "the birth date is partial: age is counted from its first day"
 UNREADABLE_BIRTH_DATE = "the birth date could not be read: adult thresholds were used"
+FUTURE_BIRTH_DATE = "the birth date is in the future (a typing error?): age unknown, adult thresholds were used"
 _SET_ASIDE_KINDS = {
     "MedicationRequest": "medication",
     "MedicationAdministration": "medication",
@@ -69,7 +70,7 @@ def extract_facts(record: PatientRecord, kb: KnowledgeBase, now: datetime) -> Fa
     return Facts(
         now=now,
         patient_id=record.patient_id,
-        birth_date=_birth_date(record, notes),
+        birth_date=_birth_date(record, notes, now.date()),
         birth_date_precision=record.patient.birth_date.precision
         if record.patient is not None and record.patient.birth_date is not None
         else None,
@@ -101,7 +102,9 @@ def _encounters(record: PatientRecord, notes: Notes) -> tuple[EncounterFact, ...
     return tuple(sorted(found, key=lambda e: (sort_key_time(e.start), e.reference or "")))
 
 
-def _birth_date(record: PatientRecord, notes: Notes) -> date | None:
+def _birth_date(record: PatientRecord, notes: Notes, today: date) -> date | None:
+    """The birth date, or None (age unknown: the card says "age unknown") when missing, unreadable or in the
+    future: a newborn's thresholds for a typing error such as 2062 for 1962 would hide an adult's hypotension."""
     patient = record.patient
     if patient is None:
         return None
@@ -111,7 +114,11 @@ def _birth_date(record: PatientRecord, notes: Notes) -> date | None:
         return None
     if patient.birth_date.precision in ("year", "month"):
         notes.add(PARTIAL_BIRTH_DATE)
-    return to_date(patient.birth_date)
+    born = to_date(patient.birth_date)
+    if born is not None and born > today:
+        notes.add(FUTURE_BIRTH_DATE)
+        return None
+    return born
 
 
 def _set_aside(item: SetAside) -> SetAsideResource:

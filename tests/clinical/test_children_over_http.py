@@ -16,6 +16,7 @@ from tests.chart_kit import (
     SUBJECT,
     at,
     by_rule,
+    car_t_given,
     cards_of,
     patient,
     patient_view,
@@ -152,3 +153,20 @@ def test_a_weight_in_pounds_is_converted_before_the_dose(client):
     crs = by_rule(cards_of(client, grade_3_child(pounds)))["crs.active"]
     assert "(12 mg/kg for 20 kg)" in crs["detail"]
 
+
+
+def test_a_birth_date_in_the_future_is_an_unknown_age_never_a_newborns_threshold(client):
+    body = patient_view(patient("2062-03-02"), medicationAdministrations=searchset(car_t_given(72)),
+                        vitalSigns=searchset(temperature(38.9), systolic(84)))
+    card = by_rule(cards_of(client, body))["crs.active"]
+    finding = card["extension"]["org.crs-cds.finding"]
+    assert (card["indicator"], finding["astctGrade"]) == ("critical", 2)  # 84 < 90: a newborn's 60 would hide it
+    assert "a birth date that cannot be right (in the future): adult thresholds were used" in card["detail"]
+
+
+def test_with_no_birth_date_the_card_says_adult_thresholds_were_used(client):
+    patient_resource = {k: v for k, v in patient().items() if k != "birthDate"}
+    body = patient_view(patient_resource, medicationAdministrations=searchset(car_t_given(72)),
+                        vitalSigns=searchset(temperature(38.9), systolic(84)))
+    card = by_rule(cards_of(client, body))["crs.active"]
+    assert "birth date: adult thresholds were used" in card["detail"]

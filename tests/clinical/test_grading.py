@@ -97,9 +97,15 @@ def test_hypotension_without_any_vasopressor_data_is_a_minimum_grade() -> None:
     assert "No vasopressor data (medication records could not be read): at least grade 2." in graded.steps
 
 
-def test_a_recorded_vasopressor_is_enough_vasopressor_data_despite_a_medication_gap() -> None:
+def test_a_recorded_vasopressor_with_a_medication_gap_is_at_least_grade_3_a_second_one_may_be_unseen() -> None:
     graded = _grade(facts(m("temperature", 38.5), m("systolic", 84), pressor(), gap("medicationRequests")))
-    assert (graded.grade, graded.is_minimum) == (3, False)
+    assert (graded.grade, graded.is_minimum) == (3, True)
+    assert any("other vasopressors" in item for item in graded.missing)
+
+
+def test_a_medication_named_by_reference_that_could_not_be_read_may_be_the_vasopressor() -> None:
+    graded = _grade(facts(m("temperature", 38.5), m("systolic", 84), gap("medications")))
+    assert (graded.grade, graded.is_minimum) == (2, True)  # at least 2: grade 3 if that medication is a vasopressor
 
 
 def test_low_spo2_without_oxygen_support_data_makes_grade_one_a_minimum() -> None:
