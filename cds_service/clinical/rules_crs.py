@@ -261,6 +261,8 @@ def _monitoring(
         "window_days": primary.window_days,
         "treatment_given": grading.fever_waived,
         "cannot_exclude": list(grading.cannot_exclude),
+        # no temperature and no blood pressure in the grading window: nothing was assessed, nothing is "met"
+        "unmeasured": grading.fever.present is None and grading.hypotension.part.present is None,
     }
     return Finding(
         rule_id="crs.monitoring-window",

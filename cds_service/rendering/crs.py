@@ -247,6 +247,8 @@ def _window_variant(p: Mapping[str, Any], warnings: int, unexcluded: list[str]) 
         return "unexcluded"
     if p.get("icans_open"):
         return "icans-open"
+    if p.get("unmeasured"):
+        return "unmeasured"
     return "quiet-neuro" if neuro else "quiet"
 
 

@@ -109,9 +109,11 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
     "monitoring-window": TemplateSpec(
         rule_id="crs.monitoring-window",
         params=_CRS_STATUS_COMMON
-        | _f("day_of_window", "window_days", "treatment_given", "cannot_exclude", "setting", "vital_signs_unread"),
+        | _f("day_of_window", "window_days", "treatment_given", "cannot_exclude", "setting", "vital_signs_unread",
+             "unmeasured"),
         derived=_DAY_DERIVED | _f("warning_signs", "cannot_exclude_text", "tool"),
-        summaries=_f("quiet", "quiet-neuro", "warning", "unexcluded", "unread", "unread-neuro", "icans-open"),
+        summaries=_f("quiet", "quiet-neuro", "warning", "unexcluded", "unread", "unread-neuro", "icans-open",
+                     "unmeasured"),
         sections=_f(
             "found", "missing", "now", "consider", "quiet", "incomplete", "paediatric", "treatment-given", "neuro"
         ),

@@ -51,3 +51,9 @@ def test_a_usable_ice_score_after_it_closes_the_question(client) -> None:
 def test_with_every_value_readable_and_normal_the_window_card_stays_quiet(client) -> None:
     card = window_card(client, vitalSigns=normal_vitals(ice({"valueInteger": 10}, 1, "ice-2")))
     assert (card["indicator"], card["summary"].endswith("no CRS or ICANS criteria met")) == ("info", True)
+
+
+def test_with_no_temperature_or_blood_pressure_recorded_the_card_says_crs_was_not_assessed(client) -> None:
+    card = window_card(client, vitalSigns=searchset())
+    assert card["summary"].endswith("no temperature or blood pressure recorded, CRS not assessed")
+    assert "criteria met" not in card["summary"]

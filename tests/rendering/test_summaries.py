@@ -65,6 +65,7 @@ WORST_CASES: list[tuple[str, str, Finding]] = [
         "unread-neuro",
         _with_drug(cases.monitoring_window(**WINDOW, vital_signs_unread=True, neuro_tool="ICE", icans_open=True)),
     ),
+    ("monitoring-window", "unmeasured", _with_drug(cases.monitoring_window(**WINDOW, unmeasured=True))),
     (
         "monitoring-window",
         "icans-open",
