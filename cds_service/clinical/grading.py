@@ -474,7 +474,8 @@ def _combine(
     missing = _grading_missing(facts, fever, hyp, oxy, unusable)
     is_minimum = _is_minimum(grade, _lower_bound(facts, hyp, oxy, unusable))
     steps = [*fever.part.steps, *_waiver_steps(waiver, facts.now)]
-    steps += [*hyp.steps, *oxy.steps, *unusable.steps, _conclusion(grade, fever, waiver, hyp.grade, oxy.grade)]
+    conclusion = _conclusion(grade, fever, waiver, hyp.grade, oxy.grade, minimum=is_minimum)
+    steps += [*hyp.steps, *oxy.steps, *unusable.steps, conclusion]
     if is_minimum:
         steps.append(f"Grade {grade} is a minimum: missing {'; '.join(missing)}.")
     return Grading(
@@ -543,22 +544,26 @@ def _fever_waived(waiver: TreatmentGiven | None) -> str | None:
     return waiver_name(waiver)
 
 
-def _conclusion(grade: int | None, fever: Fever, waiver: TreatmentGiven | None, hyp: int, oxy: int) -> str:
+def _conclusion(
+    grade: int | None, fever: Fever, waiver: TreatmentGiven | None, hyp: int, oxy: int, *, minimum: bool = False
+) -> str:
     if grade is not None:
-        return _graded_conclusion(grade, hyp, oxy)
+        return _graded_conclusion(grade, hyp, oxy, minimum=minimum)
     if waiver is not None:
         return "No hypotension or hypoxia: no ASTCT grade."
     return _no_fever_conclusion(fever, hyp, oxy)
 
 
-def _graded_conclusion(grade: int, hyp: int, oxy: int) -> str:
-    """Which parameter set the grade."""
+def _graded_conclusion(grade: int, hyp: int, oxy: int, *, minimum: bool = False) -> str:
+    """Which parameter set the grade (never "without hypotension or hypoxia" when they could not be assessed)."""
     if hyp and oxy:
         return f"Grade {grade} is the more severe of hypotension ({hyp}) and hypoxia ({oxy})."
     if hyp:
         return f"Grade {grade} from hypotension."
     if oxy:
         return f"Grade {grade} from hypoxia."
+    if minimum:
+        return "Fever; hypotension or hypoxia not excluded by the data: at least grade 1."
     return "Fever without hypotension or hypoxia: grade 1."
 
 

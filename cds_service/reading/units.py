@@ -71,6 +71,9 @@ _PRESSURE = {
     "mm[Hg]": SAME,  # UCUM millimetre of mercury
     "mmHg": SAME,  # common non-UCUM spelling of mm[Hg]
     "mm Hg": SAME,
+    # UCUM defines m[Hg] as 133.3220 kPa, so 1 mm[Hg] = 0.1333220 kPa: kPa / 0.1333220 = mm[Hg] (some European
+    # monitors chart blood pressure in kPa).
+    "kPa": Conversion(divisor=Decimal("0.1333220")),
 }
 _PERCENT = {"%": SAME}  # UCUM percent
 _SPO2 = {

@@ -155,6 +155,11 @@ def test_standalone_systolic_and_diastolic_are_read_without_a_computed_map():
     assert only(facts, "map").code == "8478-0"
 
 
+def test_a_systolic_in_kilopascals_is_read_in_mmhg():
+    m = only(facts_of(observation("8480-6", quantity(11.2, "kPa"), id="s")), "systolic")
+    assert (round(m.value, 1), m.unit) == (84.0, "mm[Hg]")  # 11.2 kPa / 0.133322 (UCUM): hypotension stays visible
+
+
 def test_a_pulse_oximetry_observation_with_both_spo2_codings_is_one_measurement():
     raw = observation(["2708-6", "59408-5"], quantity(90, "%"))
     m = only(facts_of(raw), "spo2")
