@@ -55,7 +55,11 @@ def is_order(request: MedicationRequest) -> bool:
 
 
 def administration_status(admin: MedicationAdministration) -> str:
-    return admin.status or NO_STATUS_ADMINISTRATION
+    """The status, read as completed when absent or `unknown`: an exposure is never hidden by a status the sender
+    did not know."""
+    if admin.status is None or admin.status == "unknown":
+        return NO_STATUS_ADMINISTRATION
+    return admin.status
 
 
 def request_status(request: MedicationRequest) -> str:
@@ -100,7 +104,7 @@ def _from_administrations(record: PatientRecord, kb: KnowledgeBase, now: datetim
             continue
         match = kb.identify_drug(medication_concept(record, admin))
         if match is not None:
-            if admin.status is None:
+            if admin.status is None or admin.status == "unknown":
                 notes.add(NO_STATUS_NOTE.format(kind="medication administration", drug=match.drug.generic_name))
             start, last, ongoing = administration_times(admin, now, notes)
             yield _exposure(match, admin, start, last, ongoing)

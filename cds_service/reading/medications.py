@@ -131,10 +131,11 @@ def vasopressor_uses(record: PatientRecord, kb: KnowledgeBase, notes: Notes) -> 
 def _infusion_status(admin: MedicationAdministration) -> bool:
     """In progress; or completed, stopped or on hold with an effectivePeriod (a single-time dose is a bolus).
 
-    No status: an infusion with a period that has no end is read as running, with a period as finished.
+    No status, or status `unknown` (the sender does not know which applies): an infusion with a period that has no
+    end is read as running, with a period as finished; a vasopressor is never hidden by an unknown status.
     """
     status = admin.status
-    if status is None:
+    if status is None or status == "unknown":
         return admin.effective_period is not None
     return status == "in-progress" or (status in FINISHED_INFUSION and admin.effective_period is not None)
 

@@ -45,6 +45,7 @@ def one(facts) -> Exposure:
         ("in-progress", True),
         ("on-hold", True),
         ("stopped", True),
+        ("unknown", True),  # the sender does not know: an exposure is never hidden by that
         ("not-done", False),
         ("entered-in-error", False),
     ],

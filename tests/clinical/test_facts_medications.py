@@ -74,6 +74,13 @@ def test_a_stopped_vasopressor_infusion_without_a_charted_end_ran_at_least_at_it
     assert (use.start, use.end) == (at(2), at(2))
 
 
+@pytest.mark.parametrize("status", [None, "unknown"])
+def test_a_vasopressor_infusion_with_no_or_an_unknown_status_counts_as_running_while_its_period_is_open(status):
+    raw = administration("norepinephrine", status, effectivePeriod={"start": hours_ago(2)})
+    (use,) = facts_of(raw).vasopressors
+    assert (use.start, use.end) == (at(2), None)
+
+
 def test_a_stopped_single_time_vasopressor_dose_is_not_a_vasopressor_in_use():
     assert facts_of(administration("norepinephrine", "stopped", effectiveDateTime=hours_ago(2))).vasopressors == ()
 
