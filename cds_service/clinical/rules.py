@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cds_service.clinical.already_ordered import without_ordered
+from cds_service.clinical.grading import grade_crs
 from cds_service.clinical.icans import IcansGrading
 from cds_service.clinical.order_rules import order_findings
 from cds_service.clinical.rules_crs import crs_status_finding, monitoring_gap_finding, vital_signs_unread
@@ -94,7 +95,7 @@ def evaluate(facts: Facts, kb: KnowledgeBase, *, hook: str, config: RuleConfig) 
     candidates = [
         with_neuro_prompt(crs, neuro, icans, kb, facts, hours=config.grading_window_hours),
         icans,
-        data_gap_finding(facts, windows, hook),
+        data_gap_finding(facts, windows, hook, kb=kb, hours=config.grading_window_hours),
     ]
     if hook in ORDER_HOOKS:
         candidates += order_findings(facts, kb, hook=hook, min_tier=config.min_order_alert_tier,
@@ -161,7 +162,9 @@ def _quiet_window_card(crs: Finding) -> bool:
     return crs.rule_id == "crs.monitoring-window" and crs.severity is Severity.info
 
 
-def data_gap_finding(facts: Facts, windows: list[WindowExposure], hook: str) -> Finding | None:
+def data_gap_finding(
+    facts: Facts, windows: list[WindowExposure], hook: str, *, kb: KnowledgeBase | None = None, hours: int = 24
+) -> Finding | None:
     """One `data.unreadable` finding naming, once each, the data that could not be read and could change a
     finding; None when nothing missing could.
 
@@ -175,13 +178,34 @@ def data_gap_finding(facts: Facts, windows: list[WindowExposure], hook: str) -> 
     items = list(dict.fromkeys(items))
     if not items:
         return None
+    signs = _signs_hidden_exposure_could_explain(facts, windows, kb, hours)
     return Finding(
         rule_id="data.unreadable",
         category=Category.data_gap,
-        severity=Severity.info,
+        severity=Severity.warning if signs else Severity.info,
         template="data-gap",
-        params={"items": items},
+        params={"items": items, "signs": signs},
     )
+
+
+def _signs_hidden_exposure_could_explain(
+    facts: Facts, windows: list[WindowExposure], kb: KnowledgeBase | None, hours: int
+) -> list[str]:
+    """Fever, hypotension or hypoxia in the grading window of a patient with no known exposure whose medication
+    data could not be read: a CRS drug may be hidden there, so CRS cannot be excluded (the card is a warning)."""
+    if windows or kb is None or not _medication_data_missing(facts):
+        return []
+    start = facts.now - timedelta(hours=hours)
+    grading = grade_crs(facts, kb, window_start=start, exposure_start=None, hours=hours)
+    present = [("fever", grading.fever.present), ("hypotension", grading.hypotension.part.present),
+               ("hypoxia", grading.hypoxia.part.present)]
+    return [name for name, found in present if found]
+
+
+def _medication_data_missing(facts: Facts) -> bool:
+    if any(gap.key in MEDICATION_KEYS for gap in facts.data_gaps):
+        return True
+    return any(item.kind in ("medication", "procedure") for item in facts.set_aside)
 
 
 def _gap_matters(gap: DataGap, relevant: bool) -> bool:

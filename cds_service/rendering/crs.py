@@ -338,9 +338,19 @@ def _gap_text(text: CardText, gap: Mapping[str, Any]) -> str:
 def data_gap(text: CardText) -> tuple[str, str]:
     """The info card saying which data could not be read (descriptions come from the FHIR layer)."""
     p = text.params
-    summary = text.summary("unreadable", {}, "unused", [""])
+    signs = list(p.get("signs") or [])
+    if signs:
+        summary = text.summary("signs", {"signs_text": _and_join(signs)}, "unused", [""])
+    else:
+        summary = text.summary("unreadable", {}, "unused", [""])
     blocks = [
         text.section("intro"),
         text.list_block("items", [escape(item) for item in p.get("items") or []], escaped=True),
     ]
     return summary, join_blocks(blocks)
+
+
+def _and_join(names: list[str]) -> str:
+    """ "Fever", "Fever and hypotension", "Fever, hypotension and hypoxia" (capitalised: it opens the summary)."""
+    text = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return text[:1].upper() + text[1:]

@@ -167,9 +167,9 @@ TEMPLATE_SPECS: dict[str, TemplateSpec] = {
     ),
     "data-gap": TemplateSpec(
         rule_id="data.unreadable",
-        params=_f("items"),
-        derived=frozenset(),
-        summaries=_f("unreadable"),
+        params=_f("items", "signs"),
+        derived=_f("signs_text"),
+        summaries=_f("unreadable", "signs"),
         sections=_f("intro"),
     ),
     "order-risk": TemplateSpec(

@@ -57,3 +57,16 @@ def test_with_no_temperature_or_blood_pressure_recorded_the_card_says_crs_was_no
     card = window_card(client, vitalSigns=searchset())
     assert card["summary"].endswith("no temperature or blood pressure recorded, CRS not assessed")
     assert "criteria met" not in card["summary"]
+
+
+def test_fever_and_hypotension_with_unreadable_medications_is_a_warning_that_crs_cannot_be_excluded(client) -> None:
+    body = patient_view(medicationAdministrations=UNREADABLE, vitalSigns=searchset(temperature(39.2), systolic(78)))
+    card = by_rule(cards_of(client, body))["data.unreadable"]
+    assert card["indicator"] == "warning"
+    assert card["summary"] == ("Fever and hypotension recorded and medication data could not be read: "
+                               "CRS cannot be excluded")
+
+
+def test_unreadable_medications_with_normal_vital_signs_stay_an_info_card(client) -> None:
+    body = patient_view(medicationAdministrations=UNREADABLE, vitalSigns=normal_vitals())
+    assert by_rule(cards_of(client, body))["data.unreadable"]["indicator"] == "info"

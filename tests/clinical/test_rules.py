@@ -148,7 +148,7 @@ def test_all_data_gaps_are_listed_in_one_finding() -> None:
     gaps = (gap("labs"), DataGap("observations", "2 observations were invalid", "invalid-resource"))
     finding = _findings(facts(*VITALS, *gaps))["data.unreadable"]
     assert (finding.category, finding.severity) == (Category.data_gap, Severity.info)
-    assert finding.params == {"items": ["labs could not be read", "2 observations were invalid"]}
+    assert finding.params == {"items": ["labs could not be read", "2 observations were invalid"], "signs": []}
 
 
 def test_findings_are_sorted_by_severity_then_rule_then_drug() -> None:

@@ -79,6 +79,7 @@ WORST_CASES: list[tuple[str, str, Finding]] = [
     ("active-icans", "gcs", _with_drug(cases.active_icans(None, low_gcs=3, tool="CAPD", **WINDOW))),
     ("monitoring-gap", "gap", _with_drug(cases.monitoring_gap(drug_name=LONGEST_TEST_NAME, hours=999))),
     ("data-gap", "unreadable", cases.data_gap(items=["x" * 500] * 20, skipped_count=99999)),
+    ("data-gap", "signs", cases.data_gap(items=["x" * 500] * 20, signs=["fever", "hypotension", "hypoxia"])),
     ("order-risk", "high-boxed", cases.order_risk(LONG, tier="high", already_exposed_days=999)),
     ("order-risk", "high", cases.order_risk(LONG, tier="high", boxed_warning=False)),
     ("order-risk", "moderate", cases.order_risk(LONG, tier="moderate")),
