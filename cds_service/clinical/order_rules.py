@@ -29,6 +29,7 @@ from cds_service.domain.facts import DraftOrder, Facts, Measurement
 from cds_service.domain.findings import Category, Evidence, Finding, Severity, Suggestion
 from cds_service.domain.findings import SuggestedOrder as Order
 from cds_service.knowledge.base import KnowledgeBase
+from cds_service.knowledge.dosing import capped_mg
 from cds_service.knowledge.schema import BaselineItem, Drug, Premedication
 from cds_service.knowledge.text import normalise
 
@@ -308,10 +309,7 @@ def _premed_label(premed: Premedication, child: bool, bsa: float | None) -> str:
 def _bsa_dose(premed: Premedication, bsa: float | None) -> str | None:
     if bsa is None or premed.paediatric_mg_per_m2 is None:
         return None
-    mg = premed.paediatric_mg_per_m2 * bsa
-    if premed.paediatric_max_mg is not None:
-        mg = min(mg, premed.paediatric_max_mg)
-    return f"{round(mg, 1):g} mg"
+    return f"{capped_mg(premed.paediatric_mg_per_m2, bsa, premed.paediatric_max_mg):g} mg"
 
 
 def _premed_order(premed: Premedication, child: bool, bsa: float | None) -> Order:

@@ -32,6 +32,8 @@ from cds_service.domain.findings import Category, Finding, Severity
 from cds_service.knowledge.base import KnowledgeBase
 
 ORDER_HOOKS = frozenset({"order-select", "order-sign"})
+#: Kinds of resources set aside that could hide an exposure to a CRS drug.
+EXPOSURE_KINDS = frozenset({"medication", "procedure"})
 #: Prefetch keys whose loss could hide an exposure to a CRS drug: always worth a card.
 MEDICATION_KEYS = frozenset(
     {
@@ -163,7 +165,7 @@ def _quiet_window_card(crs: Finding) -> bool:
 
 
 def data_gap_finding(
-    facts: Facts, windows: list[WindowExposure], hook: str, *, kb: KnowledgeBase | None = None, hours: int = 24
+    facts: Facts, windows: list[WindowExposure], hook: str, *, kb: KnowledgeBase, hours: int
 ) -> Finding | None:
     """One `data.unreadable` finding naming, once each, the data that could not be read and could change a
     finding; None when nothing missing could.
@@ -189,11 +191,11 @@ def data_gap_finding(
 
 
 def _signs_hidden_exposure_could_explain(
-    facts: Facts, windows: list[WindowExposure], kb: KnowledgeBase | None, hours: int
+    facts: Facts, windows: list[WindowExposure], kb: KnowledgeBase, hours: int
 ) -> list[str]:
     """Fever, hypotension or hypoxia in the grading window of a patient with no known exposure whose medication
     data could not be read: a CRS drug may be hidden there, so CRS cannot be excluded (the card is a warning)."""
-    if windows or kb is None or not _medication_data_missing(facts):
+    if windows or not _medication_data_missing(facts):
         return []
     start = facts.now - timedelta(hours=hours)
     grading = grade_crs(facts, kb, window_start=start, exposure_start=None, hours=hours)
@@ -203,9 +205,10 @@ def _signs_hidden_exposure_could_explain(
 
 
 def _medication_data_missing(facts: Facts) -> bool:
+    """Some data that could hide an exposure could not be read (a medication key, or a resource set aside)."""
     if any(gap.key in MEDICATION_KEYS for gap in facts.data_gaps):
         return True
-    return any(item.kind in ("medication", "procedure") for item in facts.set_aside)
+    return any(item.kind in EXPOSURE_KINDS for item in facts.set_aside)
 
 
 def _gap_matters(gap: DataGap, relevant: bool) -> bool:
@@ -214,7 +217,7 @@ def _gap_matters(gap: DataGap, relevant: bool) -> bool:
 
 def _set_aside_matters(item: SetAsideResource, relevant: bool) -> bool:
     """A resource set aside whose medication could not be read always matters (it could hide an exposure)."""
-    return relevant or item.kind in ("medication", "procedure")
+    return relevant or item.kind in EXPOSURE_KINDS
 
 
 def _set_aside_text(item: SetAsideResource) -> str:

@@ -7,6 +7,15 @@ from pydantic import Field
 from cds_service.knowledge.schema import Strict
 
 
+def capped_mg(per_unit_mg: float, size: float, max_mg: float | None) -> float:
+    """A dose by weight or body surface (mg/kg x kg, mg/m2 x m2), capped at the label's maximum, to 0.1 mg: the one
+    rule every child's dose on a card follows."""
+    mg = per_unit_mg * size
+    if max_mg is not None:
+        mg = min(mg, max_mg)
+    return round(mg, 1)
+
+
 class TocilizumabRule(Strict):
     mg_per_kg: float = Field(gt=0)
     max_mg: float = Field(gt=0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cds_service.knowledge.dosing import capped_mg
 from cds_service.rendering.bedside import Bedside
 from cds_service.rendering.markdown import escape, join_blocks, number
 from cds_service.rendering.registry import FOUND_CONTEXT_IDS
@@ -168,18 +169,13 @@ def _dose(p: Mapping[str, Any], item: ManagementItem) -> str:
         weight = p.get("weight_kg")
         if weight is None:
             return "weight not charted"
-        return _capped(item.mg_per_kg * float(weight), item.max_mg, f"for {number(weight)} kg")
+        return f"{number(capped_mg(item.mg_per_kg, float(weight), item.max_mg))} mg for {number(weight)} kg"
     if item.mg_per_m2 is not None:
         bsa = p.get("bsa_m2")
         if bsa is None:
             return "height and weight needed for the body surface"
-        return _capped(item.mg_per_m2 * float(bsa), item.max_mg, f"for {number(bsa)} m2")
+        return f"{number(capped_mg(item.mg_per_m2, float(bsa), item.max_mg))} mg for {number(bsa)} m2"
     return ""
-
-
-def _capped(mg: float, max_mg: float | None, basis: str) -> str:
-    dose = min(mg, max_mg) if max_mg is not None else mg
-    return f"{number(round(dose, 1))} mg {basis}"
 
 
 def _tocilizumab_line(text: CardText) -> str:

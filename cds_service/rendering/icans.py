@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cds_service.knowledge.dosing import capped_mg
 from cds_service.rendering.bedside import MAX_NOW
 from cds_service.rendering.knowledge_view import ManagementLineView
 from cds_service.rendering.markdown import bullets, escape, join_blocks, number
@@ -146,7 +147,7 @@ def _dose(p: Mapping[str, Any], mg_per_kg: float | None) -> str:
         return ""
     if weight is None:
         return "weight not charted"
-    return f"{number(round(mg_per_kg * float(weight)))} mg for {number(weight)} kg"
+    return f"{number(capped_mg(mg_per_kg, float(weight), None))} mg for {number(weight)} kg"
 
 
 def _sources(text: CardText, lines: Sequence[str]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cds_service.knowledge.dosing import capped_mg
 from cds_service.rendering.bedside import Bedside
 from cds_service.rendering.knowledge_view import LOCAL_PROTOCOL_SOURCE, FactView, WeightBandView
 from cds_service.rendering.markdown import escape, number
@@ -151,10 +152,8 @@ def _band_dose(band: WeightBandView, bsa: object) -> str:
     cap = f", maximum {number(band.max_mg)} mg" if band.max_mg is not None else ""
     if not isinstance(bsa, int | float) or band.mg_per_m2 is None:
         return f"{per_m2}{cap} (height and weight needed for the dose)"
-    dose = band.mg_per_m2 * float(bsa)
-    if band.max_mg is not None:
-        dose = min(dose, band.max_mg)
-    return f"{number(round(dose, 1))} mg ({per_m2}{cap}; BSA {number(round(float(bsa), 2))} m2)"
+    dose = capped_mg(band.mg_per_m2, float(bsa), band.max_mg)
+    return f"{number(dose)} mg ({per_m2}{cap}; BSA {number(round(float(bsa), 2))} m2)"
 
 
 def _results(text: CardText) -> str:

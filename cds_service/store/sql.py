@@ -233,8 +233,9 @@ class SqlStore:
     def recall(
         self, patient_key: str, *, since: datetime, hours: int, reasons: frozenset[str]
     ) -> tuple[dict[tuple[str, str], Shown], dict[str, Hold]]:
-        """`shown_to` and `holds_for` of one patient on one connection (every hook call with an interruptive
-        finding asks both)."""
+        """One patient's card memory, on one connection: the interruptive cards remembered, by (rule id, drug id),
+        and per rule id the latest hold (an override since `since` with one of `reasons`, holding for `hours` from
+        its outcome time)."""
         try:
             with self._engine.connect() as conn:
                 shown = conn.execute(_SHOWN, {"key": patient_key}).all()
@@ -243,27 +244,6 @@ class SqlStore:
             self._on_error("read")
             raise StoreError(f"store read failed: {type(exc).__name__}") from exc
         return _shown(shown), _holds(holds, hours, reasons)
-
-    def shown_to(self, patient_key: str) -> dict[tuple[str, str], Shown]:
-        """The remembered interruptive cards of this patient, by (rule id, drug id)."""
-        try:
-            with self._engine.connect() as conn:
-                rows = conn.execute(_SHOWN, {"key": patient_key}).all()
-        except SQLAlchemyError as exc:
-            self._on_error("read")
-            raise StoreError(f"store read failed: {type(exc).__name__}") from exc
-        return _shown(rows)
-
-    def holds_for(self, patient_key: str, *, since: datetime, hours: int, reasons: frozenset[str]) -> dict[str, Hold]:
-        """Per rule id, the latest hold of this patient's cards: an override since `since` with one of `reasons`,
-        holding for `hours` from its outcome time."""
-        try:
-            with self._engine.connect() as conn:
-                rows = conn.execute(_HOLDS, _hold_params(patient_key, since)).all()
-        except SQLAlchemyError as exc:
-            self._on_error("read")
-            raise StoreError(f"store read failed: {type(exc).__name__}") from exc
-        return _holds(rows, hours, reasons)
 
     def report_rows(self, since: datetime) -> tuple[list[CardRow], list[FeedbackRow]]:
         """The audit and feedback rows of cards issued since `since`, for the governance report."""
