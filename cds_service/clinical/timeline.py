@@ -27,7 +27,14 @@ from cds_service.clinical.grading import age_group
 from cds_service.clinical.rules import RuleConfig
 from cds_service.clinical.rules_crs import crs_status_finding
 from cds_service.clinical.rules_icans import icans_finding, icans_grading
-from cds_service.clinical.windows import exposure_time, exposures_in_window, measurement_order, num, overlaps
+from cds_service.clinical.windows import (
+    WindowExposure,
+    exposure_time,
+    exposures_in_window,
+    measurement_order,
+    num,
+    overlaps,
+)
 from cds_service.domain.age import age_days_at, years_at
 from cds_service.domain.facts import (
     ASTCT_HYPOXIA_LEVEL,
@@ -155,9 +162,9 @@ def build_timeline(facts: Facts, kb: KnowledgeBase, config: RuleConfig) -> Timel
     now = facts.now
     start = span_start(facts, kb)
     points, capped = change_points(facts, kb, start, config.grading_window_hours)
-    known = _known_at(facts, points)
-    steps = [_step(f, kb, config, t) for f, t in zip(known, points, strict=True)]
-    neuro = [_icans_step(f, kb, config, t) for f, t in zip(known, points, strict=True)]
+    evaluated = [_at(f, kb, config, t) for f, t in zip(_known_at(facts, points), points, strict=True)]
+    steps = [step for _, step, _ in evaluated]
+    neuro = [icans for _, _, icans in evaluated]
     return Timeline(
         now=now,
         start=start,
@@ -176,7 +183,7 @@ def build_timeline(facts: Facts, kb: KnowledgeBase, config: RuleConfig) -> Timel
         crs=tuple(_merge(steps, now, _same)),
         icans=tuple(_merge(neuro, now, _same_icans)),
         unusable=_unusable_drawn(facts, start),
-        finding=_status(facts, kb, config),
+        finding=evaluated[-1][0],  # the last point is now, on the facts unchanged: the card the EHR shows
         points_evaluated=len(points),
         points_capped=capped,
     )
@@ -362,18 +369,18 @@ def _vasopressor_at(v: VasopressorUse, t: datetime) -> VasopressorUse:
     return v
 
 
-def _status(facts: Facts, kb: KnowledgeBase, config: RuleConfig) -> Finding | None:
-    return crs_status_finding(
-        facts,
-        kb,
-        exposures_in_window(facts, kb),
-        hours=config.grading_window_hours,
-        quiet_min_tier=config.min_window_card_tier,
+def _at(
+    facts: Facts, kb: KnowledgeBase, config: RuleConfig, t: datetime
+) -> tuple[Finding | None, GradeStep, IcansStep]:
+    """The CRS-status finding at t and the CRS and ICANS steps it starts (the exposure windows read once)."""
+    windows = exposures_in_window(facts, kb)
+    finding = crs_status_finding(
+        facts, kb, windows, hours=config.grading_window_hours, quiet_min_tier=config.min_window_card_tier
     )
+    return finding, _step(finding, t), _icans_step(facts, kb, windows, config, t)
 
 
-def _step(facts: Facts, kb: KnowledgeBase, config: RuleConfig, t: datetime) -> GradeStep:
-    finding = _status(facts, kb, config)
+def _step(finding: Finding | None, t: datetime) -> GradeStep:
     if finding is None:
         return GradeStep(t, t, None, None, None, None, False, (), None)
     return GradeStep(
@@ -395,9 +402,10 @@ def _drug_id(finding: Finding) -> str | None:
     return None
 
 
-def _icans_step(facts: Facts, kb: KnowledgeBase, config: RuleConfig, t: datetime) -> IcansStep:
+def _icans_step(
+    facts: Facts, kb: KnowledgeBase, windows: list[WindowExposure], config: RuleConfig, t: datetime
+) -> IcansStep:
     """The ICANS card at t, as `clinical.rules.evaluate` makes it (with_crs only changes its wording)."""
-    windows = exposures_in_window(facts, kb)
     grading = icans_grading(facts, kb, windows, hours=config.grading_window_hours)
     finding = icans_finding(facts, kb, windows, grading, with_crs=False)
     if finding is None or grading is None:
