@@ -85,21 +85,22 @@ def test_a_management_line_with_neither_sources_nor_local_is_refused(template_di
         load_templates(template_dir)
 
 
-def test_citing_a_source_the_knowledge_base_lacks_stops_the_renderer(template_dir: Path) -> None:
+@pytest.mark.parametrize(
+    ("source", "refusal"),
+    [
+        ("nccn-2030", r"management\.yaml: sources not in cards/sources\.yaml.*nccn-2030"),
+        ("drugs-com-tocilizumab", r"management\.yaml: sources not fit for the bedside.*drugs-com"),
+    ],
+    ids=["unknown source", "aggregator"],
+)
+def test_a_management_line_citing_an_unknown_or_unfit_source_stops_the_renderer(
+    template_dir: Path, source: str, refusal: str
+) -> None:
     _edit(
         template_dir / "management.yaml",
-        lambda d: d["groups"]["cellular"]["grades"][1][0].update(sources=["nccn-2030"]),
+        lambda d: d["groups"]["cellular"]["grades"][1][0].update(sources=[source]),
     )
-    with pytest.raises(KnowledgeError, match=r"management\.yaml: sources not in cards/sources\.yaml.*nccn-2030"):
-        make_renderer(load_templates(template_dir), FakeKnowledge())
-
-
-def test_citing_an_aggregator_on_a_management_line_stops_the_renderer(template_dir: Path) -> None:
-    _edit(
-        template_dir / "management.yaml",
-        lambda d: d["groups"]["cellular"]["grades"][1][0].update(sources=["drugs-com-tocilizumab"]),
-    )
-    with pytest.raises(KnowledgeError, match=r"management\.yaml: sources not fit for the bedside.*drugs-com"):
+    with pytest.raises(KnowledgeError, match=refusal):
         make_renderer(load_templates(template_dir), FakeKnowledge())
 
 
