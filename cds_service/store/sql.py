@@ -364,6 +364,8 @@ def _feedback_from_row(row: Any) -> StoredFeedback:
 
 #: The card memory's two reads, built once (a statement built per call was most of their cost).
 _SHOWN = select(card_memory).where(card_memory.c.patient_key == bindparam("key"))
+#: The overrides of the hold window (few, by the feedback index on outcome and time; migration 0005), each joined
+#: to its card by the card's key: the lookup never reads every card the patient was shown.
 _HOLDS = (
     select(issued_card.c.rule_id, feedback.c.override_reason, feedback.c.outcome_timestamp)
     .join(issued_card, issued_card.c.card_uuid == feedback.c.card_uuid)

@@ -41,6 +41,7 @@ feedback = Table(
     Column("outcome_timestamp", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("known_card", Boolean, nullable=False),
+    Index("ix_feedback_outcome_outcome_timestamp", "outcome", "outcome_timestamp"),  # the card memory's holds
 )
 
 #: The last interruptive card shown per patient key, rule and drug ("" when the finding names none): what the

@@ -133,3 +133,47 @@ def test_a_large_batch_is_stored_whole(database_url):
     assert store.record_feedback(batch) == 1000
     assert store.count_feedback() == 1000
     store.dispose()
+
+
+def test_an_override_holds_a_much_viewed_chart_and_the_lookup_starts_from_the_overrides(database_url):
+    """A chart opened a thousand times this week: the hold of its one override is found, and on SQLite the lookup
+    reads the overrides of the hold window by their index, not every card issued to the patient."""
+    from sqlalchemy.dialects import sqlite
+
+    from cds_service.store.sql import _HOLDS, _hold_params
+
+    store = SqlStore(database_url, pepper="pepper-1")
+    store.upgrade_schema()
+    views = [
+        IssuedCard(f"c-{i}", "crs-patient-view", f"hook-{i}", "pt-1", "crs.active", "critical",
+                   T0 - timedelta(minutes=10 * i))
+        for i in range(1000)
+    ]
+    store.record_cards(views)
+    override = StoredFeedback(
+        service_id="crs-patient-view", card_uuid="c-3", outcome="overridden", accepted_suggestions=None,
+        override_reason={"reason": {"code": "already-addressed"}}, outcome_timestamp=T0 - timedelta(minutes=20),
+        received_at=T0,
+    )
+    assert store.record_feedback([override, _feedback("c-5")]) == 2
+    key = store.patient_key("pt-1")
+    assert key is not None
+    shown, holds = store.recall(key, since=T0 - timedelta(hours=8), hours=8, reasons=frozenset({"already-addressed"}))
+    assert shown == {}
+    assert set(holds) == {"crs.active"}
+    assert store.recall("another patient", since=T0 - timedelta(hours=8), hours=8,
+                        reasons=frozenset({"already-addressed"}))[1] == {}
+    if database_url.startswith("sqlite"):
+        compiled = _HOLDS.compile(dialect=sqlite.dialect())
+        with store._engine.connect() as conn:
+            plan = conn.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {compiled}",
+                tuple(_sqlite_value(v) for v in compiled.construct_params(_hold_params(key, T0)).values()),
+            ).all()
+        first = plan[0][-1]
+        assert first.startswith("SEARCH feedback USING INDEX ix_feedback_outcome_outcome_timestamp"), plan
+    store.dispose()
+
+
+def _sqlite_value(value: object) -> object:
+    return value.replace(tzinfo=None).isoformat(sep=" ") if isinstance(value, datetime) else value
