@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 OBSERVATION_LOOKBACK = timedelta(days=8)
 #: ... except body weight and height, which dose calculations take from the latest charted value.
 LONG_LOOKBACK: dict[str, timedelta] = {"body_weight": timedelta(days=90), "body_height": timedelta(days=365)}
+_LONGEST_LOOKBACK = max(LONG_LOOKBACK.values())
 #: Concepts read as laboratory results (looked back `lab_max_age_days`); every other concept is a bedside
 #: observation (vital sign, oxygen, neurological score) looked back over the grading window.
 LAB_CONCEPTS = frozenset(
@@ -186,17 +187,15 @@ def observation_wanted(raw: dict[str, Any], knowledge: ObservationKnowledge | No
     status = raw.get("status")
     if isinstance(status, str) and status in _DROPPED_OBSERVATION_STATUSES:
         return False
-    if knowledge is not None and not _known_observation(raw, knowledge):
-        return False
-    if now is None:
-        return True
-    moment = observation_time(raw)
-    if moment is None or moment >= now - OBSERVATION_LOOKBACK:
-        return True
-    if knowledge is None:
-        return False
-    concepts = observation_concepts(raw, knowledge)
-    return any(moment >= now - LONG_LOOKBACK[c] for c in concepts if c in LONG_LOOKBACK)
+    moment = observation_time(raw) if now is not None else None
+    if now is not None and moment is not None and moment < now - OBSERVATION_LOOKBACK:
+        # Older than the look-back: only a weight or height still counts. The time is read before the codes
+        # (most of a long chart is old), and an Observation older than every look-back needs no code look-up.
+        if knowledge is None or moment < now - _LONGEST_LOOKBACK:
+            return False
+        concepts = observation_concepts(raw, knowledge)  # empty exactly when no code or text is known
+        return any(moment >= now - LONG_LOOKBACK[c] for c in concepts if c in LONG_LOOKBACK)
+    return knowledge is None or _known_observation(raw, knowledge)
 
 
 def _known_observation(raw: dict[str, Any], knowledge: ObservationKnowledge) -> bool:
