@@ -34,19 +34,32 @@ _CHUNK = 64 * 1024
 def _skeleton(raw: bytes, delete: bytes = _DELETE_NON_STRUCTURE) -> bytes:
     """Brackets (and commas, with the default `delete`) that lie outside JSON strings."""
     unescaped = raw.replace(b"\\\\", b"").replace(b'\\"', b"") if b"\\" in raw else raw
-    structure = unescaped.translate(None, delete).replace(b'""', b"")
+    return _outside_strings(unescaped.translate(None, delete))
+
+
+def _outside_strings(structure: bytes) -> bytes:
+    """`structure` (structural bytes and quotes of unescaped JSON) without what lies inside strings."""
+    structure = structure.replace(b'""', b"")
     if b'"' not in structure:
         return structure
     return b"".join(structure.split(b'"')[::2])
 
 
 def _depth_exceeds(skeleton: bytes, max_depth: int) -> bool:
-    """True when the brackets of `skeleton` nest deeper than `max_depth`."""
+    """True when the brackets of `skeleton` nest deeper than `max_depth`.
+
+    Each pass removes every innermost pair, so the depth drops by exactly one: balanced brackets are gone after
+    as many passes as they nest deep (a typical request: about ten passes over a few kilobytes). Brackets that
+    a pass cannot shorten are unbalanced; their running depth is read instead."""
     brackets = skeleton.translate(_OBJECTS_AS_ARRAYS, _DELETE_NON_BRACKETS)
-    if not brackets:
-        return False
-    inner = brackets.replace(b"[]", b"")  # removes every innermost pair: the depth drops by exactly one
-    return _max_depth(inner, stop_above=max_depth - 1) > max_depth - 1
+    for removed in range(max_depth):
+        if not brackets:
+            return False
+        inner = brackets.replace(b"[]", b"")
+        if len(inner) == len(brackets):
+            return _max_depth(brackets, stop_above=max_depth - removed) > max_depth - removed
+        brackets = inner
+    return bool(brackets)
 
 
 def _max_depth(brackets: bytes, *, stop_above: int) -> int:
@@ -68,10 +81,17 @@ def check_json_limits(raw: bytes, *, max_depth: int, max_elements: int) -> None:
     Counted on the raw bytes first (commas and brackets inside strings included: an upper bound); only a body over
     a bound is read exactly, and the depth is read on the brackets alone (commas in text, common in FHIR display
     strings, would otherwise keep most strings in the skeleton)."""
-    opening_bound = raw.count(b"[") + raw.count(b"{")
-    if raw.count(b",") + opening_bound + 1 > max_elements:
+    structure = raw.translate(None, _DELETE_NON_STRUCTURE)  # one pass over the body; counting is then cheap
+    opening_bound = structure.count(b"[") + structure.count(b"{")
+    if structure.count(b",") + opening_bound + 1 > max_elements:
         skeleton = _skeleton(raw)
         if skeleton.count(b",") + skeleton.count(b"[") + skeleton.count(b"{") + 1 > max_elements:
             raise InvalidRequest(f"request JSON has more than {max_elements} elements")
-    if opening_bound > max_depth and _depth_exceeds(_skeleton(raw, _DELETE_NON_BRACKETS_QUOTES), max_depth):
+    if opening_bound <= max_depth:
+        return
+    # Without escapes the structure already holds every bracket and quote (the usual case: no second pass).
+    brackets = (
+        _skeleton(raw, _DELETE_NON_BRACKETS_QUOTES) if b"\\" in raw else _outside_strings(structure.translate(None, b","))
+    )
+    if _depth_exceeds(brackets, max_depth):
         raise InvalidRequest(f"request JSON nests deeper than {max_depth} levels")
