@@ -10,6 +10,7 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from cds_service.api.openapi import request_body
 from cds_service.cdshooks.body import parse_json, read_body, validate
@@ -51,18 +52,19 @@ def _service(service_id: str) -> ServiceDefinition:
     return service
 
 
-def _json(model: Any) -> JSONResponse:
-    return JSONResponse(model.model_dump(mode="json"))
+def _json(model: BaseModel) -> Response:
+    """The model as compact UTF-8 JSON, serialised once by pydantic (the bytes JSONResponse would send)."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 @router.get("/cds-services", response_model=DiscoveryResponse, response_model_exclude_none=True)
-async def discovery(request: Request) -> JSONResponse:
+async def discovery(request: Request) -> Response:
     await _caller(request)
     return _json(DiscoveryResponse(services=[s.descriptor() for s in SERVICES]))
 
 
 @router.post("/cds-services/{service_id}", response_model=CdsResponse, openapi_extra=request_body(HookRequest))
-async def invoke(service_id: str, request: Request) -> JSONResponse:
+async def invoke(service_id: str, request: Request) -> Response:
     runtime = _runtime(request)
     started = time.perf_counter()
     try:
