@@ -129,6 +129,9 @@ class SqlStore:
             else self._engine
         )
         self._insert = pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
+        # Built once and executed with many parameter sets: one compiled statement whatever the batch size (a
+        # VALUES list per batch was compiled anew for every new row count).
+        self._card_insert = self._insert(issued_card).on_conflict_do_nothing(index_elements=["card_uuid"])
         self._keyer = PatientKeyer(pepper) if pepper else None
         self._on_error = on_error
 
@@ -184,10 +187,7 @@ class SqlStore:
         if not cards:
             return
         rows = [self._card_row(card) for card in cards]
-        statement = (
-            self._insert(issued_card).values(rows).on_conflict_do_nothing(index_elements=["card_uuid"])
-        )
-        self._execute("audit", statement)
+        self._execute("audit", self._card_insert, rows=rows)
 
     def record_feedback(self, entries: Iterable[StoredFeedback]) -> int:
         """Store feedback entries, flagging unknown cards; returns how many were new (duplicates are dropped).
@@ -320,12 +320,15 @@ class SqlStore:
             self._on_error("read")
             raise StoreError(f"store read failed: {type(exc).__name__}") from exc
 
-    def _execute(self, operation: str, *statements: Any, durable: bool = False) -> int:
+    def _execute(
+        self, operation: str, *statements: Any, durable: bool = False, rows: list[dict[str, Any]] | None = None
+    ) -> int:
+        """Run `statements` in one transaction (each with the parameter sets `rows`, when given); rows touched."""
         try:
             with (self._durable if durable else self._engine).begin() as conn:
                 count = 0
                 for statement in statements:
-                    result = conn.execute(statement)
+                    result = conn.execute(statement, rows)
                     count += len(result.all()) if result.returns_rows else int(result.rowcount or 0)
                 return count
         except SQLAlchemyError as exc:
