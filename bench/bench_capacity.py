@@ -77,11 +77,26 @@ async def run_rate(url: str, body: bytes, rate: float, seconds: float) -> dict[s
             else:
                 opened += 1
                 connection = await Connection.open(host, int(port), "/" + path, body)
-        try:
-            status = await asyncio.wait_for(connection.post(), TIMEOUT_S)
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, StopIteration):
+        status = None
+        for attempt in range(2):
+            try:
+                status = await asyncio.wait_for(connection.post(), TIMEOUT_S)
+                break
+            except asyncio.IncompleteReadError as exc:
+                connection.close()
+                if exc.partial or attempt:  # an answer cut short, or a second failure: an error
+                    break
+                # The server closed a kept-alive connection that sat idle (uvicorn: after 5 s), as HTTP allows:
+                # send again on a new one, as any HTTP client does; the wait still counts from the due time.
+                try:
+                    connection = await Connection.open(host, int(port), "/" + path, body)
+                except OSError:
+                    break
+            except (TimeoutError, OSError, ValueError, StopIteration):
+                connection.close()
+                break
+        if status is None:
             errors += 1
-            connection.close()
             opened -= 1
             return
         latencies.append((time.perf_counter() - due) * 1000)

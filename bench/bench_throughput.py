@@ -17,7 +17,7 @@ from common import SERVICE_PATH, describe_request, save, server, typical_request
 
 def load(kind: str, body: bytes, args: argparse.Namespace) -> dict:
     """Start one server, check one answer, warm up, measure; the worker's peak RSS is read before stopping."""
-    with server(kind) as (base, pid):
+    with server(kind, workers=args.workers if kind == "service" else 1) as (base, pid):
         url = base + SERVICE_PATH
         answer = httpx.post(url, content=body, headers={"Content-Type": "application/json"}, timeout=30)
         answer.raise_for_status()
@@ -33,11 +33,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="service workers (the floor always runs one); `crs-cds serve` defaults to one per core")
     args = parser.parse_args()
 
     request = typical_request()
     body = json.dumps(request).encode()
-    print(f"request: {describe_request(request)}")
+    print(f"request: {describe_request(request)}; service workers: {args.workers}")
     service = load("service", body, args)
     floor = load("floor", body, args)
     ratio = service["requests_per_s"] / floor["requests_per_s"]
@@ -48,7 +50,7 @@ def main() -> None:
     print(f"service/floor throughput: {ratio:.2f} (target >= 0.50); service p99 {service['p99_ms']:.1f} ms "
           f"(target < 100 ms at {args.connections} connections)")
     path = save("throughput", {"request": describe_request(request), "connections": args.connections,
-                               "seconds": args.seconds, "service": service, "floor": floor,
+                               "seconds": args.seconds, "workers": args.workers, "service": service, "floor": floor,
                                "service_over_floor": round(ratio, 3)})
     print(f"written: {path}")
 

@@ -358,7 +358,9 @@ def save(name: str, figures: dict[str, Any]) -> Path:
 
 @contextmanager
 def in_process_runtime() -> Iterator[Any]:
-    """A Runtime as the service builds it (development, auth disabled, a temporary SQLite store)."""
+    """A Runtime as the service builds it (development, auth disabled, a temporary SQLite store), in a process
+    whose garbage collector is tuned as a served worker's is once started (`app.tune_collector`)."""
+    from cds_service.app import tune_collector
     from cds_service.runtime import build_runtime
     from cds_service.settings import Settings
 
@@ -366,7 +368,9 @@ def in_process_runtime() -> Iterator[Any]:
         settings = Settings(environment="development", auth_mode="disabled",
                             database_url=f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", log_level="WARNING")
         _migrate(settings.database_url)
-        yield build_runtime(settings)
+        runtime = build_runtime(settings)
+        tune_collector()
+        yield runtime
 
 
 async def call_hook(runtime: Any, body: bytes) -> Any:

@@ -121,11 +121,17 @@ def bundle_resources(body: Any) -> list[dict[str, Any]]:
         return [body] if body.get("resourceType") != "OperationOutcome" else []
     resources = []
     for entry in as_list(body.get("entry")):
-        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
             continue
-        if (as_object(entry.get("search")) or {}).get("mode") == "outcome":
+        search = entry.get("search")
+        if search is not None and (as_object(search) or {}).get("mode") == "outcome":
             continue
-        resources.extend(bundle_resources(entry["resource"]))  # a batch-response nests Bundles
+        kind = resource.get("resourceType")
+        if kind == "Bundle":
+            resources.extend(bundle_resources(resource))  # a batch-response nests Bundles
+        elif kind != "OperationOutcome":
+            resources.append(resource)
     return resources
 
 
@@ -184,25 +190,29 @@ def condition_wanted(raw: dict[str, Any], knowledge: ObservationKnowledge | None
 
 def observation_wanted(raw: dict[str, Any], knowledge: ObservationKnowledge | None, now: datetime | None) -> bool:
     """The cheap pre-filter: False for an Observation no rule could use (see the module docstring)."""
+    return _observation_verdict(raw, knowledge, now)[0]
+
+
+def _observation_verdict(
+    raw: dict[str, Any], knowledge: ObservationKnowledge | None, now: datetime | None
+) -> tuple[bool, datetime | None, set[str] | None]:
+    """The pre-filter's verdict, with the time and the concepts it read on the way (None: not read), so the
+    look-back window reads neither again."""
     status = raw.get("status")
     if isinstance(status, str) and status in _DROPPED_OBSERVATION_STATUSES:
-        return False
+        return False, None, None
     moment = observation_time(raw) if now is not None else None
     if now is not None and moment is not None and moment < now - OBSERVATION_LOOKBACK:
         # Older than the look-back: only a weight or height still counts. The time is read before the codes
         # (most of a long chart is old), and an Observation older than every look-back needs no code look-up.
         if knowledge is None or moment < now - _LONGEST_LOOKBACK:
-            return False
+            return False, moment, None
         concepts = observation_concepts(raw, knowledge)  # empty exactly when no code or text is known
-        return any(moment >= now - LONG_LOOKBACK[c] for c in concepts if c in LONG_LOOKBACK)
-    return knowledge is None or _known_observation(raw, knowledge)
-
-
-def _known_observation(raw: dict[str, Any], knowledge: ObservationKnowledge) -> bool:
-    """Whether a code of the Observation (or of a component) is known, or its code's text names a concept."""
-    if any(knowledge.observation_concept(system, code) is not None for system, code in _observation_codings(raw)):
-        return True
-    return knowledge.observation_concept_by_text(code_texts(raw.get("code"))) is not None
+        return any(moment >= now - LONG_LOOKBACK[c] for c in concepts if c in LONG_LOOKBACK), moment, concepts
+    if knowledge is None:
+        return True, moment, None
+    concepts = observation_concepts(raw, knowledge)
+    return bool(concepts), moment, concepts
 
 
 def observation_concepts(raw: dict[str, Any], knowledge: ObservationKnowledge) -> set[str]:
@@ -317,7 +327,8 @@ class RecordBuilder:
         self._report_cap()
 
     def _observation_wanted(self, raw: dict[str, Any]) -> bool:
-        return observation_wanted(raw, self._knowledge, self._now) and not self._outside_concept_window(raw)
+        wanted, moment, concepts = _observation_verdict(raw, self._knowledge, self._now)
+        return wanted and not self._outside_concept_window(raw, moment, concepts)
 
     def _set_aside(self, raw: dict[str, Any], resource_type: str) -> bool:
         problem = _unreadable_identity(raw, resource_type)
@@ -333,14 +344,13 @@ class RecordBuilder:
         log.warning("set aside FHIR resource %s: %s %s", printable(item.reference, 120), field, reason)
         return True
 
-    def _outside_concept_window(self, raw: dict[str, Any]) -> bool:
-        """Hold back (for `finish`) an Observation older than its concept's look-back window."""
-        if self._lookback is None or self._knowledge is None or self._now is None:
+    def _outside_concept_window(self, raw: dict[str, Any], moment: datetime | None, concepts: set[str] | None) -> bool:
+        """Hold back (for `finish`) an Observation older than its concept's look-back window (`moment` and
+        `concepts` as the pre-filter read them)."""
+        if self._lookback is None or self._knowledge is None or self._now is None or moment is None:
             return False
-        moment = observation_time(raw)
-        if moment is None:
-            return False
-        concepts = observation_concepts(raw, self._knowledge)
+        if concepts is None:
+            concepts = observation_concepts(raw, self._knowledge)
         if moment >= self._now - self._lookback.window(concepts):
             return False
         self._older.append((raw, concepts, moment))

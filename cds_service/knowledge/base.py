@@ -212,8 +212,12 @@ class KnowledgeBase:
     # ------------------------------------------------------------ observations and conditions
 
     def observation_concept(self, system: str | None, code: str | None) -> str | None:
-        """The concept ("temperature", "crp", ...) an Observation code stands for (LOINC or site-local)."""
-        key = self._ix.resolver.key(system, code)
+        """The concept ("temperature", "crp", ...) an Observation code stands for (LOINC or site-local),
+        remembered by (system, code) as sent: a chart repeats a few codes thousands of times."""
+        return self._remembered("observation-code", (system, code), self._observation_concept)
+
+    def _observation_concept(self, coding: tuple[str | None, str | None]) -> str | None:
+        key = self._ix.resolver.key(*coding)
         return self._ix.observation_codes.get(key) if key else None
 
     def observation_concept_by_text(self, texts: Iterable[str]) -> str | None:

@@ -334,34 +334,34 @@ def _checked(concept: str, quantity: Quantity, plausible: PlausibleRange | None)
     """The value in canonical units, or why it cannot be used: a comparator, an unknown unit, a UCUM code and a
     unit text that disagree, a percentage outside 0-100, an FiO2 below room air, or a value outside the
     concept's plausible range (cards/plausibility.yaml). The note never names the value; the card may."""
-    given = _as_given(quantity)
     if quantity.comparator is not None:
         comparator = quantity.comparator
         return Refusal(f"{concept} given with a comparator ({comparator}) not used",
-                       f"value has a comparator ({comparator})", given)
+                       f"value has a comparator ({comparator})", _as_given(quantity))
     spellings = _spellings(quantity)
     if conflicting_spellings(concept, spellings):
         return Refusal(f"{concept} whose unit code and unit text disagree not used",
-                       f"its unit code {quantity.code!r} and unit text {quantity.unit!r} disagree", given)
+                       f"its unit code {quantity.code!r} and unit text {quantity.unit!r} disagree",
+                       _as_given(quantity))
     assert quantity.value is not None  # noqa: S101 - the caller checked it
     value = to_canonical(concept, quantity.value, spellings)
     if value is None:
         unit = _unit_text(quantity)
         return Refusal(f"{concept} with unit {unit!r} not used (unit not known to the service)",
-                       f"unit {unit!r} is not known", given)
+                       f"unit {unit!r} is not known", _as_given(quantity))
     if concept in _PERCENTAGES and not 0 <= value <= 100:
         return Refusal(f"{concept} outside 0-100 % not used (value and unit disagree)",
-                       "outside 0-100 %: value and unit disagree", given)
+                       "outside 0-100 %: value and unit disagree", _as_given(quantity))
     if concept == "fio2" and value < ROOM_AIR_FIO2_PERCENT:
         return Refusal(f"{concept} below 21 % not used (probably a fraction sent as percent)",
-                       FIO2_BELOW_ROOM_AIR, given)
+                       FIO2_BELOW_ROOM_AIR, _as_given(quantity))
     if plausible is not None and not plausible.contains(value):
         unit = unit_display(plausible.unit)
         converted = _shown(value, plausible.unit)
         same_unit = quantity.value is not None and abs(quantity.value - value) < 1e-9
         return Refusal(f"{concept} outside its plausible range not used",
                        f"outside {plausible.low:g}–{plausible.high:g} {unit}".rstrip(),
-                       converted if same_unit else f"{given} ({converted})")
+                       converted if same_unit else f"{_as_given(quantity)} ({converted})")
     return value
 
 

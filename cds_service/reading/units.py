@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 UCUM_SYSTEM = "http://unitsofmeasure.org"
 _ANNOTATION = re.compile(r"\{[^{}]*\}")
@@ -251,21 +252,27 @@ def canonical_unit(concept: str) -> str | None:
 
 def find_conversion(concept: str, spellings: Iterable[str | None]) -> Conversion | None:
     """The conversion for the first spelling the concept's table knows, or None (unknown unit: do not use)."""
-    entry = TABLE.get(concept)
-    if entry is None:
+    if concept not in TABLE:
         return None
-    exact, folded = entry[1], _FOLDED[concept]
     for spelling in spellings:
         if spelling is None:
             continue
-        text = spelling.strip()
-        found = exact.get(text) or folded.get(text.casefold())
-        if found is None and "{" in text:
-            bare = _ANNOTATION.sub("", text).strip()
-            found = exact.get(bare) or folded.get(bare.casefold())
+        found = _conversion(concept, spelling)
         if found is not None:
             return found
     return None
+
+
+@lru_cache(maxsize=2048)
+def _conversion(concept: str, spelling: str) -> Conversion | None:
+    """The conversion of one spelling for a concept with a unit table, remembered (charts repeat a few units)."""
+    exact, folded = TABLE[concept][1], _FOLDED[concept]
+    text = spelling.strip()
+    found = exact.get(text) or folded.get(text.casefold())
+    if found is None and "{" in text:
+        bare = _ANNOTATION.sub("", text).strip()
+        found = exact.get(bare) or folded.get(bare.casefold())
+    return found
 
 
 def to_canonical(concept: str, value: Decimal | float | int, spellings: Iterable[str | None]) -> float | None:

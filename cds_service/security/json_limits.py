@@ -90,8 +90,9 @@ def check_json_limits(raw: bytes, *, max_depth: int, max_elements: int) -> None:
     if opening_bound <= max_depth:
         return
     # Without escapes the structure already holds every bracket and quote (the usual case: no second pass).
-    brackets = (
-        _skeleton(raw, _DELETE_NON_BRACKETS_QUOTES) if b"\\" in raw else _outside_strings(structure.translate(None, b","))
-    )
+    if b"\\" in raw:
+        brackets = _skeleton(raw, _DELETE_NON_BRACKETS_QUOTES)
+    else:
+        brackets = _outside_strings(structure.translate(None, b","))
     if _depth_exceeds(brackets, max_depth):
         raise InvalidRequest(f"request JSON nests deeper than {max_depth} levels")
