@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from cds_service.intake.types import FhirTime
 
@@ -23,8 +24,11 @@ _FHIR_TIME = re.compile(
 _EASTERNMOST = timedelta(hours=14)
 
 
+@lru_cache(maxsize=8192)
 def parse_time(text: str) -> FhirTime | None:
-    """The FhirTime of a FHIR date/dateTime/instant text, or None when it is not one."""
+    """The FhirTime of a FHIR date/dateTime/instant text, or None when it is not one. Remembered per text (the
+    result is immutable): the Observations of one set of vital signs share their time, and the pre-filter and
+    the reader both read it."""
     match = _FHIR_TIME.match(text.strip())
     if match is None:
         return None

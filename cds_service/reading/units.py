@@ -226,9 +226,18 @@ def unit_display(unit: str) -> str:
 def conflicting_spellings(concept: str, spellings: Iterable[str | None]) -> bool:
     """Whether two spellings a Quantity gives (its UCUM code and its unit text) are both known for the concept
     and mean different units (code "Cel" with text "°F"): then neither can be trusted."""
-    found = {find_conversion(concept, [s]) for s in spellings if s}
-    found.discard(None)
-    return len(found) > 1
+    if concept not in TABLE:
+        return False
+    first: Conversion | None = None
+    for spelling in spellings:
+        found = _conversion(concept, spelling) if spelling else None
+        if found is None or found is first:
+            continue
+        if first is None:
+            first = found
+        elif found != first:
+            return True
+    return False
 
 
 def _folded(table: Mapping[str, Conversion]) -> dict[str, Conversion]:
