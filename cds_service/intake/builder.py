@@ -161,11 +161,19 @@ def _codings(concept: Any) -> Iterator[tuple[str | None, str]]:
                 yield system, code
 
 
-def _observation_codings(raw: dict[str, Any]) -> Iterator[tuple[str | None, str]]:
-    yield from _codings(raw.get("code"))
-    for component in as_list(raw.get("component")):
-        if isinstance(component, dict):
-            yield from _codings(component.get("code"))
+def _add_code_concepts(concept: Any, knowledge: ObservationKnowledge, found: set[str]) -> None:
+    """Add to `found` the concepts of the codings of a raw CodeableConcept (the loop of `_codings`, inlined: it
+    runs for every Observation of a chart)."""
+    obj = concept if isinstance(concept, dict) else as_object(concept)
+    if obj is None:
+        return
+    for coding in as_list(obj.get("coding")):
+        if isinstance(coding, dict):
+            code = read.text_of(coding.get("code"))
+            if code is not None:
+                named = knowledge.observation_concept(read.text_of(coding.get("system")), code)
+                if named is not None:
+                    found.add(named)
 
 
 def code_texts(concept: Any) -> list[str]:
@@ -217,12 +225,18 @@ def _observation_verdict(
 
 def observation_concepts(raw: dict[str, Any], knowledge: ObservationKnowledge) -> set[str]:
     """The knowledge-base concepts named by an Observation's codings (components included), or its code's text."""
-    found = {knowledge.observation_concept(system, code) for system, code in _observation_codings(raw)}
-    found.discard(None)
+    found: set[str] = set()
+    _add_code_concepts(raw.get("code"), knowledge, found)
+    components = raw.get("component")
+    if components is not None:
+        for component in as_list(components):
+            if isinstance(component, dict):
+                _add_code_concepts(component.get("code"), knowledge, found)
     if not found:
-        found.add(knowledge.observation_concept_by_text(code_texts(raw.get("code"))))
-        found.discard(None)
-    return {concept for concept in found if concept is not None}
+        by_text = knowledge.observation_concept_by_text(code_texts(raw.get("code")))
+        if by_text is not None:
+            found.add(by_text)
+    return found
 
 
 def _carries_value(raw: dict[str, Any]) -> bool:
