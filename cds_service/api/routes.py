@@ -53,7 +53,8 @@ def _service(service_id: str) -> ServiceDefinition:
 
 
 def _json(model: BaseModel) -> Response:
-    """The model as compact UTF-8 JSON, serialised once by pydantic (the bytes JSONResponse would send)."""
+    """The model as compact UTF-8 JSON, serialised once by pydantic: the JSON JSONResponse sent, the same values
+    (a float below 0.0001 is written without an exponent: 0.00001, not 1e-05)."""
     return Response(model.model_dump_json(), media_type="application/json")
 
 

@@ -4,7 +4,8 @@
     "2026-11-24T10:05:00"        not valid FHIR (a time needs a zone): read as UTC, zone_given False
     "2026-11-24"                 that day: 00:00 UTC to 24:00 UTC + 14 h (the most eastern zone's day end)
     "2026-11", "2026"            that month, that year
-    anything else                None (the caller records a FieldProblem)
+    anything else                None (the caller records a FieldProblem), and so is a date whose end lies
+                                 beyond what a datetime holds ("9999-12-31")
 
 A date alone is read in UTC: the rules never compare it closer than a day (an exposure date, a birth date).
 """
@@ -45,7 +46,7 @@ def parse_time(text: str) -> FhirTime | None:
             start = datetime(int(year), int(month), int(day), tzinfo=UTC)
             return FhirTime(start, start + timedelta(days=1) + _EASTERNMOST, "day")
         moment = datetime.fromisoformat(text.strip())
-    except ValueError:  # 2026-02-30, hour 25 ...
+    except (ValueError, OverflowError):  # 2026-02-30, hour 25 ...; 9999-12-31, whose day ends past year 9999
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)

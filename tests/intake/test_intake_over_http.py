@@ -227,3 +227,14 @@ def test_an_administration_whose_medication_cannot_be_read_is_named_once_on_the_
     line = "MedicationAdministration/ma-odd was not used: its medicationCodeableConcept could not be read"
     assert detail.count(line) == 1
     assert "crs.monitoring-window" in rules or "crs.active" in rules  # the readable administration still counts
+
+
+def test_a_date_in_year_9999_is_an_unreadable_time_never_a_failed_call(client):
+    """A corrupt far-future date (9999-12-31, whose day ends past what a datetime holds) on an Observation the
+    rules do not read, or on a temperature, leaves the call answered; the temperature is not evidence."""
+    cholesterol = {**vital("2093-3", 180, "mg/dL", "mg/dL", 2, "chol"), "effectiveDateTime": "9999-12-31"}
+    far_fever = {**temperature(40.1, oid="t-far"), "effectiveDateTime": "9999-12"}
+    card = _window_card(client, cholesterol, far_fever, temperature(37.0), systolic(118))
+    assert 40.1 not in evidence_values(card)
+    assert card["extension"]["org.crs-cds.finding"]["astctGrade"] is None
+    assert "without a readable effective time" in card["detail"] or "time could not be read" in card["detail"]

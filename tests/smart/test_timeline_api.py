@@ -149,3 +149,15 @@ def test_json_nested_deeper_than_the_limit_is_refused_before_any_parsing(app_cli
         deep = {"x": deep}
     response = post(app_client, [deep])
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("far", ["9999-12-31T23:59:59Z", "9999-12-31T23:59:59+14:00"])
+def test_a_value_dated_in_year_9999_leaves_the_timeline_as_it_was(app_client, far) -> None:
+    """A corrupt far-future time (its window would end past what a datetime holds) is after now: the timeline
+    answers, and its grades are those of the chart without it."""
+    chart = rising_crs_chart()
+    vitals = chart[-1]["entry"]
+    stray = {**vitals[0]["resource"], "id": "far-1", "effectiveDateTime": far}
+    plain, with_stray = post(app_client, chart), post(app_client, [*chart, stray])
+    assert with_stray.status_code == 200, with_stray.text
+    assert [s["grade"] for s in with_stray.json()["crs"]] == [s["grade"] for s in plain.json()["crs"]]
