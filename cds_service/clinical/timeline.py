@@ -20,7 +20,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from cds_service.clinical.grading import age_group
@@ -64,7 +64,6 @@ MAX_POINTS = 1500
 #: Concepts drawn as series, in canonical units (the facts' own).
 DRAWN = ("temperature", "systolic", "diastolic", "heart_rate", "respiratory_rate", "spo2", "ice_score", "capd", "gcs")
 _EPSILON = timedelta(seconds=1)
-_END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 T = TypeVar("T")
 
 
@@ -269,15 +268,6 @@ def _change_moments(facts: Facts, kb: KnowledgeBase, window: timedelta) -> set[d
     return moments
 
 
-def _after(moment: datetime, delta: timedelta) -> datetime:
-    """`moment + delta`, or the last instant a datetime holds when that lies past year 9999 (a corrupt far-future
-    date: later than now, so never a change point)."""
-    try:
-        return moment + delta
-    except OverflowError:
-        return _END_OF_TIME
-
-
 def _known(moments: Iterable[datetime | None]) -> list[datetime]:
     """The moments that are known (not None)."""
     return [t for t in moments if t is not None]
@@ -285,20 +275,20 @@ def _known(moments: Iterable[datetime | None]) -> list[datetime]:
 
 def _in_and_out(window: timedelta, moments: Iterable[datetime | None]) -> list[datetime]:
     """Each known moment, and when it leaves the grading window."""
-    return [t for moment in _known(moments) for t in (moment, _after(moment, window + _EPSILON))]
+    return [t for moment in _known(moments) for t in (moment, moment + window + _EPSILON)]
 
 
 def _measurement_moments(facts: Facts, window: timedelta) -> list[datetime]:
     """A measurement enters both windows at its time, leaves the grading window, then the lab window (>= 48 h)."""
     labs = max(window, timedelta(hours=48))
-    leaves_labs = [_after(m.effective, labs + _EPSILON) for m in facts.measurements]
+    leaves_labs = [m.effective + labs + _EPSILON for m in facts.measurements]
     return [*_in_and_out(window, (m.effective for m in facts.measurements)), *leaves_labs]
 
 
 def _vasopressor_moments(facts: Facts, window: timedelta) -> list[datetime]:
     """A vasopressor starts, and its end leaves the grading window."""
     starts = _known(v.start for v in facts.vasopressors)
-    ends = [_after(end, window + _EPSILON) for end in _known(v.end for v in facts.vasopressors)]
+    ends = [end + window + _EPSILON for end in _known(v.end for v in facts.vasopressors)]
     return [*starts, *ends]
 
 
@@ -315,7 +305,7 @@ def _exposure_moments(e: Exposure, kb: KnowledgeBase, now: datetime) -> list[dat
     moment = exposure_time(e, now)
     drug = kb.drugs.get(e.drug_id)
     if moment is not None and drug is not None:
-        found.append(_after(moment, timedelta(days=int(drug.exposure_window_days)) + _EPSILON))
+        found.append(moment + timedelta(days=int(drug.exposure_window_days)) + _EPSILON)
     return found
 
 

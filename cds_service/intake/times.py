@@ -4,8 +4,9 @@
     "2026-11-24T10:05:00"        not valid FHIR (a time needs a zone): read as UTC, zone_given False
     "2026-11-24"                 that day: 00:00 UTC to 24:00 UTC + 14 h (the most eastern zone's day end)
     "2026-11", "2026"            that month, that year
-    anything else                None (the caller records a FieldProblem), and so is a date whose end lies
-                                 beyond what a datetime holds ("9999-12-31")
+    after the year 9000          None too: no chart time can be that late, and the windows the rules add to a
+                                 time (a year at most) would pass the last instant a datetime holds (9999-12-31)
+    anything else                None (the caller records a FieldProblem)
 
 A date alone is read in UTC: the rules never compare it closer than a day (an exposure date, a birth date).
 """
@@ -23,6 +24,8 @@ _FHIR_TIME = re.compile(
 )
 #: The latest local day end on Earth is UTC+14: a date's last instant, for "is it older than the window" tests.
 _EASTERNMOST = timedelta(hours=14)
+#: The latest year a chart time may have (see the module docstring).
+LAST_YEAR = 9000
 
 
 @lru_cache(maxsize=8192)
@@ -34,6 +37,8 @@ def parse_time(text: str) -> FhirTime | None:
     if match is None:
         return None
     year, month, day, hour, _, _, _, zone = match.groups()
+    if int(year) > LAST_YEAR:
+        return None
     try:
         if month is None:
             start = datetime(int(year), 1, 1, tzinfo=UTC)
@@ -46,7 +51,7 @@ def parse_time(text: str) -> FhirTime | None:
             start = datetime(int(year), int(month), int(day), tzinfo=UTC)
             return FhirTime(start, start + timedelta(days=1) + _EASTERNMOST, "day")
         moment = datetime.fromisoformat(text.strip())
-    except (ValueError, OverflowError):  # 2026-02-30, hour 25 ...; 9999-12-31, whose day ends past year 9999
+    except ValueError:  # 2026-02-30, hour 25 ...
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)

@@ -143,6 +143,8 @@ def test_fhir_times_are_aware() -> None:
     naive = parse_time("2026-11-24T08:00:00")
     assert naive is not None and naive.earliest.tzinfo is UTC and not naive.zone_given
     assert parse_time("2026-13-01") is None
+    assert parse_time("9000-12-31T23:59:59Z") is not None
+    assert [parse_time(t) for t in ("9001", "9999-12", "9999-12-31", "9999-12-31T23:59:59Z")] == [None] * 4
 
 
 def test_the_patient_id_comes_from_the_patient_resource_when_context_has_none() -> None:

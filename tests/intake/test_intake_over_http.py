@@ -230,8 +230,8 @@ def test_an_administration_whose_medication_cannot_be_read_is_named_once_on_the_
 
 
 def test_a_date_in_year_9999_is_an_unreadable_time_never_a_failed_call(client):
-    """A corrupt far-future date (9999-12-31, whose day ends past what a datetime holds) on an Observation the
-    rules do not read, or on a temperature, leaves the call answered; the temperature is not evidence."""
+    """A corrupt far-future date (9999-12-31: past the year 9000, no chart time) on an Observation the rules do
+    not read, or on a temperature, is an unreadable time: the call is answered, the temperature is not evidence."""
     cholesterol = {**vital("2093-3", 180, "mg/dL", "mg/dL", 2, "chol"), "effectiveDateTime": "9999-12-31"}
     far_fever = {**temperature(40.1, oid="t-far"), "effectiveDateTime": "9999-12"}
     card = _window_card(client, cholesterol, far_fever, temperature(37.0), systolic(118))

@@ -153,8 +153,8 @@ def test_json_nested_deeper_than_the_limit_is_refused_before_any_parsing(app_cli
 
 @pytest.mark.parametrize("far", ["9999-12-31T23:59:59Z", "9999-12-31T23:59:59+14:00"])
 def test_a_value_dated_in_year_9999_leaves_the_timeline_as_it_was(app_client, far) -> None:
-    """A corrupt far-future time (its window would end past what a datetime holds) is after now: the timeline
-    answers, and its grades are those of the chart without it."""
+    """A corrupt far-future time (past the year 9000: not a chart time, and a window added to it would pass the
+    last instant a datetime holds) is unreadable: the timeline answers, with the grades of the chart without it."""
     chart = rising_crs_chart()
     vitals = chart[-1]["entry"]
     stray = {**vitals[0]["resource"], "id": "far-1", "effectiveDateTime": far}
