@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -153,27 +153,19 @@ def observation_time(raw: dict[str, Any]) -> datetime | None:
     return parsed.latest if parsed is not None else None
 
 
-def _codings(concept: Any) -> Iterator[tuple[str | None, str]]:
-    for coding in as_list((as_object(concept) or {}).get("coding")):
-        if isinstance(coding, dict):
-            code, system = read.text_of(coding.get("code")), read.text_of(coding.get("system"))
-            if code is not None:
-                yield system, code
-
-
-def _add_code_concepts(concept: Any, knowledge: ObservationKnowledge, found: set[str]) -> None:
-    """Add to `found` the concepts of the codings of a raw CodeableConcept (the loop of `_codings`, inlined: it
-    runs for every Observation of a chart)."""
+def _codings(concept: Any) -> list[tuple[str | None, str]]:
+    """The (system, code) pairs of a raw CodeableConcept's codings that have a code (a list, not a generator:
+    it runs for every Observation of a chart)."""
     obj = concept if isinstance(concept, dict) else as_object(concept)
     if obj is None:
-        return
+        return []
+    found = []
     for coding in as_list(obj.get("coding")):
         if isinstance(coding, dict):
             code = read.text_of(coding.get("code"))
             if code is not None:
-                named = knowledge.observation_concept(read.text_of(coding.get("system")), code)
-                if named is not None:
-                    found.add(named)
+                found.append((read.text_of(coding.get("system")), code))
+    return found
 
 
 def code_texts(concept: Any) -> list[str]:
@@ -190,7 +182,7 @@ def condition_wanted(raw: dict[str, Any], knowledge: ObservationKnowledge | None
     base knows, and neither its codes nor its text name a neurological event (cards/icans.yaml)."""
     if knowledge is None:
         return True
-    codings = list(_codings(raw.get("code")))
+    codings = _codings(raw.get("code"))
     if any(knowledge.condition_concept(system, code) is not None for system, code in codings):
         return True
     return knowledge.condition_event(codings, code_texts(raw.get("code"))) is not None
@@ -225,13 +217,13 @@ def _observation_verdict(
 
 def observation_concepts(raw: dict[str, Any], knowledge: ObservationKnowledge) -> set[str]:
     """The knowledge-base concepts named by an Observation's codings (components included), or its code's text."""
-    found: set[str] = set()
-    _add_code_concepts(raw.get("code"), knowledge, found)
+    codings = _codings(raw.get("code"))
     components = raw.get("component")
     if components is not None:
         for component in as_list(components):
             if isinstance(component, dict):
-                _add_code_concepts(component.get("code"), knowledge, found)
+                codings.extend(_codings(component.get("code")))
+    found = {c for system, code in codings if (c := knowledge.observation_concept(system, code)) is not None}
     if not found:
         by_text = knowledge.observation_concept_by_text(code_texts(raw.get("code")))
         if by_text is not None:
